@@ -1,0 +1,19 @@
+"""Failures that are not business rules: a part of the system is unreachable."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Base of the infrastructure failures the use cases know about."""
+
+
+class StorageUnavailable(ApplicationError):
+    """The database could not be reached (after the adapter's bounded retries). Nothing was written."""
+
+
+class PaymentProviderUnavailable(ApplicationError):
+    """The payment provider did not answer or answered with an error. Retry later."""
+
+
+class MessengerUnavailable(ApplicationError):
+    """The WhatsApp transport refused or did not answer."""

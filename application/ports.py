@@ -1,0 +1,240 @@
+"""The ports: what the use cases need from the outside world, as Protocols.
+
+Adapters do not inherit these; the composition root checks them structurally with mypy.
+Repository methods raise domain errors for the rules the database enforces
+(`DuplicateProductCode`, `PendingOrderExists`, `DuplicateLedgerReference`,
+`InvalidStockItems`), and `StorageUnavailable` when the database cannot be reached.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from application.replies import Reply
+from domain.customer import Customer
+from domain.money import Rupiah
+from domain.order import Order, OrderStatus
+from domain.product import Product
+from domain.wallet import LedgerEntry, Wallet
+
+
+class ProductRepository(Protocol):
+    async def get(self, code: str, *, for_update: bool = False) -> Product | None:
+        """Any product with this code, active or not."""
+
+    async def list_active(self) -> list[Product]: ...
+
+    async def count(self) -> int:
+        """How many products exist at all, active or not."""
+
+    async def add(self, product: Product) -> None:
+        """Raises DuplicateProductCode when the code exists."""
+
+    async def save(self, product: Product) -> None: ...
+
+    async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
+        """Store new stock items. Raises InvalidStockItems when one is already in stock unsold."""
+
+    async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
+        """Assign the `qty` oldest free items to the order and return their contents.
+        Raises OutOfStock when fewer are free."""
+
+    async def release_items(self, order_id: str) -> int:
+        """Free the items held by an unpaid order; returns how many."""
+
+    async def items_of_order(self, order_id: str) -> list[str]: ...
+
+
+class CustomerRepository(Protocol):
+    async def get(self, user_id: str) -> Customer | None: ...
+
+    async def ensure(self, user_id: str, now: datetime) -> bool:
+        """Create the customer (balance 0, bronze) if missing; True when created."""
+
+    async def save(self, customer: Customer) -> None: ...
+
+
+class WalletRepository(Protocol):
+    async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
+        """The customer's wallet (balance 0 when the customer does not exist yet)."""
+
+    async def save(self, wallet: Wallet) -> None:
+        """Persist the balance and the wallet's new ledger entries (the customer must exist).
+        Raises DuplicateLedgerReference for a repeated (reason, reference)."""
+
+    async def ledger(self, user_id: str, limit: int = 50) -> list[LedgerEntry]:
+        """Newest first."""
+
+    async def ledger_sum(self, user_id: str) -> Rupiah: ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING."""
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def pending_of(self, user_id: str) -> Order | None: ...
+
+    async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
+        """Newest first."""
+
+    async def last_paid_purchase_of(self, user_id: str) -> Order | None: ...
+
+    async def recent(self, status: OrderStatus | None = None, limit: int = 20) -> list[Order]:
+        """Newest first, all customers."""
+
+    async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
+        """PENDING orders whose `expires_at` is before the cutoff, oldest first."""
+
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]: ...
+
+
+class SettingsRepository(Protocol):
+    async def all(self) -> dict[str, str]: ...
+
+    async def put(self, key: str, value: str) -> None: ...
+
+
+class InboxRepository(Protocol):
+    async def record(self, message_id: str, now: datetime) -> bool:
+        """Remember a WhatsApp message id; False when it was seen before (a redelivery)."""
+
+
+class PaymentEventRepository(Protocol):
+    async def record(self, order_id: str, event_key: str, raw: str, now: datetime) -> bool:
+        """Store a payment notification once; False when the same event was stored before."""
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without `commit()` discards every change."""
+
+    products: ProductRepository
+    customers: CustomerRepository
+    wallets: WalletRepository
+    orders: OrderRepository
+    settings: SettingsRepository
+    inbox: InboxRepository
+    payments: PaymentEventRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Cache(Protocol):
+    """A string cache with TTLs. Failing open: errors read as a miss and writes are dropped."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Lock:
+    key: str
+    token: str
+
+
+class LockManager(Protocol):
+    async def acquire(self, key: str, ttl_ms: int) -> Lock | None:
+        """None when someone else holds the key. Failing open: a Lock nobody else can see."""
+
+    async def release(self, lock: Lock) -> bool:
+        """Release only if still held with this token; True when released."""
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    warn: bool  # True only for the first refused hit of a window
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        """Count one hit in a fixed window. Failing open: allowed."""
+
+
+class PaymentState(str, enum.Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    id: str
+    name: str
+    price: Rupiah
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    order_id: str
+    amount: Rupiah
+    items: tuple[LineItem, ...]
+    customer_phone: str
+    start_time: datetime
+    expiry_minutes: int
+
+
+@dataclass(frozen=True)
+class PaymentLink:
+    url: str
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """What the provider says about an order (confirmed with its status API)."""
+
+    order_id: str
+    state: PaymentState
+    gross_amount: Rupiah
+    currency: str = "IDR"
+
+
+class PaymentGateway(Protocol):
+    @property
+    def available(self) -> bool:
+        """False when link payments are switched off (no provider configured)."""
+
+    async def create(self, request: PaymentRequest) -> PaymentLink:
+        """Raises PaymentProviderUnavailable."""
+
+    async def status(self, order_id: str) -> PaymentStatus | None:
+        """None when the provider does not know the order (yet)."""
+
+    async def cancel(self, order_id: str) -> None: ...
+
+
+class Messenger(Protocol):
+    async def send(self, to: str, reply: Reply) -> None:
+        """Deliver one reply to a WhatsApp number (wa_id). Raises MessengerUnavailable."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""

@@ -1,0 +1,17 @@
+"""A customer: a WhatsApp number with a price tier and a language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.product import Tier
+
+
+@dataclass
+class Customer:
+    user_id: str
+    tier: Tier = Tier.BRONZE
+    language: str | None = None
+    created_at: datetime | None = None
+    business_user_id: str | None = None

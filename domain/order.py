@@ -1,0 +1,148 @@
+"""The Order aggregate and its status machine."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from domain.errors import IllegalTransition
+from domain.money import Rupiah
+
+JAKARTA = timezone(timedelta(hours=7), "WIB")
+_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+class OrderKind(str, enum.Enum):
+    PURCHASE = "purchase"
+    TOPUP = "topup"
+
+
+class PaymentMethod(str, enum.Enum):
+    SALDO = "saldo"
+    MIDTRANS = "midtrans"
+
+
+_ALLOWED = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED},
+    OrderStatus.PAID: {OrderStatus.REFUNDED},
+}
+# The one way out of a terminal state: money arrived for an order we had given up on.
+_LATE_PAYMENT_FROM = {OrderStatus.EXPIRED, OrderStatus.CANCELLED}
+RELEASES_STOCK = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED})
+
+
+def new_order_id(now: datetime, token: str | None = None) -> str:
+    """`INV-YYYYMMDD-XXXXXX` (Jakarta date): valid as a Midtrans order_id, unique enough to
+    let the database's primary key catch the rare collision."""
+    suffix = token or "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+    return f"INV-{now.astimezone(JAKARTA):%Y%m%d}-{suffix}"
+
+
+@dataclass
+class Order:
+    """A purchase or a top-up.
+
+    - The unit price is captured at creation; later price changes do not touch it.
+    - `PENDING -> PAID | EXPIRED | CANCELLED | FAILED`, `PAID -> REFUNDED`. Repeating the
+      current status changes nothing (returns False); any other move raises IllegalTransition.
+    - A payment for an EXPIRED or CANCELLED order may still move it to PAID (`settle_late`).
+    """
+
+    id: str
+    user_id: str
+    kind: OrderKind
+    method: PaymentMethod
+    status: OrderStatus
+    total: Rupiah
+    created_at: datetime
+    product_code: str | None = None
+    product_name: str = ""
+    qty: int = 1
+    unit_price: Rupiah = field(default_factory=lambda: Rupiah(0))
+    expires_at: datetime | None = None
+    paid_at: datetime | None = None
+    payment_url: str | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def purchase(
+        cls,
+        order_id: str,
+        user_id: str,
+        product_code: str,
+        product_name: str,
+        qty: int,
+        unit_price: Rupiah,
+        method: PaymentMethod,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Order:
+        paid = method is PaymentMethod.SALDO
+        return cls(
+            id=order_id,
+            user_id=user_id,
+            kind=OrderKind.PURCHASE,
+            method=method,
+            status=OrderStatus.PAID if paid else OrderStatus.PENDING,
+            total=unit_price * qty,
+            created_at=now,
+            product_code=product_code,
+            product_name=product_name,
+            qty=qty,
+            unit_price=unit_price,
+            expires_at=expires_at,
+            paid_at=now if paid else None,
+            updated_at=now,
+        )
+
+    @classmethod
+    def topup(cls, order_id: str, user_id: str, amount: Rupiah, now: datetime, expires_at: datetime) -> Order:
+        return cls(
+            id=order_id,
+            user_id=user_id,
+            kind=OrderKind.TOPUP,
+            method=PaymentMethod.MIDTRANS,
+            status=OrderStatus.PENDING,
+            total=amount,
+            created_at=now,
+            unit_price=amount,
+            expires_at=expires_at,
+            updated_at=now,
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status is not OrderStatus.PENDING
+
+    def move_to(self, target: OrderStatus, now: datetime) -> bool:
+        """Apply a status change; False when it is a repeat that changes nothing."""
+        if target is self.status:
+            return False
+        if target not in _ALLOWED.get(self.status, set()):
+            raise IllegalTransition(order_id=self.id, current=self.status.value, target=target.value)
+        self.status = target
+        self.updated_at = now
+        if target is OrderStatus.PAID:
+            self.paid_at = now
+        return True
+
+    def can_settle_late(self) -> bool:
+        return self.status in _LATE_PAYMENT_FROM
+
+    def settle_late(self, now: datetime) -> None:
+        """Money arrived after we expired or cancelled the order, and its stock could be taken again."""
+        if not self.can_settle_late():
+            raise IllegalTransition(order_id=self.id, current=self.status.value, target="PAID")
+        self.status = OrderStatus.PAID
+        self.paid_at = self.updated_at = now

@@ -1,0 +1,195 @@
+"""The Product aggregate: prices per customer tier and stock that never goes below zero."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from domain.errors import (
+    InvalidAmount,
+    InvalidProductCode,
+    InvalidProductField,
+    InvalidStockItems,
+    OutOfStock,
+    StockKindMismatch,
+)
+from domain.money import Rupiah
+
+_CODE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+MAX_STOCK = 1_000_000
+
+
+class Tier(str, enum.Enum):
+    """A customer's price tier; bronze is the default."""
+
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+def product_code(raw: str) -> str:
+    """Product codes are letters and digits, compared case-insensitively (kept upper-case)."""
+    if not _CODE.match(raw):
+        raise InvalidProductCode(code=raw)
+    return raw.upper()
+
+
+def _stock_amount(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STOCK:
+        raise InvalidAmount(value=value)
+    return value
+
+
+@dataclass
+class Product:
+    """A thing the shop sells.
+
+    - Stock is either a count (`uses_items` False) or the number of stock items left (digital
+      goods handed out one per unit, oldest first). A product created with stock 0 becomes an
+      item product when its first items arrive; the two kinds refuse each other's operations.
+    - Stock never goes below zero; `take` refuses rather than clamps.
+    - A tier without its own price pays the base (bronze) price.
+    """
+
+    code: str
+    name: str
+    price: Rupiah
+    stock: int = 0
+    uses_items: bool = False
+    active: bool = True
+    description: str = ""
+    terms: str = ""
+    delivery_text: str = ""
+    price_silver: Rupiah | None = None
+    price_gold: Rupiah | None = None
+    min_stock: int | None = None
+
+    @classmethod
+    def create(cls, code: str, name: str, price: int, stock: int, description: str = "") -> Product:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidProductField(field="nama", value=name)
+        return cls(
+            code=product_code(code),
+            name=name,
+            price=Rupiah.positive(price),
+            stock=_stock_amount(stock),
+            description=description.strip(),
+        )
+
+    def price_for(self, tier: Tier) -> Rupiah:
+        if tier is Tier.GOLD and self.price_gold is not None:
+            return self.price_gold
+        if tier in (Tier.GOLD, Tier.SILVER) and self.price_silver is not None:
+            return self.price_silver
+        return self.price
+
+    def take(self, qty: int) -> None:
+        """Take `qty` units (sale or reservation)."""
+        if qty > self.stock:
+            raise OutOfStock(code=self.code, asked=qty, left=self.stock)
+        self.stock -= qty
+
+    def give_back(self, qty: int) -> None:
+        """Return units of a reservation that was not paid."""
+        self.stock = _stock_amount(self.stock + qty)
+
+    def add_stock(self, qty: int) -> None:
+        self._refuse_items()
+        if qty <= 0:
+            raise InvalidAmount(value=qty)
+        self.stock = _stock_amount(self.stock + qty)
+
+    def set_stock(self, qty: int) -> None:
+        self._refuse_items()
+        self.stock = _stock_amount(qty)
+
+    def accept_items(self, lines: list[str]) -> list[str]:
+        """Validate new stock item lines; returns them stripped. Blank or repeated lines refuse all."""
+        if not self.uses_items and self.stock > 0:
+            raise StockKindMismatch(code=self.code, expected="count")
+        cleaned = [line.strip() for line in lines]
+        blank = sum(1 for line in cleaned if not line)
+        duplicates = len(cleaned) - blank - len({line for line in cleaned if line})
+        if blank or duplicates or not cleaned:
+            raise InvalidStockItems(blank=blank, duplicates=duplicates)
+        self.uses_items = True
+        self.stock = _stock_amount(self.stock + len(cleaned))
+        return cleaned
+
+    def is_low(self, default_threshold: int) -> bool:
+        threshold = self.min_stock if self.min_stock is not None else default_threshold
+        return self.stock <= threshold
+
+    def reactivate(self, name: str, price: int, stock: int, description: str) -> None:
+        fresh = Product.create(self.code, name, price, stock, description)
+        self.name, self.price, self.description = fresh.name, fresh.price, fresh.description
+        self.active = True
+        if not self.uses_items:
+            self.stock = fresh.stock
+
+    def deactivate(self) -> None:
+        self.active = False
+
+    def set_field(self, field: str, value: str) -> None:
+        """One admin-editable field (`.setproduk KODE FIELD NILAI`)."""
+        setter = _FIELD_SETTERS.get(field.lower())
+        if setter is None:
+            raise InvalidProductField(field=field, value=value)
+        setter(self, value.strip())
+
+    def _refuse_items(self) -> None:
+        if self.uses_items:
+            raise StockKindMismatch(code=self.code, expected="items")
+
+
+def _parse_int(field: str, value: str) -> int:
+    digits = value.replace(".", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise InvalidProductField(field=field, value=value)
+    return int(digits)
+
+
+def _set_name(p: Product, v: str) -> None:
+    if not v or len(v) > 100:
+        raise InvalidProductField(field="nama", value=v)
+    p.name = v
+
+
+def _set_price(p: Product, v: str) -> None:
+    p.price = Rupiah.positive(_parse_int("harga", v))
+
+
+def _set_silver(p: Product, v: str) -> None:
+    p.price_silver = Rupiah.positive(_parse_int("harga_silver", v))
+
+
+def _set_gold(p: Product, v: str) -> None:
+    p.price_gold = Rupiah.positive(_parse_int("harga_gold", v))
+
+
+def _set_min_stock(p: Product, v: str) -> None:
+    p.min_stock = _stock_amount(_parse_int("minstok", v))
+
+
+def _set_text(attr: str, limit: int) -> object:
+    def setter(p: Product, v: str) -> None:
+        if len(v) > limit:
+            raise InvalidProductField(field=attr, value=v[:20])
+        setattr(p, attr, v)
+
+    return setter
+
+
+_FIELD_SETTERS = {
+    "nama": _set_name,
+    "harga": _set_price,
+    "harga_silver": _set_silver,
+    "harga_gold": _set_gold,
+    "minstok": _set_min_stock,
+    "deskripsi": _set_text("description", 1000),
+    "sk": _set_text("terms", 1000),
+    "teks": _set_text("delivery_text", 3000),
+}
+PRODUCT_FIELDS = tuple(_FIELD_SETTERS)
