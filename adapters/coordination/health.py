@@ -1,0 +1,107 @@
+"""The circuit breaker every Redis adapter calls through: short timeouts, then skip Redis.
+
+Closed: each call runs with a timeout. After `failure_threshold` consecutive failures the
+breaker opens and calls are refused without touching the network. Once `cooldown_seconds`
+have passed one trial call is let through (half-open): success closes the breaker, failure
+opens it for another cool-down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.exceptions import ResponseError
+
+from adapters.coordination.stats import CoordinationStats
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+
+class RedisUnavailable(Exception):
+    """Redis failed or was skipped; the adapter answers its fail-open value instead."""
+
+
+class RedisHealth:
+    """Shared by the Redis cache, lock manager and rate limiter of one client."""
+
+    def __init__(
+        self,
+        stats: CoordinationStats | None = None,
+        *,
+        timeout: float = 0.1,
+        failure_threshold: int = 3,
+        cooldown_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stats = stats or CoordinationStats()
+        self.timeout = timeout
+        self._threshold = failure_threshold
+        self._cooldown = cooldown_seconds
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def is_open(self) -> bool:
+        """True while Redis is being skipped (open or half-open)."""
+        return self._opened_at is not None
+
+    async def call(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run one Redis operation; raises RedisUnavailable instead of any failure."""
+        is_trial = self._admit()
+        if is_trial is None:
+            raise RedisUnavailable(what)
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = await operation()
+        except ResponseError as exc:
+            # Redis answered, so it is reachable: an error reply does not trip the breaker.
+            self.stats.redis_errors += 1
+            self._succeeded()
+            logger.warning("redis %s got an error reply (%s); failing open", what, type(exc).__name__)
+            raise RedisUnavailable(what) from exc
+        except Exception as exc:
+            self._failed(what, exc)
+            raise RedisUnavailable(what) from exc
+        finally:
+            if is_trial:
+                self._trial_in_flight = False
+        self._succeeded()
+        return result
+
+    def _admit(self) -> bool | None:
+        """None: skip Redis. False: a normal call. True: the half-open trial call."""
+        if self._opened_at is None:
+            return False
+        if self._trial_in_flight or self._clock() - self._opened_at < self._cooldown:
+            return None
+        self._trial_in_flight = True
+        return True
+
+    def _succeeded(self) -> None:
+        self._failures = 0
+        if self._opened_at is not None:
+            self._opened_at = None
+            self.stats.breaker_open = False
+            logger.info("redis is reachable again; circuit breaker closed")
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self._failures += 1
+        self.stats.redis_errors += 1
+        logger.warning("redis %s failed (%s); failing open", what, type(exc).__name__)
+        if self._opened_at is not None or self._failures >= self._threshold:
+            if self._opened_at is None:
+                logger.error(
+                    "redis failed %d times in a row; skipping it for %.1f s",
+                    self._failures,
+                    self._cooldown,
+                )
+            self._opened_at = self._clock()
+            self.stats.breaker_open = True

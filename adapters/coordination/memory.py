@@ -1,0 +1,130 @@
+"""In-process cache, locks and rate limits that behave like the Redis ones.
+
+Used when no Redis is configured (one process) and as the verified fakes in tests.
+No method awaits while it touches its dictionary, so each one is atomic on the event loop.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from adapters.coordination.stats import CoordinationStats, rate_decision
+from application.ports import Lock, RateDecision
+
+V = TypeVar("V")
+
+_MIN_SWEEP_INTERVAL = 1024
+
+
+class _ExpiringStore(Generic[V]):
+    """A dict whose entries vanish at their deadline.
+
+    Expired entries are dropped when read and, so that keys nobody reads again do not pile
+    up, in a full sweep once the writes since the last sweep outnumber the live keys
+    (amortised constant cost per write).
+    """
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._data: dict[str, tuple[V, float]] = {}
+        self._writes = 0
+
+    def get(self, key: str) -> V | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= self._now():
+            del self._data[key]
+            return None
+        return entry[0]
+
+    def put(self, key: str, value: V, ttl_seconds: float) -> None:
+        self._data[key] = (value, self._now() + ttl_seconds)
+        self._writes += 1
+        if self._writes >= max(_MIN_SWEEP_INTERVAL, len(self._data)):
+            self._sweep()
+
+    def pop(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _sweep(self) -> None:
+        now = self._now()
+        self._data = {k: e for k, e in self._data.items() if e[1] > now}
+        self._writes = 0
+
+
+class MemoryCache:
+    """A string cache with TTLs, held in this process."""
+
+    def __init__(
+        self, stats: CoordinationStats | None = None, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.stats = stats or CoordinationStats()
+        self._store: _ExpiringStore[str] = _ExpiringStore(now)
+
+    async def get(self, key: str) -> str | None:
+        value = self._store.get(key)
+        if value is None:
+            self.stats.cache_misses += 1
+        else:
+            self.stats.cache_hits += 1
+        return value
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        if ttl_seconds <= 0:
+            self._store.pop(key)
+            return
+        self._store.put(key, value, ttl_seconds)
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._store.pop(key)
+
+
+class MemoryLockManager:
+    """Locks with a TTL, released only by the holder of their token."""
+
+    def __init__(
+        self, stats: CoordinationStats | None = None, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.stats = stats or CoordinationStats()
+        self._held: _ExpiringStore[str] = _ExpiringStore(now)
+
+    async def acquire(self, key: str, ttl_ms: int) -> Lock | None:
+        if self._held.get(key) is not None:
+            self.stats.lock_contended += 1
+            return None
+        token = secrets.token_hex(16)
+        self._held.put(key, token, ttl_ms / 1000)
+        self.stats.lock_acquired += 1
+        return Lock(key=key, token=token)
+
+    async def release(self, lock: Lock) -> bool:
+        if self._held.get(lock.key) != lock.token:
+            return False
+        self._held.pop(lock.key)
+        return True
+
+
+class MemoryRateLimiter:
+    """Fixed-window hit counters: a window opens at its first hit and lasts window_seconds."""
+
+    def __init__(
+        self, stats: CoordinationStats | None = None, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.stats = stats or CoordinationStats()
+        self._windows: _ExpiringStore[list[int]] = _ExpiringStore(now)
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        counter = self._windows.get(key)
+        if counter is None:
+            counter = [0]
+            self._windows.put(key, counter, window_seconds)
+        counter[0] += 1
+        return rate_decision(counter[0], limit, self.stats)

@@ -1,0 +1,33 @@
+"""Counters the coordination adapters keep, for the metrics endpoint to export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import RateDecision
+
+
+@dataclass
+class CoordinationStats:
+    """Plain counters shared by every coordination adapter of one process.
+
+    `redis_errors` counts real failed Redis calls only: calls skipped while the breaker is
+    open touch no network and are not counted.
+    """
+
+    cache_hits: int = 0
+    cache_misses: int = 0
+    lock_acquired: int = 0
+    lock_contended: int = 0
+    lock_failed_open: int = 0
+    rate_limited: int = 0
+    redis_errors: int = 0
+    breaker_open: bool = False
+
+
+def rate_decision(count: int, limit: int, stats: CoordinationStats) -> RateDecision:
+    """The decision for the `count`-th hit of a window; warns only on the first refusal."""
+    if count <= limit:
+        return RateDecision(allowed=True, warn=False)
+    stats.rate_limited += 1
+    return RateDecision(allowed=False, warn=count == limit + 1)
