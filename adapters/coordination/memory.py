@@ -16,21 +16,21 @@ from application.ports import Lock, RateDecision
 
 V = TypeVar("V")
 
-_MIN_SWEEP_INTERVAL = 1024
+_MIN_SWEEP_SIZE = 1024
 
 
 class _ExpiringStore(Generic[V]):
     """A dict whose entries vanish at their deadline.
 
     Expired entries are dropped when read and, so that keys nobody reads again do not pile
-    up, in a full sweep once the writes since the last sweep outnumber the live keys
-    (amortised constant cost per write).
+    up, in a full sweep whenever the dict has doubled since the last one (amortised
+    constant cost per write).
     """
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._data: dict[str, tuple[V, float]] = {}
-        self._writes = 0
+        self._sweep_at = _MIN_SWEEP_SIZE
 
     def get(self, key: str) -> V | None:
         entry = self._data.get(key)
@@ -43,8 +43,7 @@ class _ExpiringStore(Generic[V]):
 
     def put(self, key: str, value: V, ttl_seconds: float) -> None:
         self._data[key] = (value, self._now() + ttl_seconds)
-        self._writes += 1
-        if self._writes >= max(_MIN_SWEEP_INTERVAL, len(self._data)):
+        if len(self._data) >= self._sweep_at:
             self._sweep()
 
     def pop(self, key: str) -> None:
@@ -56,7 +55,7 @@ class _ExpiringStore(Generic[V]):
     def _sweep(self) -> None:
         now = self._now()
         self._data = {k: e for k, e in self._data.items() if e[1] > now}
-        self._writes = 0
+        self._sweep_at = max(_MIN_SWEEP_SIZE, 2 * len(self._data))
 
 
 class MemoryCache:

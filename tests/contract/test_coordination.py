@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 
-from adapters.coordination import Coordination, build_coordination
+from adapters.coordination import Coordination, MemoryRateLimiter, build_coordination
 from application.ports import Lock, RateDecision
 
 ALLOWED = RateDecision(allowed=True, warn=False)
@@ -269,3 +269,17 @@ async def test_a_redis_lock_really_expires_on_the_server(
         assert await coordination.locks.acquire(key, 30_000) is not None
     finally:
         await coordination.aclose()
+
+
+# --- In-process only ---------------------------------------------------------------------
+
+
+async def test_the_in_process_limiter_forgets_expired_windows_of_one_time_visitors() -> None:
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(now=clock)
+
+    for visitor in range(10_000):
+        await limiter.hit(f"ratelimit:{visitor}:menu", 20, 60)
+        clock.t += 0.1  # a new visitor every 100 ms: about 600 windows alive at a time
+
+    assert len(limiter._windows) < 2_000

@@ -1,0 +1,281 @@
+"""Redis failing: every coordination port fails open, the breaker stops calling a dead
+Redis, and everything recovers by itself once Redis is back.
+
+The breaker's cool-down runs on an injected clock, so nothing here waits for it; assertions
+are about outcomes, counters and breaker state, never about elapsed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.coordination import Coordination, build_coordination
+from application.ports import RateDecision
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
+ALLOWED = RateDecision(allowed=True, warn=False)
+HANG_GUARD_SECONDS = 20  # only so a broken timeout fails the test instead of hanging it
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class TcpProxy:
+    """Forwards a local port to Redis; stopping it drops every connection like a dead Redis."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+        self._writers.clear()
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        redis_r, redis_w = await asyncio.open_connection(REDIS_HOST, REDIS_PORT)
+        self._writers.update((client_w, redis_w))
+        await asyncio.gather(self._pipe(client_r, redis_w), self._pipe(redis_r, client_w))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+class SilentServer:
+    """Accepts connections and never answers: a hung Redis."""
+
+    def __init__(self) -> None:
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._swallow, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _swallow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        while await reader.read(65536):
+            pass
+
+
+def count_redis_commands(coordination: Coordination) -> list[str]:
+    """Record every command the adapters send (or try to send) through their client."""
+    assert coordination.client is not None
+    sent: list[str] = []
+    original: Callable[..., Awaitable[Any]] = coordination.client.execute_command
+
+    async def recording(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await original(*args, **options)
+
+    coordination.client.execute_command = recording  # type: ignore[method-assign]
+    return sent
+
+
+async def use_every_port(coordination: Coordination) -> tuple[object, ...]:
+    """One call of each kind, as a message handler would make them."""
+    lock = await coordination.locks.acquire("lock:buy:62811", 30_000)
+    assert lock is not None
+    await coordination.cache.set("produk:list", "list", 300)
+    await coordination.cache.delete("produk:list")
+    return (
+        await coordination.cache.get("produk:list"),
+        await coordination.rate_limiter.hit("ratelimit:62811:buy", 3, 60),
+        await coordination.locks.release(lock),
+    )
+
+
+FAILED_OPEN = (None, ALLOWED, True)
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    client = Redis(host=REDIS_HOST, port=REDIS_PORT, decode_responses=True, socket_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        pytest.fail(f"Redis at {REDIS_HOST}:{REDIS_PORT} is unreachable: {exc!r}")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
+    prefix = f"tokowa-test:{secrets.token_hex(6)}:"
+    yield prefix
+    keys = [key async for key in redis_client.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis_client.delete(*keys)
+
+
+async def guarded(scenario: Callable[[], Awaitable[None]]) -> None:
+    await asyncio.wait_for(scenario(), HANG_GUARD_SECONDS)
+
+
+async def test_a_closed_port_fails_open_and_after_the_breaker_opens_is_never_called() -> None:
+    clock = FakeClock()
+    coordination = build_coordination(CLOSED_PORT_URL, "tokowa-test:", clock=clock)
+    sent = count_redis_commands(coordination)
+    try:
+        assert await use_every_port(coordination) == FAILED_OPEN
+        assert coordination.stats.redis_errors == 3
+        assert coordination.stats.breaker_open is True
+        attempts = len(sent)
+
+        for _ in range(100):
+            assert await use_every_port(coordination) == FAILED_OPEN
+
+        assert coordination.stats.redis_errors == 3
+        assert len(sent) == attempts
+        assert coordination.stats.breaker_open is True
+        assert coordination.stats.lock_failed_open == 101
+        assert coordination.stats.rate_limited == 0
+        assert await coordination.ready() is False
+    finally:
+        await coordination.aclose()
+
+
+async def test_a_failed_trial_after_the_cool_down_opens_the_breaker_again() -> None:
+    clock = FakeClock()
+    coordination = build_coordination(CLOSED_PORT_URL, "", clock=clock)
+    stats = coordination.stats
+    try:
+        for _ in range(3):
+            assert await coordination.cache.get("settings") is None
+        assert (stats.redis_errors, stats.breaker_open) == (3, True)
+
+        clock.t += 4.9
+        assert await coordination.cache.get("settings") is None
+        assert stats.redis_errors == 3
+
+        clock.t += 0.2
+        assert await coordination.cache.get("settings") is None  # the one trial call
+        assert await coordination.cache.get("settings") is None
+        assert (stats.redis_errors, stats.breaker_open) == (4, True)
+    finally:
+        await coordination.aclose()
+
+
+async def test_a_hung_redis_times_out_fails_open_and_lets_one_trial_through() -> None:
+    server = SilentServer()
+    url = await server.start()
+    clock = FakeClock()
+    coordination = build_coordination(url, "", clock=clock)  # the default 0.1 s timeout
+    stats = coordination.stats
+
+    async def scenario() -> None:
+        assert await use_every_port(coordination) == FAILED_OPEN
+        assert (stats.redis_errors, stats.breaker_open) == (3, True)
+
+        clock.t += 5
+        reads = await asyncio.gather(*(coordination.cache.get("settings") for _ in range(10)))
+        assert reads == [None] * 10
+        assert (stats.redis_errors, stats.breaker_open) == (4, True)
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
+        await server.stop()
+
+
+async def test_redis_dropping_mid_run_fails_open_then_recovers_after_the_cool_down(
+    redis_prefix: str,
+) -> None:
+    proxy = TcpProxy()
+    await proxy.start()
+    clock = FakeClock()
+    coordination = build_coordination(
+        f"redis://127.0.0.1:{proxy.port}/0", redis_prefix, timeout=1.0, clock=clock
+    )
+    cache, locks, stats = coordination.cache, coordination.locks, coordination.stats
+
+    async def scenario() -> None:
+        await cache.set("produk:list", "list", 300)
+        held = await locks.acquire("lock:buy:62811", 30_000)
+        assert held is not None and await locks.acquire("lock:buy:62811", 30_000) is None
+
+        await proxy.stop()
+        assert await cache.get("produk:list") is None
+        assert await coordination.rate_limiter.hit("ratelimit:62811:buy", 0, 60) == ALLOWED
+        granted_while_down = await locks.acquire("lock:buy:62811", 30_000)
+        assert granted_while_down is not None
+        assert stats.breaker_open is True
+        errors_during_outage = stats.redis_errors
+
+        await proxy.start()
+        clock.t += 1
+        assert await cache.get("produk:list") is None  # still cooling down: Redis skipped
+        assert stats.redis_errors == errors_during_outage
+
+        clock.t += 5
+        assert await cache.get("produk:list") == "list"
+        assert stats.breaker_open is False
+        assert await locks.acquire("lock:buy:62811", 30_000) is None  # still held in Redis
+        assert await locks.release(granted_while_down) is True
+        assert await locks.acquire("lock:buy:62811", 30_000) is None  # ...and not freed by it
+        assert await locks.release(held) is True
+        assert await coordination.ready() is True
+        assert stats.redis_errors == errors_during_outage
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
+        await proxy.stop()
+
+
+async def test_a_killed_connection_costs_at_most_one_fail_open(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    coordination = build_coordination(
+        f"redis://{REDIS_HOST}:{REDIS_PORT}/0", redis_prefix, timeout=1.0
+    )
+    assert coordination.client is not None
+    try:
+        await coordination.cache.set("produk:list", "list", 300)
+        connection_id = await coordination.client.client_id()
+        assert await redis_client.client_kill_filter(_id=str(connection_id)) == 1
+
+        reads = [await coordination.cache.get("produk:list") for _ in range(2)]
+
+        assert reads[-1] == "list"
+        assert coordination.stats.redis_errors <= 1
+        assert coordination.stats.breaker_open is False
+    finally:
+        await coordination.aclose()
