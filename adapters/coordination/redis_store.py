@@ -56,7 +56,7 @@ class RedisCache:
             self._health.stats.cache_misses += 1
             return None
         self._health.stats.cache_hits += 1
-        return str(value)
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         name = self._prefix + key

@@ -12,7 +12,8 @@ class CoordinationStats:
     """Plain counters shared by every coordination adapter of one process.
 
     `redis_errors` counts real failed Redis calls only: calls skipped while the breaker is
-    open touch no network and are not counted.
+    open touch no network and are not counted. A cache read that failed open counts as a
+    miss, a lock granted without Redis as `lock_failed_open` (not `lock_acquired`).
     """
 
     cache_hits: int = 0
