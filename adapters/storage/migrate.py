@@ -1,0 +1,69 @@
+"""Schema migrations (Alembic) for `tokowa migrate` and for the embedded default at start-up.
+
+The scripts ship inside this package; their location is taken from the package path, so the
+migrations work from an installed wheel as well as from a checkout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from adapters.storage.engine import is_sqlite
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def migrate(url: str) -> None:
+    """Bring the database at `url` up to the newest schema (creating the SQLite file if needed)."""
+    if is_sqlite(url):
+        _ensure_sqlite_directory(url)
+    config = alembic_config()
+
+    def upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade)
+    finally:
+        await engine.dispose()
+
+
+async def schema_is_current(url: str) -> bool:
+    """True when the database is at the newest revision (False for an empty database)."""
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(current) == heads
+    finally:
+        await engine.dispose()
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,143 @@
+"""Orders: `transaksi` rows. One PENDING order per user is the partial unique index's job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.storage.errors import violates
+from adapters.storage.session import Transaction
+from adapters.storage.tables import transaksi
+from domain.errors import PendingOrderExists
+from domain.money import Rupiah
+from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+
+_NEWEST_FIRST = (transaksi.c.created_at.desc(), transaksi.c.id.desc())
+
+
+def _values(order: Order) -> dict[str, Any]:
+    return {
+        "user_id": order.user_id,
+        "produk_id": order.product_code,
+        "status": order.status.value,
+        "kind": order.kind.value,
+        "method": order.method.value,
+        "qty": order.qty,
+        "unit_price": order.unit_price.value,
+        "total": order.total.value,
+        "created_at": order.created_at,
+        "expires_at": order.expires_at,
+        "paid_at": order.paid_at,
+        "updated_at": order.updated_at,
+        "payment_url": order.payment_url,
+        "meta": {"product_name": order.product_name},
+    }
+
+
+def _to_order(row: Row[Any]) -> Order:
+    return Order(
+        id=row.id,
+        user_id=row.user_id,
+        kind=OrderKind(row.kind),
+        method=PaymentMethod(row.method),
+        status=OrderStatus(row.status),
+        total=Rupiah(row.total),
+        created_at=row.created_at,
+        product_code=row.produk_id,
+        product_name=(row.meta or {}).get("product_name", ""),
+        qty=row.qty,
+        unit_price=Rupiah(row.unit_price),
+        expires_at=row.expires_at,
+        paid_at=row.paid_at,
+        payment_url=row.payment_url,
+        updated_at=row.updated_at,
+    )
+
+
+class DuplicateOrderId(ValueError):
+    """Two orders drew the same id (a one-in-a-billion event); the caller may draw again."""
+
+
+class SqlAlchemyOrderRepository:
+    """`OrderRepository` on SQLAlchemy Core."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, order: Order) -> None:
+        if await self._tx.insert_ignoring_conflicts(transaksi, {"id": order.id, **_values(order)}):
+            return
+        if order.status is OrderStatus.PENDING and await self.pending_of(order.user_id) is not None:
+            raise PendingOrderExists(user_id=order.user_id)
+        raise DuplicateOrderId(order.id)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(transaksi).where(transaksi.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self._one(query)
+
+    async def save(self, order: Order) -> None:
+        try:
+            await self._tx.execute(update(transaksi).where(transaksi.c.id == order.id).values(**_values(order)))
+        except IntegrityError as error:
+            if violates(error, "uq_transaksi_one_pending_per_user", "transaksi.user_id"):
+                raise PendingOrderExists(user_id=order.user_id) from error
+            raise
+
+    async def pending_of(self, user_id: str) -> Order | None:
+        return await self._one(
+            select(transaksi).where(transaksi.c.user_id == user_id, transaksi.c.status == OrderStatus.PENDING.value)
+        )
+
+    async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
+        return await self._all(
+            select(transaksi).where(transaksi.c.user_id == user_id).order_by(*_NEWEST_FIRST).limit(limit)
+        )
+
+    async def last_paid_purchase_of(self, user_id: str) -> Order | None:
+        return await self._one(
+            select(transaksi)
+            .where(
+                transaksi.c.user_id == user_id,
+                transaksi.c.kind == OrderKind.PURCHASE.value,
+                transaksi.c.status == OrderStatus.PAID.value,
+            )
+            .order_by(transaksi.c.paid_at.desc(), *_NEWEST_FIRST)
+            .limit(1)
+        )
+
+    async def recent(self, status: OrderStatus | None = None, limit: int = 20) -> list[Order]:
+        query = select(transaksi)
+        if status is not None:
+            query = query.where(transaksi.c.status == status.value)
+        return await self._all(query.order_by(*_NEWEST_FIRST).limit(limit))
+
+    async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
+        return await self._all(
+            select(transaksi)
+            .where(transaksi.c.status == OrderStatus.PENDING.value, transaksi.c.expires_at < cutoff)
+            .order_by(transaksi.c.created_at, transaksi.c.id)
+            .limit(limit)
+        )
+
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
+        return await self._all(
+            select(transaksi)
+            .where(
+                transaksi.c.status == OrderStatus.PAID.value,
+                transaksi.c.paid_at >= start,
+                transaksi.c.paid_at < end,
+            )
+            .order_by(*_NEWEST_FIRST)
+        )
+
+    async def _one(self, query: Select[Any]) -> Order | None:
+        row = (await self._tx.execute(query)).first()
+        return _to_order(row) if row is not None else None
+
+    async def _all(self, query: Select[Any]) -> list[Order]:
+        return [_to_order(row) for row in await self._tx.execute(query)]

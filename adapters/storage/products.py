@@ -1,0 +1,169 @@
+"""Products and their stock items, mapped by hand between `produk`/`stock_items` and `Product`.
+
+An item product's `stok` is always the number of its free items: every statement that adds,
+takes or frees items recounts it in the same transaction, and `save` writes that count too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from adapters.storage.session import Transaction
+from adapters.storage.tables import produk, stock_items
+from domain.errors import DuplicateProductCode, InvalidStockItems, OutOfStock, ProductNotFound
+from domain.money import Rupiah
+from domain.product import Product
+
+
+def _free_items(code: Any) -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(stock_items)
+        .where(stock_items.c.produk_id == code, stock_items.c.order_id.is_(None))
+        .scalar_subquery()
+    )
+
+
+def _row_values(product: Product) -> dict[str, Any]:
+    return {
+        "nama": product.name,
+        "harga": product.price.value,
+        "stok": product.stock,
+        "aktif": product.active,
+        "uses_items": product.uses_items,
+        "data": {
+            "description": product.description,
+            "terms": product.terms,
+            "delivery_text": product.delivery_text,
+            "price_silver": product.price_silver.value if product.price_silver else None,
+            "price_gold": product.price_gold.value if product.price_gold else None,
+            "min_stock": product.min_stock,
+        },
+    }
+
+
+def _to_product(row: Row[Any]) -> Product:
+    data = row.data or {}
+    silver, gold = data.get("price_silver"), data.get("price_gold")
+    return Product(
+        code=row.id,
+        name=row.nama,
+        price=Rupiah(row.harga),
+        stock=row.stok,
+        uses_items=row.uses_items,
+        active=row.aktif,
+        description=data.get("description", ""),
+        terms=data.get("terms", ""),
+        delivery_text=data.get("delivery_text", ""),
+        price_silver=Rupiah(silver) if silver is not None else None,
+        price_gold=Rupiah(gold) if gold is not None else None,
+        min_stock=data.get("min_stock"),
+    )
+
+
+class SqlAlchemyProductRepository:
+    """`ProductRepository` on SQLAlchemy Core."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, code: str, *, for_update: bool = False) -> Product | None:
+        query = select(produk).where(produk.c.id == code.upper())
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._tx.execute(query)).first()
+        return _to_product(row) if row is not None else None
+
+    async def list_active(self) -> list[Product]:
+        rows = await self._tx.execute(select(produk).where(produk.c.aktif.is_(True)).order_by(produk.c.id))
+        return [_to_product(row) for row in rows]
+
+    async def count(self) -> int:
+        return int((await self._tx.execute(select(func.count()).select_from(produk))).scalar_one())
+
+    async def add(self, product: Product) -> None:
+        inserted = await self._tx.insert_ignoring_conflicts(produk, {"id": product.code, **_row_values(product)})
+        if not inserted:
+            raise DuplicateProductCode(code=product.code)
+
+    async def save(self, product: Product) -> None:
+        values = _row_values(product)
+        if product.uses_items:
+            values["stok"] = _free_items(produk.c.id)
+        await self._tx.execute(update(produk).where(produk.c.id == product.code).values(**values))
+
+    async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
+        await self._lock(code)
+        blank = sum(1 for content in contents if not content.strip())
+        hashes = [self._tx.cipher.fingerprint(content) for content in contents if content.strip()]
+        repeated = len(hashes) - len(set(hashes))
+        stored = await self._tx.execute(
+            select(func.count())
+            .select_from(stock_items)
+            .where(stock_items.c.produk_id == code, stock_items.c.content_hash.in_(set(hashes)))
+        )
+        duplicates = repeated + int(stored.scalar_one())
+        if blank or duplicates or not contents:
+            raise InvalidStockItems(blank=blank, duplicates=duplicates)
+        rows = [
+            {"produk_id": code, "content": self._tx.cipher.encrypt(c), "content_hash": h, "created_at": now}
+            for c, h in zip(contents, hashes, strict=True)
+        ]
+        await self._tx.execute(stock_items.insert(), rows)
+        await self._tx.execute(
+            update(produk).where(produk.c.id == code).values(uses_items=True, stok=_free_items(code))
+        )
+
+    async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
+        await self._lock(code)
+        free = (
+            await self._tx.execute(
+                select(stock_items.c.id, stock_items.c.content)
+                .where(stock_items.c.produk_id == code, stock_items.c.order_id.is_(None))
+                .order_by(stock_items.c.id)
+                .limit(qty)
+            )
+        ).all()
+        if len(free) < qty:
+            raise OutOfStock(code=code, asked=qty, left=len(free))
+        await self._tx.execute(
+            update(stock_items)
+            .where(stock_items.c.id.in_([row.id for row in free]), stock_items.c.order_id.is_(None))
+            .values(order_id=order_id)
+        )
+        await self._recount(code)
+        return [self._tx.cipher.decrypt(row.content) for row in free]
+
+    async def release_items(self, order_id: str) -> int:
+        codes = (
+            await self._tx.execute(
+                select(stock_items.c.produk_id).where(stock_items.c.order_id == order_id).distinct()
+            )
+        ).scalars().all()
+        for code in sorted(codes):
+            await self._lock(code)
+        result = await self._tx.execute(
+            update(stock_items).where(stock_items.c.order_id == order_id).values(order_id=None)
+        )
+        for code in codes:
+            await self._recount(code)
+        return int(result.rowcount)
+
+    async def items_of_order(self, order_id: str) -> list[str]:
+        rows = await self._tx.execute(
+            select(stock_items.c.content).where(stock_items.c.order_id == order_id).order_by(stock_items.c.id)
+        )
+        return [self._tx.cipher.decrypt(token) for token in rows.scalars()]
+
+    async def _lock(self, code: str) -> None:
+        """Serialise item changes per product (PostgreSQL row lock; SQLite holds the write lock)."""
+        query = select(produk.c.id).where(produk.c.id == code).with_for_update()
+        if (await self._tx.execute(query)).first() is None:
+            raise ProductNotFound(code=code)
+
+    async def _recount(self, code: str) -> None:
+        await self._tx.execute(update(produk).where(produk.c.id == code).values(stok=_free_items(code)))

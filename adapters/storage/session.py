@@ -1,0 +1,83 @@
+"""One open transaction as the repositories see it, and the retry policy for opening one.
+
+Every statement goes through `Transaction.execute`, which turns a lost or refused connection into
+`StorageUnavailable`; integrity errors pass through for the repositories to name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.storage.cipher import StockCipher
+from adapters.storage.errors import is_unavailable
+from application.errors import StorageUnavailable
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff for opening a transaction: `retries` more tries after the
+    first, waiting base, 2*base, 4*base ... (capped at `max_delay`) in between."""
+
+    retries: int = 3
+    base_delay: float = 0.05
+    max_delay: float = 1.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+
+    def delays(self) -> Iterator[float]:
+        for attempt in range(self.retries):
+            yield min(self.base_delay * 2**attempt, self.max_delay)
+
+
+class Transaction:
+    """The connection of one unit of work, with the cipher the repositories need."""
+
+    def __init__(self, connection: AsyncConnection, cipher: StockCipher) -> None:
+        self.connection = connection
+        self.cipher = cipher
+        self.is_postgres = connection.dialect.name == "postgresql"
+
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        return await self._guard(self.connection.execute(statement, params))
+
+    async def insert_ignoring_conflicts(self, table: Table, values: Mapping[str, Any]) -> bool:
+        """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+        A conflict leaves the transaction usable (unlike a failed INSERT on PostgreSQL), so a
+        caller may name the broken rule and carry on.
+        """
+        insert = pg_insert(table) if self.is_postgres else sqlite_insert(table)
+        result = await self.execute(insert.values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo the enclosed statements alone when the block raises."""
+        nested = await self._guard(self.connection.begin_nested())
+        try:
+            yield
+        except BaseException:
+            await self._guard(nested.rollback())
+            raise
+        await self._guard(nested.commit())
+
+    async def _guard(self, step: Awaitable[T]) -> T:
+        try:
+            return await step
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
+            raise

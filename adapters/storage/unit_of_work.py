@@ -1,0 +1,112 @@
+"""`SqlAlchemyUnitOfWork`: one database transaction, with the repositories bound to it.
+
+Opening the transaction retries refused connections with bounded backoff, then raises
+`StorageUnavailable`. Leaving the block without `commit()` rolls back; a connection lost midway
+raises `StorageUnavailable` and the database discards the half-done transaction.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.storage.cipher import StockCipher
+from adapters.storage.errors import is_unavailable
+from adapters.storage.orders import SqlAlchemyOrderRepository
+from adapters.storage.products import SqlAlchemyProductRepository
+from adapters.storage.records import (
+    SqlAlchemyInboxRepository,
+    SqlAlchemyPaymentEventRepository,
+    SqlAlchemySettingsRepository,
+)
+from adapters.storage.session import RetryPolicy, Transaction
+from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
+from application.errors import StorageUnavailable
+
+
+class SqlAlchemyUnitOfWork:
+    """`UnitOfWork` on an async engine (PostgreSQL with row locks, SQLite with BEGIN IMMEDIATE)."""
+
+    products: SqlAlchemyProductRepository
+    customers: SqlAlchemyCustomerRepository
+    wallets: SqlAlchemyWalletRepository
+    orders: SqlAlchemyOrderRepository
+    settings: SqlAlchemySettingsRepository
+    inbox: SqlAlchemyInboxRepository
+    payments: SqlAlchemyPaymentEventRepository
+
+    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
+        self._engine = engine
+        self._cipher = cipher
+        self._retry = retry or RetryPolicy()
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> SqlAlchemyUnitOfWork:
+        self._connection = await self._open()
+        tx = Transaction(self._connection, self._cipher)
+        self.products = SqlAlchemyProductRepository(tx)
+        self.customers = SqlAlchemyCustomerRepository(tx)
+        self.wallets = SqlAlchemyWalletRepository(tx)
+        self.orders = SqlAlchemyOrderRepository(tx)
+        self.settings = SqlAlchemySettingsRepository(tx)
+        self.inbox = SqlAlchemyInboxRepository(tx)
+        self.payments = SqlAlchemyPaymentEventRepository(tx)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.rollback()
+            await connection.close()
+        except Exception:
+            # The connection is gone; so is its transaction. Keep it out of the pool.
+            await connection.invalidate()
+            await connection.close()
+
+    async def commit(self) -> None:
+        try:
+            await self._require().commit()
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable(f"commit failed: {type(error).__name__}") from error
+            raise
+
+    async def rollback(self) -> None:
+        try:
+            await self._require().rollback()
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable(f"rollback failed: {type(error).__name__}") from error
+            raise
+
+    async def _open(self) -> AsyncConnection:
+        delays = self._retry.delays()
+        while True:
+            try:
+                return await self._begin()
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
+                await self._retry.sleep(delay)
+
+    async def _begin(self) -> AsyncConnection:
+        connection = await self._engine.connect()
+        try:
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    def _require(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open: use `async with`")
+        return self._connection

@@ -1,0 +1,133 @@
+"""Customers and wallets: `users` rows (tier in `role`, saldo) and the `ledger`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from adapters.storage.errors import violates
+from adapters.storage.session import Transaction
+from adapters.storage.tables import ledger, users
+from domain.customer import Customer
+from domain.errors import DuplicateLedgerReference, InsufficientBalance
+from domain.money import Rupiah
+from domain.product import Tier
+from domain.wallet import LedgerEntry, Wallet
+
+
+class SqlAlchemyCustomerRepository:
+    """`CustomerRepository`: the tier is `users.role`; the business user id lives in `users.data`."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str) -> Customer | None:
+        row = (await self._tx.execute(select(users).where(users.c.user_id == user_id))).first()
+        if row is None:
+            return None
+        data = row.data or {}
+        return Customer(
+            user_id=row.user_id,
+            tier=Tier(row.role),
+            created_at=row.created_at,
+            business_user_id=data.get("business_user_id"),
+        )
+
+    async def ensure(self, user_id: str, now: datetime) -> bool:
+        return await self._tx.insert_ignoring_conflicts(
+            users, {"user_id": user_id, "saldo": 0, "role": Tier.BRONZE.value, "data": {}, "created_at": now}
+        )
+
+    async def save(self, customer: Customer) -> None:
+        values = {
+            "role": customer.tier.value,
+            "data": {"business_user_id": customer.business_user_id},
+        }
+        insert = pg_insert(users) if self._tx.is_postgres else sqlite_insert(users)
+        statement = insert.values(
+            user_id=customer.user_id, saldo=0, created_at=customer.created_at, **values
+        ).on_conflict_do_update(index_elements=[users.c.user_id], set_=values)
+        await self._tx.execute(statement)
+
+
+def _to_entry(row: Row[Any]) -> LedgerEntry:
+    return LedgerEntry(
+        user_id=row.user_id,
+        delta=Rupiah(row.delta),
+        balance_after=Rupiah(row.balance_after),
+        reason=row.reason,
+        reference=row.reference,
+        at=row.created_at,
+    )
+
+
+class SqlAlchemyWalletRepository:
+    """`WalletRepository`: the balance in `users.saldo`, every change a `ledger` row."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
+        query = select(users.c.saldo).where(users.c.user_id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        saldo = (await self._tx.execute(query)).scalar_one_or_none()
+        return Wallet(user_id=user_id, balance=Rupiah(saldo or 0))
+
+    async def save(self, wallet: Wallet) -> None:
+        entries = list(wallet.new_entries)
+        if len(entries) == 1:
+            await self._write(wallet, entries)
+        else:
+            async with self._tx.savepoint():
+                await self._write(wallet, entries)
+        wallet.new_entries.clear()
+
+    async def _write(self, wallet: Wallet, entries: list[LedgerEntry]) -> None:
+        # The ledger rows go first: a repeated reference is refused before the balance moves.
+        for entry in entries:
+            if not await self._insert_entry(entry):
+                raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+        try:
+            result = await self._tx.execute(
+                update(users).where(users.c.user_id == wallet.user_id).values(saldo=wallet.balance.value)
+            )
+        except IntegrityError as error:
+            if violates(error, "ck_users_saldo_nonneg", "saldo"):
+                raise InsufficientBalance(balance=0, needed=-wallet.balance.value) from error
+            raise
+        if result.rowcount != 1:
+            raise LookupError(f"no customer {wallet.user_id!r}: ensure the customer before saving a wallet")
+
+    async def _insert_entry(self, entry: LedgerEntry) -> bool:
+        values = {
+            "user_id": entry.user_id,
+            "delta": entry.delta.value,
+            "balance_after": entry.balance_after.value,
+            "reason": entry.reason,
+            "reference": entry.reference,
+            "created_at": entry.at,
+        }
+        try:
+            return await self._tx.insert_ignoring_conflicts(ledger, values)
+        except IntegrityError as error:
+            if violates(error, "ledger_user_id_fkey", "FOREIGN KEY"):
+                raise LookupError(f"no customer {entry.user_id!r}: ensure the customer first") from error
+            raise
+
+    async def ledger(self, user_id: str, limit: int = 50) -> list[LedgerEntry]:
+        rows = await self._tx.execute(
+            select(ledger).where(ledger.c.user_id == user_id).order_by(ledger.c.id.desc()).limit(limit)
+        )
+        return [_to_entry(row) for row in rows]
+
+    async def ledger_sum(self, user_id: str) -> Rupiah:
+        total = await self._tx.execute(
+            select(func.coalesce(func.sum(ledger.c.delta), 0)).where(ledger.c.user_id == user_id)
+        )
+        return Rupiah(int(total.scalar_one()))

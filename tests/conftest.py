@@ -1,0 +1,3 @@
+"""Plugins shared by every test suite."""
+
+pytest_plugins = ["tests.fixtures.storage"]
