@@ -1,0 +1,395 @@
+"""The unit-of-work contract: one suite, run against memory, SQLite and PostgreSQL.
+
+A fake that keeps uncommitted changes, or never raises what the database raises, fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
+from application.ports import UnitOfWork
+from domain.customer import Customer
+from domain.errors import (
+    DuplicateLedgerReference,
+    DuplicateProductCode,
+    InvalidStockItems,
+    OutOfStock,
+    PendingOrderExists,
+)
+from domain.money import Rupiah
+from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.product import Product, Tier
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+USER, OTHER = "6281100000001", "6281100000002"
+Factory = Callable[[], UnitOfWork]
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def new_uow(request: pytest.FixtureRequest) -> Factory:
+    """A unit-of-work factory on an empty store of each kind."""
+    if request.param == "memory":
+        store = MemoryStore()
+        return lambda: MemoryUnitOfWork(store)
+    storage = request.getfixturevalue("sqlite_storage" if request.param == "sqlite" else "pg_storage")
+    return storage.uow_factory  # type: ignore[no-any-return]
+
+
+def link_order(order_id: str, user: str = USER, minutes: int = 0, expires_in: int = 15) -> Order:
+    return Order.purchase(
+        order_id, user, "ABC", "Thing", 2, Rupiah(5000), PaymentMethod.MIDTRANS, at(minutes), at(minutes + expires_in)
+    )
+
+
+def saldo_order(order_id: str, user: str = USER, minutes: int = 0) -> Order:
+    return Order.purchase(order_id, user, "ABC", "Thing", 1, Rupiah(5000), PaymentMethod.SALDO, at(minutes))
+
+
+async def seed_item_product(new_uow: Factory, lines: list[str], code: str = "VCR") -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create(code, "Voucher", 10000, 0))
+        await uow.products.add_items(code, lines, T0)
+        await uow.commit()
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+
+async def test_leaving_the_block_without_commit_discards_everything(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
+        await uow.customers.ensure(USER, T0)
+        await uow.settings.put("shop_name", "Toko")
+        await uow.inbox.record("wamid.1", T0)
+    async with new_uow() as uow:
+        assert await uow.products.count() == 0
+        assert await uow.customers.get(USER) is None
+        assert await uow.settings.all() == {}
+        assert await uow.inbox.record("wamid.1", T0) is True
+
+
+async def test_explicit_rollback_and_errors_discard(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
+        await uow.rollback()
+    with pytest.raises(RuntimeError):
+        async with new_uow() as uow:
+            await uow.products.add(Product.create("XYZ", "Other", 5000, 3))
+            raise RuntimeError("use case failed")
+    async with new_uow() as uow:
+        assert await uow.products.count() == 0
+
+
+async def test_commits_are_visible_to_the_next_unit_of_work(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
+        await uow.customers.ensure(USER, T0)
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(20000), "topup", "INV-1", T0)
+        await uow.wallets.save(wallet)
+        await uow.orders.add(saldo_order("INV-2"))
+        await uow.settings.put("shop_name", "Toko")
+        await uow.commit()
+    async with new_uow() as uow:
+        product = await uow.products.get("ABC")
+        assert product is not None and product.stock == 3
+        assert (await uow.wallets.get(USER)).balance == Rupiah(20000)
+        assert (await uow.orders.get("INV-2")) == saldo_order("INV-2")
+        assert await uow.settings.all() == {"shop_name": "Toko"}
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+async def test_products_round_trip_every_field(new_uow: Factory) -> None:
+    product = Product.create("abc", "Thing", 5000, 3, "A fine thing")
+    async with new_uow() as uow:
+        await uow.products.add(product)
+        for field, value in [("harga_silver", "4500"), ("harga_gold", "4000"), ("minstok", "2"),
+                             ("sk", "No refunds"), ("teks", "Download at x"), ("nama", "Thing 2")]:
+            product.set_field(field, value)
+        product.take(1)
+        await uow.products.save(product)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.products.get("ABC") == product
+        assert await uow.products.get("abc") == product
+        assert await uow.products.get("NOPE") is None
+
+
+async def test_list_active_hides_inactive_products_count_does_not(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        for code in ("ZED", "ABC", "MID"):
+            await uow.products.add(Product.create(code, code.title(), 5000, 1))
+        mid = await uow.products.get("MID", for_update=True)
+        assert mid is not None
+        mid.deactivate()
+        await uow.products.save(mid)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert [p.code for p in await uow.products.list_active()] == ["ABC", "ZED"]
+        assert await uow.products.count() == 3
+        inactive = await uow.products.get("MID")
+        assert inactive is not None and not inactive.active
+
+
+async def test_a_duplicate_product_code_is_refused_and_the_unit_of_work_goes_on(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("ABC", "First", 5000, 3))
+        await uow.commit()
+    async with new_uow() as uow:
+        with pytest.raises(DuplicateProductCode):
+            await uow.products.add(Product.create("ABC", "Second", 7000, 9))
+        await uow.settings.put("shop_name", "Toko")
+        await uow.commit()
+    async with new_uow() as uow:
+        kept = await uow.products.get("ABC")
+        assert kept is not None and (kept.name, kept.stock) == ("First", 3)
+        assert await uow.settings.all() == {"shop_name": "Toko"}
+
+
+# --- stock items ------------------------------------------------------------------------------
+
+
+async def test_stock_items_go_out_oldest_first_each_to_one_order(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["a|1", "b|2"])
+    async with new_uow() as uow:
+        await uow.products.add_items("VCR", ["c|3", "d|4"], at(1))
+        assert await uow.products.take_items("VCR", 3, "INV-A") == ["a|1", "b|2", "c|3"]
+        assert await uow.products.take_items("VCR", 1, "INV-B") == ["d|4"]
+        product = await uow.products.get("VCR")
+        assert product is not None and product.uses_items and product.stock == 0
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.products.items_of_order("INV-A") == ["a|1", "b|2", "c|3"]
+        assert await uow.products.items_of_order("INV-B") == ["d|4"]
+        assert await uow.products.items_of_order("INV-NONE") == []
+
+
+async def test_taking_more_items_than_are_free_takes_none(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["a|1", "b|2"])
+    async with new_uow() as uow:
+        with pytest.raises(OutOfStock):
+            await uow.products.take_items("VCR", 3, "INV-A")
+        assert await uow.products.items_of_order("INV-A") == []
+        assert await uow.products.take_items("VCR", 2, "INV-B") == ["a|1", "b|2"]
+
+
+async def test_released_items_return_to_stock_and_go_out_again_first(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["a|1", "b|2", "c|3"])
+    async with new_uow() as uow:
+        await uow.products.take_items("VCR", 2, "INV-A")
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.products.release_items("INV-A") == 2
+        assert await uow.products.release_items("INV-A") == 0
+        product = await uow.products.get("VCR")
+        assert product is not None and product.stock == 3
+        assert await uow.products.items_of_order("INV-A") == []
+        assert await uow.products.take_items("VCR", 1, "INV-B") == ["a|1"]
+        await uow.commit()
+    async with new_uow() as uow:
+        product = await uow.products.get("VCR")
+        assert product is not None and product.stock == 2
+
+
+async def test_items_already_stored_are_refused_whether_sold_or_not(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["a|1", "b|2"])
+    async with new_uow() as uow:
+        await uow.products.take_items("VCR", 1, "INV-A")
+        await uow.commit()
+    async with new_uow() as uow:
+        with pytest.raises(InvalidStockItems) as refused:
+            await uow.products.add_items("VCR", ["a|1", "b|2", "new|9"], at(1))
+        assert refused.value.details["duplicates"] == 2
+        product = await uow.products.get("VCR")
+        assert product is not None and product.stock == 1
+        await uow.products.add_items("VCR", ["new|9"], at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.products.take_items("VCR", 2, "INV-B") == ["b|2", "new|9"]
+
+
+async def test_the_same_item_text_may_be_stock_of_two_products(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["same"], code="ONE")
+    await seed_item_product(new_uow, ["same"], code="TWO")
+    async with new_uow() as uow:
+        assert await uow.products.take_items("TWO", 1, "INV-A") == ["same"]
+
+
+# --- customers and wallets --------------------------------------------------------------------
+
+
+async def test_customers_are_created_once_and_keep_their_tier(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        assert await uow.customers.get(USER) is None
+        assert await uow.customers.ensure(USER, T0) is True
+        assert await uow.customers.ensure(USER, at(5)) is False
+        customer = await uow.customers.get(USER)
+        assert customer == Customer(USER, Tier.BRONZE, created_at=T0)
+        customer.tier = Tier.GOLD
+        customer.business_user_id = "ID.123"
+        await uow.customers.save(customer)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.customers.get(USER) == Customer(USER, Tier.GOLD, T0, "ID.123")
+        assert (await uow.wallets.get(USER)).balance == Rupiah(0)
+
+
+async def test_wallet_balance_equals_its_ledger_newest_first(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        assert (await uow.wallets.get(USER)).balance == Rupiah(0)
+        await uow.customers.ensure(USER, T0)
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(50000), "topup", "INV-1", at(1))
+        wallet.debit(Rupiah(12000), "purchase", "INV-2", at(2))
+        await uow.wallets.save(wallet)
+        assert wallet.new_entries == []
+        wallet.credit(Rupiah(1000), "admin", None, at(3))
+        await uow.wallets.save(wallet)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert (await uow.wallets.get(USER)).balance == Rupiah(39000)
+        assert await uow.wallets.ledger_sum(USER) == Rupiah(39000)
+        entries = await uow.wallets.ledger(USER)
+        assert [(e.delta.value, e.balance_after.value, e.reason, e.reference, e.at) for e in entries] == [
+            (1000, 39000, "admin", None, at(3)),
+            (-12000, 38000, "purchase", "INV-2", at(2)),
+            (50000, 50000, "topup", "INV-1", at(1)),
+        ]
+        assert len(await uow.wallets.ledger(USER, limit=2)) == 2
+        assert await uow.wallets.ledger(OTHER) == []
+        assert await uow.wallets.ledger_sum(OTHER) == Rupiah(0)
+
+
+async def test_a_repeated_ledger_reference_is_refused_and_moves_no_money(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.customers.ensure(USER, T0)
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(10000), "late_payment", "INV-1", T0)
+        await uow.wallets.save(wallet)
+        await uow.commit()
+    async with new_uow() as uow:
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(10000), "late_payment", "INV-1", at(1))
+        with pytest.raises(DuplicateLedgerReference):
+            await uow.wallets.save(wallet)
+        other = await uow.wallets.get(USER, for_update=True)
+        other.credit(Rupiah(500), "admin", None, at(2))
+        other.credit(Rupiah(500), "admin", None, at(2))
+        await uow.wallets.save(other)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert (await uow.wallets.get(USER)).balance == Rupiah(11000)
+        assert await uow.wallets.ledger_sum(USER) == Rupiah(11000)
+
+
+async def test_a_wallet_of_nobody_cannot_be_saved(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        wallet = await uow.wallets.get(USER)
+        wallet.credit(Rupiah(10000), "topup", "INV-1", T0)
+        with pytest.raises(LookupError):
+            await uow.wallets.save(wallet)
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+async def test_orders_round_trip_and_change_status(new_uow: Factory) -> None:
+    order = link_order("INV-1")
+    async with new_uow() as uow:
+        await uow.orders.add(order)
+        await uow.orders.add(Order.topup("INV-T", OTHER, Rupiah(25000), T0, at(15)))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.orders.get("INV-1") == order
+        assert await uow.orders.get("INV-NONE") is None
+        loaded = await uow.orders.get("INV-1", for_update=True)
+        assert loaded is not None
+        loaded.payment_url = "https://pay/1"
+        loaded.move_to(OrderStatus.PAID, at(3))
+        await uow.orders.save(loaded)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.orders.get("INV-1") == loaded
+        topup = await uow.orders.get("INV-T")
+        assert topup is not None and topup.kind is OrderKind.TOPUP and topup.product_code is None
+
+
+async def test_one_pending_order_per_user(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.orders.add(link_order("INV-1"))
+        await uow.commit()
+    async with new_uow() as uow:
+        with pytest.raises(PendingOrderExists):
+            await uow.orders.add(Order.topup("INV-2", USER, Rupiah(25000), at(1), at(16)))
+        await uow.orders.add(saldo_order("INV-3", minutes=1))
+        await uow.orders.add(link_order("INV-4", user=OTHER))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.orders.get("INV-2") is None
+        first = await uow.orders.get("INV-1", for_update=True)
+        assert first is not None and first.move_to(OrderStatus.CANCELLED, at(2))
+        await uow.orders.save(first)
+        await uow.orders.add(link_order("INV-5", minutes=3))
+        await uow.commit()
+    async with new_uow() as uow:
+        pending = await uow.orders.pending_of(USER)
+        assert pending is not None and pending.id == "INV-5"
+
+
+async def test_order_queries(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        early = link_order("INV-1", minutes=0)
+        early.move_to(OrderStatus.PAID, at(30))
+        await uow.orders.add(early)
+        await uow.orders.add(saldo_order("INV-2", minutes=10))
+        await uow.orders.add(Order.topup("INV-3", USER, Rupiah(25000), at(20), at(35)))
+        await uow.orders.add(link_order("INV-4", user=OTHER, minutes=5, expires_in=15))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert [o.id for o in await uow.orders.recent_of(USER)] == ["INV-3", "INV-2", "INV-1"]
+        assert [o.id for o in await uow.orders.recent_of(USER, limit=1)] == ["INV-3"]
+        assert [o.id for o in await uow.orders.recent()] == ["INV-3", "INV-2", "INV-4", "INV-1"]
+        assert [o.id for o in await uow.orders.recent(OrderStatus.PENDING)] == ["INV-3", "INV-4"]
+        last = await uow.orders.last_paid_purchase_of(USER)
+        assert last is not None and last.id == "INV-1"
+        assert await uow.orders.last_paid_purchase_of(OTHER) is None
+        assert [o.id for o in await uow.orders.pending_expiring_before(at(36))] == ["INV-4", "INV-3"]
+        assert [o.id for o in await uow.orders.pending_expiring_before(at(35))] == ["INV-4"]
+        assert [o.id for o in await uow.orders.pending_expiring_before(at(36), limit=1)] == ["INV-4"]
+        assert {o.id for o in await uow.orders.paid_between(at(10), at(30))} == {"INV-2"}
+        assert {o.id for o in await uow.orders.paid_between(at(0), at(31))} == {"INV-1", "INV-2"}
+
+
+# --- settings, inbox, payment events ----------------------------------------------------------
+
+
+async def test_settings_are_overwritten_by_key(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.settings.put("shop_name", "Toko")
+        await uow.settings.put("max_qty", "5")
+        await uow.settings.put("shop_name", "Toko Baru")
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.settings.all() == {"shop_name": "Toko Baru", "max_qty": "5"}
+
+
+async def test_message_ids_and_payment_events_are_recorded_once(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        assert await uow.inbox.record("wamid.1", T0) is True
+        assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", T0) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.record("wamid.1", at(1)) is False
+        assert await uow.inbox.record("wamid.2", at(1)) is True
+        assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", at(1)) is False
+        assert await uow.payments.record("INV-1", "INV-1:expire", "{}", at(1)) is True
