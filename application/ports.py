@@ -116,13 +116,27 @@ class PaymentEventRepository(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` discards every change."""
 
-    products: ProductRepository
-    customers: CustomerRepository
-    wallets: WalletRepository
-    orders: OrderRepository
-    settings: SettingsRepository
-    inbox: InboxRepository
-    payments: PaymentEventRepository
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def wallets(self) -> WalletRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def settings(self) -> SettingsRepository: ...
+
+    @property
+    def inbox(self) -> InboxRepository: ...
+
+    @property
+    def payments(self) -> PaymentEventRepository: ...
+
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -1,4 +1,4 @@
-"""A customer: a WhatsApp number with a price tier and a language."""
+"""A customer: a WhatsApp number (wa_id) with a price tier."""
 
 from __future__ import annotations
 
@@ -12,6 +12,5 @@ from domain.product import Tier
 class Customer:
     user_id: str
     tier: Tier = Tier.BRONZE
-    language: str | None = None
     created_at: datetime | None = None
     business_user_id: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.errors import (
@@ -173,7 +174,7 @@ def _set_min_stock(p: Product, v: str) -> None:
     p.min_stock = _stock_amount(_parse_int("minstok", v))
 
 
-def _set_text(attr: str, limit: int) -> object:
+def _set_text(attr: str, limit: int) -> Callable[[Product, str], None]:
     def setter(p: Product, v: str) -> None:
         if len(v) > limit:
             raise InvalidProductField(field=attr, value=v[:20])
@@ -182,7 +183,7 @@ def _set_text(attr: str, limit: int) -> object:
     return setter
 
 
-_FIELD_SETTERS = {
+_FIELD_SETTERS: dict[str, Callable[[Product, str], None]] = {
     "nama": _set_name,
     "harga": _set_price,
     "harga_silver": _set_silver,

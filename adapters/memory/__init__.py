@@ -1,0 +1,1 @@
+"""Working in-memory adapters: the embedded fakes that pass the same contract suites as the real ones."""

@@ -1,0 +1,282 @@
+"""An in-memory unit of work that behaves like a database transaction.
+
+Each unit of work works on a deep copy of the store and publishes it on commit, under one
+asyncio lock held for the whole unit of work: the same serialisation SQLite's BEGIN IMMEDIATE
+gives, so the concurrency rules hold here too. The rules the database enforces (unique codes,
+one PENDING order per user, unique ledger references, unique stock items) raise the same
+domain errors as the SQL adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+
+from domain.customer import Customer
+from domain.errors import (
+    DuplicateLedgerReference,
+    DuplicateProductCode,
+    InvalidStockItems,
+    OutOfStock,
+    PendingOrderExists,
+)
+from domain.money import ZERO, Rupiah
+from domain.order import Order, OrderKind, OrderStatus
+from domain.product import Product
+from domain.wallet import LedgerEntry, Wallet
+
+
+@dataclass
+class StoredItem:
+    id: int
+    product_code: str
+    content: str
+    order_id: str | None = None
+
+
+@dataclass
+class MemoryData:
+    products: dict[str, Product] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    balances: dict[str, Rupiah] = field(default_factory=dict)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    orders: dict[str, Order] = field(default_factory=dict)
+    items: list[StoredItem] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+    inbox: set[str] = field(default_factory=set)
+    payment_events: dict[str, str] = field(default_factory=dict)
+    next_item_id: int = 1
+
+
+class MemoryStore:
+    """The committed state, shared by every unit of work of one process."""
+
+    def __init__(self) -> None:
+        self.data = MemoryData()
+        self.lock = asyncio.Lock()
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._data = MemoryData()
+        self._held = False
+
+    async def __aenter__(self) -> MemoryUnitOfWork:
+        await self._store.lock.acquire()
+        self._held = True
+        self._data = copy.deepcopy(self._store.data)
+        self.products = MemoryProductRepository(self._data)
+        self.customers = MemoryCustomerRepository(self._data)
+        self.wallets = MemoryWalletRepository(self._data)
+        self.orders = MemoryOrderRepository(self._data)
+        self.settings = MemorySettingsRepository(self._data)
+        self.inbox = MemoryInboxRepository(self._data)
+        self.payments = MemoryPaymentEventRepository(self._data)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        if self._held:
+            self._store.data = self._data
+            self._data = copy.deepcopy(self._data)
+            self._rebind()
+
+    async def rollback(self) -> None:
+        if self._held:
+            self._held = False
+            self._store.lock.release()
+
+    def _rebind(self) -> None:
+        for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments):
+            repo.data = self._data
+
+
+class _Repo:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+
+class MemoryProductRepository(_Repo):
+    async def get(self, code: str, *, for_update: bool = False) -> Product | None:
+        found = self.data.products.get(code.upper())
+        return copy.deepcopy(found) if found else None
+
+    async def list_active(self) -> list[Product]:
+        return [copy.deepcopy(p) for p in sorted(self.data.products.values(), key=lambda p: p.code) if p.active]
+
+    async def count(self) -> int:
+        return len(self.data.products)
+
+    async def add(self, product: Product) -> None:
+        if product.code in self.data.products:
+            raise DuplicateProductCode(code=product.code)
+        self.data.products[product.code] = copy.deepcopy(product)
+
+    async def save(self, product: Product) -> None:
+        self.data.products[product.code] = copy.deepcopy(product)
+
+    async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
+        existing = {i.content for i in self.data.items if i.product_code == code}
+        clashes = sum(1 for c in contents if c in existing)
+        if clashes:
+            raise InvalidStockItems(blank=0, duplicates=clashes)
+        for content in contents:
+            self.data.items.append(StoredItem(self.data.next_item_id, code, content))
+            self.data.next_item_id += 1
+        product = self.data.products.get(code)
+        if product is not None:
+            product.uses_items = True
+        self._sync_stock(code)
+
+    async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
+        free = [i for i in self.data.items if i.product_code == code and i.order_id is None][:qty]
+        if len(free) < qty:
+            raise OutOfStock(code=code, asked=qty, left=len(free))
+        for item in free:
+            item.order_id = order_id
+        self._sync_stock(code)
+        return [i.content for i in free]
+
+    async def release_items(self, order_id: str) -> int:
+        held = [i for i in self.data.items if i.order_id == order_id]
+        for item in held:
+            item.order_id = None
+        for code in {i.product_code for i in held}:
+            self._sync_stock(code)
+        return len(held)
+
+    async def items_of_order(self, order_id: str) -> list[str]:
+        return [i.content for i in self.data.items if i.order_id == order_id]
+
+    def _sync_stock(self, code: str) -> None:
+        product = self.data.products.get(code)
+        if product is not None:
+            product.stock = sum(1 for i in self.data.items if i.product_code == code and i.order_id is None)
+
+
+class MemoryCustomerRepository(_Repo):
+    async def get(self, user_id: str) -> Customer | None:
+        found = self.data.customers.get(user_id)
+        return copy.deepcopy(found) if found else None
+
+    async def ensure(self, user_id: str, now: datetime) -> bool:
+        if user_id in self.data.customers:
+            return False
+        self.data.customers[user_id] = Customer(user_id=user_id, created_at=now)
+        self.data.balances[user_id] = ZERO
+        return True
+
+    async def save(self, customer: Customer) -> None:
+        self.data.customers[customer.user_id] = copy.deepcopy(customer)
+        self.data.balances.setdefault(customer.user_id, ZERO)
+
+
+class MemoryWalletRepository(_Repo):
+    async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
+        return Wallet(user_id=user_id, balance=self.data.balances.get(user_id, ZERO))
+
+    async def save(self, wallet: Wallet) -> None:
+        if wallet.user_id not in self.data.customers:
+            raise KeyError(f"no customer {wallet.user_id}")
+        taken = {(e.reason, e.reference) for e in self.data.ledger if e.reference is not None}
+        for entry in wallet.new_entries:
+            if entry.reference is not None and (entry.reason, entry.reference) in taken:
+                raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+        self.data.ledger.extend(wallet.new_entries)
+        self.data.balances[wallet.user_id] = wallet.balance
+        wallet.new_entries.clear()
+
+    async def ledger(self, user_id: str, limit: int = 50) -> list[LedgerEntry]:
+        return [e for e in reversed(self.data.ledger) if e.user_id == user_id][:limit]
+
+    async def ledger_sum(self, user_id: str) -> Rupiah:
+        return Rupiah(sum(e.delta.value for e in self.data.ledger if e.user_id == user_id))
+
+
+class MemoryOrderRepository(_Repo):
+    async def add(self, order: Order) -> None:
+        if order.id in self.data.orders:
+            raise ValueError(f"order id {order.id} exists")
+        self._check_pending(order)
+        self.data.orders[order.id] = replace(order)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        found = self.data.orders.get(order_id)
+        return replace(found) if found else None
+
+    async def save(self, order: Order) -> None:
+        self._check_pending(order)
+        self.data.orders[order.id] = replace(order)
+
+    async def pending_of(self, user_id: str) -> Order | None:
+        return next((replace(o) for o in self._of(user_id) if o.status is OrderStatus.PENDING), None)
+
+    async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
+        return self._of(user_id)[:limit]
+
+    async def last_paid_purchase_of(self, user_id: str) -> Order | None:
+        paid = [o for o in self._of(user_id) if o.status is OrderStatus.PAID and o.kind is OrderKind.PURCHASE]
+        # the most recently paid (a link order may be paid after a later saldo order)
+        return max(paid, key=lambda o: (o.paid_at or o.created_at, o.created_at, o.id), default=None)
+
+    async def recent(self, status: OrderStatus | None = None, limit: int = 20) -> list[Order]:
+        rows = [o for o in self._newest() if status is None or o.status is status]
+        return [replace(o) for o in rows[:limit]]
+
+    async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
+        rows = [
+            o for o in self.data.orders.values()
+            if o.status is OrderStatus.PENDING and o.expires_at is not None and o.expires_at < cutoff
+        ]
+        return [replace(o) for o in sorted(rows, key=lambda o: o.created_at)[:limit]]
+
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
+        return [
+            replace(o) for o in self._newest()
+            if o.status is OrderStatus.PAID and o.paid_at is not None and start <= o.paid_at < end
+        ]
+
+    def _newest(self) -> list[Order]:
+        return sorted(self.data.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
+
+    def _of(self, user_id: str) -> list[Order]:
+        return [replace(o) for o in self._newest() if o.user_id == user_id]
+
+    def _check_pending(self, order: Order) -> None:
+        if order.status is not OrderStatus.PENDING:
+            return
+        for other in self.data.orders.values():
+            if other.user_id == order.user_id and other.status is OrderStatus.PENDING and other.id != order.id:
+                raise PendingOrderExists(order_id=other.id)
+
+
+class MemorySettingsRepository(_Repo):
+    async def all(self) -> dict[str, str]:
+        return dict(self.data.settings)
+
+    async def put(self, key: str, value: str) -> None:
+        self.data.settings[key] = value
+
+
+class MemoryInboxRepository(_Repo):
+    async def record(self, message_id: str, now: datetime) -> bool:
+        if message_id in self.data.inbox:
+            return False
+        self.data.inbox.add(message_id)
+        return True
+
+
+class MemoryPaymentEventRepository(_Repo):
+    async def record(self, order_id: str, event_key: str, raw: str, now: datetime) -> bool:
+        if event_key in self.data.payment_events:
+            return False
+        self.data.payment_events[event_key] = raw
+        return True

@@ -1,0 +1,1 @@
+"""Messenger adapters: the WhatsApp transports and the simulator."""

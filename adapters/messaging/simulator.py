@@ -1,0 +1,65 @@
+"""The simulator transport: replies kept per number for the chat page, the console, and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import TextIO
+
+from application.replies import Reply
+
+_HISTORY = 200
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    seq: int
+    to: str
+    reply: Reply
+
+
+class SimulatorMessenger:
+    """Keeps the last messages sent to each number, numbered, so a page can poll for new ones."""
+
+    def __init__(self) -> None:
+        self._seq = itertools.count(1)
+        self._by_user: dict[str, deque[SentMessage]] = defaultdict(lambda: deque(maxlen=_HISTORY))
+        self._changed = asyncio.Event()
+
+    async def send(self, to: str, reply: Reply) -> None:
+        self._by_user[to].append(SentMessage(next(self._seq), to, reply))
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def sent_to(self, to: str, after: int = 0) -> list[SentMessage]:
+        return [m for m in self._by_user.get(to, ()) if m.seq > after]
+
+    def all_sent(self) -> list[SentMessage]:
+        return sorted((m for msgs in self._by_user.values() for m in msgs), key=lambda m: m.seq)
+
+    async def wait_for_news(self, timeout: float) -> None:
+        """Return when a message is sent, or after `timeout` seconds (for long polling)."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+class ConsoleMessenger:
+    """Prints replies to a terminal (`tokowa chat`), with the interactive parts as text."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+
+    async def send(self, to: str, reply: Reply) -> None:
+        lines = [reply.text]
+        if reply.choices:
+            lines.append("")
+            lines += [f"  [{c.command}] {c.title}" for c in reply.choices[:10]]
+        if reply.link is not None:
+            lines.append(f"  -> {reply.link.label}: {reply.link.url}")
+        self._out.write("\n".join(lines) + "\n\n")
+        self._out.flush()

@@ -1,0 +1,1 @@
+"""Payment gateway adapters: Midtrans, the local payment simulator, and 'switched off'."""

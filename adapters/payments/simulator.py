@@ -1,0 +1,69 @@
+"""The payment simulator: links to Tokowa's own `/pay/{order_id}` page instead of Midtrans.
+
+It remembers what it was asked to charge so that its status API answers like Midtrans'
+(None until the customer acts on the page, as Midtrans answers 404 until a method is chosen).
+"""
+
+from __future__ import annotations
+
+from application.errors import PaymentProviderUnavailable
+from application.ports import PaymentLink, PaymentRequest, PaymentState, PaymentStatus
+from domain.errors import PaymentUnavailable
+from domain.money import Rupiah
+
+
+class SimulatedPaymentGateway:
+    def __init__(self, public_url: str) -> None:
+        self._public_url = public_url.rstrip("/")
+        self._amounts: dict[str, Rupiah] = {}
+        self._states: dict[str, PaymentState] = {}
+        self.fail_next_create = False
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    async def create(self, request: PaymentRequest) -> PaymentLink:
+        if self.fail_next_create:
+            self.fail_next_create = False
+            raise PaymentProviderUnavailable("simulated outage")
+        self._amounts[request.order_id] = request.amount
+        return PaymentLink(f"{self._public_url}/pay/{request.order_id}", token=request.order_id)
+
+    async def status(self, order_id: str) -> PaymentStatus | None:
+        state, amount = self._states.get(order_id), self._amounts.get(order_id)
+        if state is None or amount is None:
+            return None
+        return PaymentStatus(order_id, state, amount)
+
+    async def cancel(self, order_id: str) -> None:
+        if order_id in self._amounts and self._states.get(order_id) in (None, PaymentState.PENDING):
+            self._states[order_id] = PaymentState.CANCELLED
+
+    def amount_of(self, order_id: str) -> Rupiah | None:
+        return self._amounts.get(order_id)
+
+    def customer_acts(self, order_id: str, state: PaymentState) -> PaymentStatus | None:
+        """What the pay page's buttons do: the payment reaches `state` at the 'provider'."""
+        amount = self._amounts.get(order_id)
+        if amount is None:
+            return None
+        self._states[order_id] = state
+        return PaymentStatus(order_id, state, amount)
+
+
+class DisabledPaymentGateway:
+    """Link payments switched off: a real WhatsApp transport without a Midtrans key."""
+
+    @property
+    def available(self) -> bool:
+        return False
+
+    async def create(self, request: PaymentRequest) -> PaymentLink:
+        raise PaymentUnavailable(reason="disabled")
+
+    async def status(self, order_id: str) -> PaymentStatus | None:
+        return None
+
+    async def cancel(self, order_id: str) -> None:
+        return None

@@ -1,0 +1,69 @@
+"""Each broken rule and failure as the reply the customer or admin reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from application.chat.catalog import text
+from application.replies import Reply
+from domain import errors as e
+from domain.money import Rupiah
+from domain.product import PRODUCT_FIELDS
+from domain.settings import ShopSettings
+
+Render = Callable[[e.DomainError, str, ShopSettings], str]
+
+
+def _d(exc: e.DomainError, key: str, default: object = "") -> object:
+    return exc.details.get(key, default)
+
+
+def _stock_kind(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    key = "error.stock_kind_items" if _d(exc, "expected") == "items" else "error.stock_kind_count"
+    return text(key, lang, code=_d(exc, "code"))
+
+
+def _illegal(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    if _d(exc, "target") == "CANCELLED":
+        return text("error.not_cancellable", lang, order_id=_d(exc, "order_id"),
+                    status=text(f"status.{_d(exc, 'current')}", lang))
+    return text("error.illegal", lang)
+
+
+def _unavailable(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    return text("error.links_off" if _d(exc, "reason") == "disabled" else "error.payment_unavailable", lang)
+
+
+_RENDERERS: dict[type[e.DomainError], Render] = {
+    e.InvalidAmount: lambda x, lang, s: text("error.amount", lang),
+    e.InvalidQuantity: lambda x, lang, s: text("error.qty", lang, max=s.max_qty),
+    e.InvalidPhoneNumber: lambda x, lang, s: text("error.phone", lang, number=_d(x, "number")),
+    e.InvalidProductCode: lambda x, lang, s: text("error.code", lang),
+    e.InvalidProductField: lambda x, lang, s: text("error.field", lang, fields=", ".join(PRODUCT_FIELDS)),
+    e.ProductNotFound: lambda x, lang, s: text("product.not_found", lang, code=_d(x, "code")),
+    e.DuplicateProductCode: lambda x, lang, s: text("error.duplicate_code", lang, code=_d(x, "code")),
+    e.OutOfStock: lambda x, lang, s: text("error.out_of_stock", lang, code=_d(x, "code"), left=_d(x, "left")),
+    e.StockKindMismatch: _stock_kind,
+    e.InvalidStockItems: lambda x, lang, s: text("error.stock_items", lang, blank=_d(x, "blank", 0),
+                                                 duplicates=_d(x, "duplicates", 0)),
+    e.InsufficientBalance: lambda x, lang, s: text(
+        "error.insufficient", lang, balance=Rupiah(int(str(_d(x, "balance", 0)))),
+        total=Rupiah(int(str(_d(x, "needed", 0))))),
+    e.OrderNotFound: lambda x, lang, s: text("error.order_not_found", lang, order_id=_d(x, "order_id")),
+    e.IllegalTransition: _illegal,
+    e.PendingOrderExists: lambda x, lang, s: text("error.pending_exists", lang, order_id=_d(x, "order_id")),
+    e.NoPendingOrder: lambda x, lang, s: text("error.no_pending", lang),
+    e.NothingToResend: lambda x, lang, s: text("error.nothing_to_resend", lang),
+    e.DepositOutOfRange: lambda x, lang, s: text("error.deposit_range", lang, min=Rupiah(s.deposit_min),
+                                                 max=Rupiah(s.deposit_max)),
+    e.PaymentUnavailable: _unavailable,
+    e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
+}
+
+
+def error_reply(exc: e.DomainError, lang: str, shop: ShopSettings) -> Reply:
+    for cls in type(exc).__mro__:
+        render = _RENDERERS.get(cls)
+        if render is not None:
+            return Reply(render(exc, lang, shop))
+    return Reply(text("error.system", lang))

@@ -1,0 +1,79 @@
+"""From what a customer typed to a command: prefixes, aliases, arguments and amounts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREFIXES = (".", "/", "!")
+
+CUSTOMER_COMMANDS: dict[str, str] = {
+    "menu": "menu", "help": "menu",
+    "produk": "produk", "products": "produk", "list": "produk", "detail": "detail",
+    "buy": "buy", "beli": "buy",
+    "saldo": "saldo", "balance": "saldo",
+    "deposit": "deposit", "topup": "deposit",
+    "riwayat": "riwayat", "history": "riwayat",
+    "status": "status", "cek": "status",
+    "batal": "batal", "cancel": "batal",
+    "kirimulang": "kirimulang", "resend": "kirimulang",
+}
+ADMIN_COMMANDS: dict[str, str] = {
+    name: name for name in (
+        "addproduk", "setharga", "addstok", "setstok", "cekstok", "setrole", "hapusproduk",
+        "addsaldo", "kurangsaldo", "setproduk", "pesanan", "rekap", "setting",
+    )
+} | {"laporan": "rekap"}
+
+UNKNOWN = "unknown"
+_CHOICE_ID = re.compile(r"^([a-z]+):(\S*)$")
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str
+    args: tuple[str, ...] = ()
+    rest: str = ""
+    lines: tuple[str, ...] = ()
+    admin_only: bool = False
+
+
+def parse(message: str) -> ParsedCommand | None:
+    """The command in a message, or None when the message is plain chat.
+
+    Prefixes `.`, `/`, `!` are equivalent, command words are case-insensitive, extra spaces
+    are ignored; an interactive row or button id `buy:NF1` reads as `.buy NF1`."""
+    stripped = message.strip()
+    choice = _CHOICE_ID.match(stripped)
+    if choice and choice.group(1) in CUSTOMER_COMMANDS:
+        stripped = f".{choice.group(1)} {choice.group(2)}"
+    if not stripped.startswith(PREFIXES):
+        return None
+    first, *more = stripped[1:].split("\n")
+    word, _, rest = first.strip().partition(" ")
+    word = word.lower()
+    lines = tuple(line for line in (m.rstrip("\r") for m in more))
+    name = CUSTOMER_COMMANDS.get(word) or ADMIN_COMMANDS.get(word)
+    if name is None:
+        return ParsedCommand(UNKNOWN) if word else None
+    return ParsedCommand(name, tuple(rest.split()), rest.strip(), lines, admin_only=word in ADMIN_COMMANDS)
+
+
+_AMOUNT = re.compile(r"^(?:rp\.?)?(\d{1,3}(?:\.\d{3})+|\d+)(rb|ribu|k|jt|juta)?$")
+_MULTIPLIER = {None: 1, "rb": 1_000, "ribu": 1_000, "k": 1_000, "jt": 1_000_000, "juta": 1_000_000}
+MAX_AMOUNT = 10**12
+
+
+def parse_amount(raw: str) -> int | None:
+    """`50000`, `50.000`, `50rb`, `50k` (and `Rp50.000`, `1jt`) -> rupiah; anything else -> None."""
+    match = _AMOUNT.match(raw.strip().lower())
+    if not match:
+        return None
+    value = int(match.group(1).replace(".", "")) * _MULTIPLIER[match.group(2)]
+    return value if 0 < value <= MAX_AMOUNT else None
+
+
+def parse_count(raw: str) -> int | None:
+    """A plain whole number of units (quantities, stock, days)."""
+    text = raw.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 7 else None

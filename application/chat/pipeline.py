@@ -1,0 +1,127 @@
+"""The message pipeline: one incoming WhatsApp message in, the replies out.
+
+Order of the seed's phases, with its flaws fixed: drop redeliveries (by message id, in the
+database) -> rate limit (before any lock) -> parse -> per-user lock for write commands ->
+the use case in its own unit of work -> release the lock, always -> send the replies.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.chat.catalog import text
+from application.chat.commands import WRITE_COMMANDS, ChatContext, Commands, Usage, usage_reply
+from application.chat.errors import error_reply
+from application.chat.parser import UNKNOWN, ParsedCommand, parse
+from application.errors import MessengerUnavailable, StorageUnavailable
+from application.ports import Clock, LockManager, Messenger, RateLimiter, UnitOfWorkFactory
+from application.replies import Reply
+from application.services import ShopSettingsReader
+from domain.errors import DomainError
+from domain.settings import ShopSettings
+
+log = logging.getLogger("tokowa.pipeline")
+
+LOCK_TTL_MS = 30_000
+RATE_WINDOW_S = 60
+HINT_WINDOW_S = 600
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message from a customer. `text` is None for media the bot does not read."""
+
+    message_id: str
+    sender: str
+    text: str | None
+    business_user_id: str | None = None
+
+
+class ChatPipeline:
+    def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
+                 limiter: RateLimiter, locks: LockManager, messenger: Messenger, clock: Clock,
+                 admins: frozenset[str]) -> None:
+        self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
+        self._limiter, self._locks, self._messenger, self._clock = limiter, locks, messenger, clock
+        self._admins = admins
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Process one message and send its replies; returns what was sent."""
+        try:
+            replies = await self._process(message)
+        except StorageUnavailable:
+            log.error("database unavailable", extra={"message_id": message.message_id})
+            replies = [Reply(text("error.system", await self._language()))]
+        for reply in replies:
+            try:
+                await self._messenger.send(message.sender, reply)
+            except MessengerUnavailable:
+                log.warning("reply not sent", extra={"message_id": message.message_id})
+        return replies
+
+    async def _process(self, message: IncomingMessage) -> list[Reply]:
+        if not await self._first_delivery(message.message_id):
+            return []
+        shop = await self._settings.get()
+        admin = message.sender in self._admins
+        ctx = ChatContext(message.sender, shop.language, shop, admin)
+        if message.text is None:
+            return await self._hint(ctx, "media", "error.unsupported_media")
+        parsed = parse(message.text)
+        if parsed is None:
+            return await self._hint(ctx, "menu", None)
+        if parsed.admin_only and not admin:
+            parsed = ParsedCommand(UNKNOWN)
+        if not admin:
+            decision = await self._limiter.hit(f"ratelimit:{message.sender}:{parsed.name}",
+                                               self._limit_of(parsed.name, shop), RATE_WINDOW_S)
+            if not decision.allowed:
+                return [Reply(ctx.t("error.rate_limited"))] if decision.warn else []
+        if parsed.name == UNKNOWN:
+            return [Reply(ctx.t("error.unknown_command"))]
+        return [await self._run_locked(parsed, ctx)]
+
+    async def _run_locked(self, parsed: ParsedCommand, ctx: ChatContext) -> Reply:
+        if parsed.name not in WRITE_COMMANDS:
+            return await self._run(parsed, ctx)
+        lock = await self._locks.acquire(f"lock:{parsed.name}:{ctx.user_id}", LOCK_TTL_MS)
+        if lock is None:
+            return Reply(ctx.t("error.busy"))
+        try:
+            return await self._run(parsed, ctx)
+        finally:
+            await self._locks.release(lock)
+
+    async def _run(self, parsed: ParsedCommand, ctx: ChatContext) -> Reply:
+        try:
+            return await self._commands.run(parsed, ctx)
+        except Usage as usage:
+            return usage_reply(usage.command, ctx.lang)
+        except DomainError as refused:
+            return error_reply(refused, ctx.lang, ctx.shop)
+
+    async def _first_delivery(self, message_id: str) -> bool:
+        async with self._uow_factory() as uow:
+            first = await uow.inbox.record(message_id, self._clock.now())
+            await uow.commit()
+        return first
+
+    async def _hint(self, ctx: ChatContext, kind: str, key: str | None) -> list[Reply]:
+        """Plain chat gets the menu, media a short hint: at most once per 10 minutes per user."""
+        decision = await self._limiter.hit(f"hint:{kind}:{ctx.user_id}", 1, HINT_WINDOW_S)
+        if not decision.allowed:
+            return []
+        if key is None:
+            return [await self._commands.run(ParsedCommand("menu"), ctx)]
+        return [Reply(ctx.t(key))]
+
+    async def _language(self) -> str:
+        try:
+            return (await self._settings.get()).language
+        except StorageUnavailable:
+            return "id"
+
+    @staticmethod
+    def _limit_of(command: str, shop: ShopSettings) -> int:
+        return shop.buy_rate_limit_per_minute if command == "buy" else shop.rate_limit_per_minute

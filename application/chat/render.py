@@ -1,0 +1,72 @@
+"""Turning use-case results into replies, through the message catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.chat.catalog import text
+from application.replies import Choice, LinkButton, Reply
+from domain.money import Rupiah
+from domain.order import JAKARTA, Order, OrderKind
+from domain.product import Product, Tier
+
+__all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "payment_link", "when"]
+
+MAX_CHOICES = 10
+
+
+def when(moment: datetime) -> str:
+    return f"{moment.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB"
+
+
+def _stock(product: Product, lang: str) -> str:
+    return str(product.stock) if product.stock > 0 else text("product.out", lang)
+
+
+def product_list(products: list[Product], tier: Tier, lang: str, shop: str) -> Reply:
+    if not products:
+        return Reply(text("products.empty", lang))
+    rows = [
+        text("products.row", lang, code=p.code, name=p.name, price=p.price_for(tier), stock=_stock(p, lang))
+        for p in products
+    ]
+    body = "\n".join([text("products.header", lang, shop=shop), *rows, "", text("products.footer", lang)])
+    choices = tuple(
+        Choice(f".produk {p.code}", f"{p.code} {p.name}", f"{p.price_for(tier)} · {_stock(p, lang)}")
+        for p in products
+    )
+    return Reply(body, choices=choices, choices_title=text("products.header", lang, shop=shop),
+                 choices_button=text("products.button", lang))
+
+
+def product_detail(product: Product, tier: Tier, lang: str) -> Reply:
+    body = text("product.detail", lang, name=product.name, code=product.code, price=product.price_for(tier),
+                stock=_stock(product, lang), description=product.description)
+    choices = (Choice(f".buy {product.code}", f"Beli {product.code}" if lang == "id" else f"Buy {product.code}"),)
+    return Reply(body, choices=choices if product.stock > 0 else ())
+
+
+def payment_link(key: str, lang: str, url: str, **params: object) -> Reply:
+    body = text(key, lang, url=url, **params)
+    return Reply(body, link=LinkButton(text("buy.link_button", lang), url))
+
+
+def delivery(order: Order, product: Product | None, items: list[str], lang: str, shop: str) -> Reply:
+    lines = [text("delivery.header", lang, order_id=order.id, qty=order.qty, name=order.product_name)]
+    lines += [text("delivery.item", lang, n=n, item=item) for n, item in enumerate(items, 1)]
+    if product is not None and not items and product.delivery_text:
+        lines.append(text("delivery.text", lang, text=product.delivery_text))
+    if product is not None and product.terms:
+        lines.append(text("delivery.terms", lang, terms=product.terms))
+    lines.append(text("delivery.thanks", lang, shop=shop))
+    return Reply("\n".join(lines))
+
+
+def topup_paid(order: Order, balance: Rupiah, lang: str) -> Reply:
+    return Reply(text("topup.paid", lang, amount=order.total, order_id=order.id, balance=balance))
+
+
+def order_line(order: Order, lang: str) -> str:
+    what = text("history.topup", lang) if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_code}"
+    return text("history.row", lang, order_id=order.id, what=what, total=order.total,
+                status=text(f"status.{order.status.value}", lang))

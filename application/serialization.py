@@ -1,0 +1,35 @@
+"""Products and customers as JSON strings for the cache (pure json, no framework)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from domain.money import Rupiah
+from domain.product import Product, Tier
+
+
+def product_to_json(products: list[Product]) -> str:
+    return json.dumps([_product_dict(p) for p in products], separators=(",", ":"))
+
+
+def products_from_json(data: str) -> list[Product]:
+    return [_product_from(d) for d in json.loads(data)]
+
+
+def _product_dict(p: Product) -> dict[str, Any]:
+    d = asdict(p)
+    for key in ("price", "price_silver", "price_gold"):
+        d[key] = d[key]["value"] if d[key] is not None else None
+    return d
+
+
+def _product_from(d: dict[str, Any]) -> Product:
+    for key in ("price", "price_silver", "price_gold"):
+        d[key] = Rupiah(d[key]) if d[key] is not None else None
+    return Product(**d)
+
+
+def tier_from(data: str | None) -> Tier | None:
+    return Tier(data) if data in {t.value for t in Tier} else None

@@ -1,0 +1,135 @@
+"""Read-through caches and notifications shared by the use cases."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from application.chat.catalog import text
+from application.errors import MessengerUnavailable
+from application.ports import Cache, Messenger, UnitOfWorkFactory
+from application.replies import Reply
+from application.serialization import product_to_json, products_from_json, tier_from
+from domain.money import Rupiah
+from domain.product import Product, Tier
+from domain.settings import ShopSettings
+
+log = logging.getLogger("tokowa.services")
+
+PRODUCT_LIST_KEY = "produk:list"
+SETTINGS_KEY = "settings"
+PRODUCT_TTL, BALANCE_TTL, PROFILE_TTL, SETTINGS_TTL = 300, 60, 60, 600
+
+
+def product_key(code: str) -> str:
+    return f"produk:detail:{code}"
+
+
+def balance_key(user_id: str) -> str:
+    return f"user:balance:{user_id}"
+
+
+def profile_key(user_id: str) -> str:
+    return f"user:profile:{user_id}"
+
+
+class ShopSettingsReader:
+    """Shop settings from the cache (10 min) or the database, over the documented defaults."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache, default_language: str = "id") -> None:
+        self._uow_factory, self._cache, self._language = uow_factory, cache, default_language
+
+    async def get(self) -> ShopSettings:
+        cached = await self._cache.get(SETTINGS_KEY)
+        if cached is not None:
+            return ShopSettings.from_stored(_decode(cached), self._language)
+        async with self._uow_factory() as uow:
+            stored = await uow.settings.all()
+        await self._cache.set(SETTINGS_KEY, _encode(stored), SETTINGS_TTL)
+        return ShopSettings.from_stored(stored, self._language)
+
+    async def invalidate(self) -> None:
+        await self._cache.delete(SETTINGS_KEY)
+
+
+class ShopReads:
+    """The cached reads of browsing: product list and detail (5 min), balance and tier (1 min)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache) -> None:
+        self._uow_factory, self._cache = uow_factory, cache
+
+    async def products(self) -> list[Product]:
+        cached = await self._cache.get(PRODUCT_LIST_KEY)
+        if cached is not None:
+            return products_from_json(cached)
+        async with self._uow_factory() as uow:
+            products = await uow.products.list_active()
+        await self._cache.set(PRODUCT_LIST_KEY, product_to_json(products), PRODUCT_TTL)
+        return products
+
+    async def product(self, code: str) -> Product | None:
+        cached = await self._cache.get(product_key(code))
+        if cached is not None:
+            found = products_from_json(cached)
+            return found[0] if found else None
+        async with self._uow_factory() as uow:
+            product = await uow.products.get(code)
+        visible = [product] if product is not None and product.active else []
+        await self._cache.set(product_key(code), product_to_json(visible), PRODUCT_TTL)
+        return visible[0] if visible else None
+
+    async def balance(self, user_id: str) -> Rupiah:
+        cached = await self._cache.get(balance_key(user_id))
+        if cached is not None and cached.isdigit():
+            return Rupiah(int(cached))
+        async with self._uow_factory() as uow:
+            wallet = await uow.wallets.get(user_id)
+        await self._cache.set(balance_key(user_id), str(wallet.balance.value), BALANCE_TTL)
+        return wallet.balance
+
+    async def tier(self, user_id: str) -> Tier:
+        cached = tier_from(await self._cache.get(profile_key(user_id)))
+        if cached is not None:
+            return cached
+        async with self._uow_factory() as uow:
+            customer = await uow.customers.get(user_id)
+        tier = customer.tier if customer else Tier.BRONZE
+        await self._cache.set(profile_key(user_id), tier.value, PROFILE_TTL)
+        return tier
+
+    async def forget_products(self, *codes: str) -> None:
+        await self._cache.delete(PRODUCT_LIST_KEY, *(product_key(c) for c in codes))
+
+    async def forget_user(self, user_id: str) -> None:
+        await self._cache.delete(balance_key(user_id), profile_key(user_id))
+
+
+class Notifier:
+    """Sends messages that are not a reply to the current chat: deliveries after a payment,
+    expiry notices and admin alerts. A failed send is logged, never raised: the state change
+    it reports has already been committed."""
+
+    def __init__(self, messenger: Messenger, admins: frozenset[str], settings: ShopSettingsReader) -> None:
+        self._messenger, self._admins, self._settings = messenger, admins, settings
+
+    async def tell(self, user_id: str, reply: Reply) -> None:
+        try:
+            await self._messenger.send(user_id, reply)
+        except MessengerUnavailable:
+            log.warning("message to customer not sent", extra={"kind": "notify"})
+
+    async def alert_admins(self, key: str, **params: object) -> None:
+        lang = (await self._settings.get()).language
+        message = text(key, lang, **params)
+        log.error("admin alert: %s", key, extra={"alert": key, "order_id": params.get("order_id")})
+        for admin in sorted(self._admins):
+            await self.tell(admin, Reply(message))
+
+
+def _encode(values: dict[str, str]) -> str:
+    return json.dumps(values)
+
+
+def _decode(data: str) -> dict[str, str]:
+    loaded = json.loads(data)
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}

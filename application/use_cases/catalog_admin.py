@@ -1,0 +1,145 @@
+"""Admin use cases on products and stock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.services import ShopReads
+from domain.errors import DuplicateProductCode, ProductNotFound
+from domain.product import Product, product_code
+
+
+@dataclass(frozen=True)
+class AddProductCommand:
+    code: str
+    name: str
+    price: int
+    stock: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProductAdded:
+    product: Product
+    reactivated: bool
+
+
+class AddProduct:
+    """Create a product. An active product with the code is refused; an inactive one is
+    reactivated with the new fields (its history keeps the old orders)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads) -> None:
+        self._uow_factory, self._reads = uow_factory, reads
+
+    async def __call__(self, cmd: AddProductCommand) -> ProductAdded:
+        fresh = Product.create(cmd.code, cmd.name, cmd.price, cmd.stock, cmd.description)
+        async with self._uow_factory() as uow:
+            existing = await uow.products.get(fresh.code, for_update=True)
+            if existing is not None and existing.active:
+                raise DuplicateProductCode(code=fresh.code)
+            if existing is None:
+                await uow.products.add(fresh)
+                product, reactivated = fresh, False
+            else:
+                existing.reactivate(cmd.name, cmd.price, cmd.stock, cmd.description)
+                await uow.products.save(existing)
+                product, reactivated = existing, True
+            await uow.commit()
+        await self._reads.forget_products(product.code)
+        return ProductAdded(product, reactivated)
+
+
+class _ProductChange:
+    """Load one active product under its row lock, change it, save, forget the cached copies."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads) -> None:
+        self._uow_factory, self._reads = uow_factory, reads
+
+    async def _change(self, code: str, *args: str | int | list[str]) -> Product:
+        code = product_code(code)
+        async with self._uow_factory() as uow:
+            product = await uow.products.get(code, for_update=True)
+            if product is None or not product.active:
+                raise ProductNotFound(code=code)
+            await self._apply(uow, product, *args)
+            await uow.products.save(product)
+            await uow.commit()
+        await self._reads.forget_products(code)
+        return product
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        raise NotImplementedError
+
+
+class SetProductField(_ProductChange):
+    """`.setharga` and `.setproduk`: one field; PENDING orders keep the price they captured."""
+
+    async def __call__(self, code: str, field: str, value: str) -> Product:
+        return await self._change(code, field, value)
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        field, value = args
+        product.set_field(str(field), str(value))
+
+
+class AddStock(_ProductChange):
+    """Add to a counted product's stock (item products refuse numbers)."""
+
+    async def __call__(self, code: str, qty: int) -> Product:
+        return await self._change(code, qty)
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        product.add_stock(int(str(args[0])))
+
+
+class SetStock(_ProductChange):
+    """Set a counted product's stock."""
+
+    async def __call__(self, code: str, qty: int) -> Product:
+        return await self._change(code, qty)
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        product.set_stock(int(str(args[0])))
+
+
+class AddStockItems(_ProductChange):
+    """Add stock items (one per line); blank or duplicate lines refuse the whole batch."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, clock: Clock) -> None:
+        super().__init__(uow_factory, reads)
+        self._clock = clock
+
+    async def __call__(self, code: str, lines: list[str]) -> Product:
+        return await self._change(code, lines)
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        lines = args[0]
+        assert isinstance(lines, list)
+        accepted = product.accept_items(lines)
+        await uow.products.add_items(product.code, accepted, self._clock.now())
+
+
+class RemoveProduct(_ProductChange):
+    """Deactivate a product; its orders keep it."""
+
+    async def __call__(self, code: str) -> Product:
+        return await self._change(code)
+
+    async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
+        product.deactivate()
+
+
+class CheckStock:
+    """How many units are left (never the items themselves)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, code: str) -> Product:
+        code = product_code(code)
+        async with self._uow_factory() as uow:
+            product = await uow.products.get(code)
+        if product is None or not product.active:
+            raise ProductNotFound(code=code)
+        return product

@@ -1,0 +1,42 @@
+"""Demo products for a fresh shop (`tokowa demo`, `make run`)."""
+
+from __future__ import annotations
+
+from application.ports import Clock, UnitOfWorkFactory
+from domain.product import Product
+
+_DEMO = [
+    ("DEMO1", "Netflix Premium 1 Bulan", 35_000, 0, "Akun sharing 1 profil, garansi 30 hari."),
+    ("DEMO2", "Spotify Premium 1 Bulan", 20_000, 0, "Akun individual, bisa ganti password."),
+    ("DEMO3", "Voucher Game 100 Diamond", 25_000, 50, "Kode dikirim lewat chat setelah bayar."),
+    ("DEMO4", "Canva Pro 1 Tahun", 45_000, 25, "Undangan tim Canva Pro ke email kamu."),
+    ("DEMO5", "YouTube Premium 1 Bulan", 15_000, 30, "Family plan, undangan ke email kamu."),
+]
+_ITEMS = {
+    "DEMO1": [f"netflix.demo{n}@tokowa.test|Pass-{n:03d}|Profil {n}|PIN {1000 + n}" for n in range(1, 9)],
+    "DEMO2": [f"spotify.demo{n}@tokowa.test|Spot-{n:03d}" for n in range(1, 6)],
+}
+
+
+class LoadDemoProducts:
+    """Load at most five DEMO products, only into a store that has no products at all."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory, self._clock = uow_factory, clock
+
+    async def __call__(self) -> int:
+        async with self._uow_factory() as uow:
+            if await uow.products.count() > 0:
+                return 0
+            for code, name, price, stock, description in _DEMO:
+                product = Product.create(code, name, price, stock, description)
+                product.terms = "Tidak bisa refund setelah barang dikirim."
+                if code in ("DEMO3", "DEMO4", "DEMO5"):
+                    product.delivery_text = "Kode/undangan dikirim admin dalam 5 menit. Simpan order id kamu."
+                await uow.products.add(product)
+                if code in _ITEMS:
+                    accepted = product.accept_items(_ITEMS[code])
+                    await uow.products.add_items(code, accepted, self._clock.now())
+                    await uow.products.save(product)
+            await uow.commit()
+        return len(_DEMO)

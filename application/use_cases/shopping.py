@@ -1,0 +1,141 @@
+"""Buying: with saldo at once, or with a payment link that reserves the stock."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.errors import PaymentProviderUnavailable
+from application.ports import (
+    Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWork, UnitOfWorkFactory,
+)
+from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.use_cases.stock import load_for_sale, release_stock, take_stock
+from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists
+from domain.money import Rupiah
+from domain.order import Order, OrderStatus, PaymentMethod, new_order_id
+from domain.product import Product
+
+
+class MethodChoice(str, enum.Enum):
+    AUTO = "auto"
+    SALDO = "saldo"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class BuyCommand:
+    user_id: str
+    code: str
+    qty: int = 1
+    method: MethodChoice = MethodChoice.AUTO
+
+
+@dataclass(frozen=True)
+class Purchase:
+    order: Order
+    product: Product
+    items: list[str]
+    balance: Rupiah | None = None
+    link: PaymentLink | None = None
+    low_stock: bool = False
+
+
+class Buy:
+    """Buy a product.
+
+    - Quantity 1..max_qty; the unit price is the customer's tier price, captured now.
+    - Method: an explicit `saldo` must be covered by the balance (refused, never turned into
+      a link); `link` always makes a payment link; by default saldo when the balance covers
+      the total, else a link (when link payments are on).
+    - Saldo: debit, take stock and a PAID order in one transaction; the goods come at once.
+    - Link: stock reserved and the PENDING order written before the provider is called; a
+      failed call releases the stock (the order becomes FAILED) and asks to retry.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, settings: ShopSettingsReader,
+                 gateway: PaymentGateway, notifier: Notifier, clock: Clock) -> None:
+        self._uow_factory, self._reads, self._settings = uow_factory, reads, settings
+        self._gateway, self._notifier, self._clock = gateway, notifier, clock
+
+    async def __call__(self, cmd: BuyCommand) -> Purchase:
+        shop = await self._settings.get()
+        if not 1 <= cmd.qty <= shop.max_qty:
+            raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
+        tier = await self._reads.tier(cmd.user_id)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            await uow.customers.ensure(cmd.user_id, now)
+            product = await load_for_sale(uow, cmd.code)
+            wallet = await uow.wallets.get(cmd.user_id, for_update=True)
+            unit_price = product.price_for(tier)
+            method = self._choose(cmd.method, wallet.covers(unit_price * cmd.qty), unit_price * cmd.qty, wallet.balance)
+            expires = now + timedelta(minutes=shop.payment_expiry_minutes)
+            order = Order.purchase(new_order_id(now), cmd.user_id, product.code, product.name, cmd.qty,
+                                   unit_price, method, now, None if method is PaymentMethod.SALDO else expires)
+            if method is PaymentMethod.MIDTRANS:
+                await refuse_second_pending(uow, cmd.user_id)
+            was_low = product.is_low(shop.low_stock_threshold)
+            items = await take_stock(uow, product, cmd.qty, order.id)
+            if method is PaymentMethod.SALDO:
+                wallet.debit(order.total, "purchase", order.id, now)
+                await uow.wallets.save(wallet)
+            await uow.orders.add(order)
+            await uow.commit()
+        await self._reads.forget_products(product.code)
+        low = product.is_low(shop.low_stock_threshold) and not was_low
+        if low:
+            await self._notifier.alert_admins("alert.low_stock", code=product.code, name=product.name, stock=product.stock)
+        if method is PaymentMethod.SALDO:
+            await self._reads.forget_user(cmd.user_id)
+            return Purchase(order, product, items, balance=wallet.balance, low_stock=low)
+        link = await self._request_link(order, product)
+        return Purchase(order, product, [], link=link, low_stock=low)
+
+    def _choose(self, choice: MethodChoice, covered: bool, total: Rupiah, balance: Rupiah) -> PaymentMethod:
+        if choice is MethodChoice.SALDO or (choice is MethodChoice.AUTO and (covered or not self._gateway.available)):
+            if not covered:
+                raise InsufficientBalance(balance=balance.value, needed=total.value)
+            return PaymentMethod.SALDO
+        if not self._gateway.available:
+            raise PaymentUnavailable(reason="disabled")
+        return PaymentMethod.MIDTRANS
+
+    async def _request_link(self, order: Order, product: Product) -> PaymentLink:
+        shop = await self._settings.get()
+        item = LineItem(product.code, product.name, order.unit_price, order.qty)
+        request = PaymentRequest(order.id, order.total, (item,), order.user_id, order.created_at, shop.payment_expiry_minutes)
+        return await request_payment_link(self._uow_factory, self._gateway, self._clock, order, request)
+
+
+async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:
+    """Name the order in the way; the database's unique index is what really guarantees it."""
+    pending = await uow.orders.pending_of(user_id)
+    if pending is not None:
+        raise PendingOrderExists(order_id=pending.id)
+
+
+async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock,
+                               order: Order, request: PaymentRequest) -> PaymentLink:
+    """Ask the provider for a link for a PENDING order already committed; on failure the
+    order becomes FAILED and its stock returns, so the customer can simply try again."""
+    try:
+        link = await gateway.create(request)
+    except PaymentProviderUnavailable:
+        async with uow_factory() as uow:
+            current = await uow.orders.get(order.id, for_update=True)
+            if current is not None and current.status is OrderStatus.PENDING:
+                current.move_to(OrderStatus.FAILED, clock.now())
+                await release_stock(uow, current)
+                await uow.orders.save(current)
+                await uow.commit()
+        raise PaymentUnavailable(reason="provider") from None
+    async with uow_factory() as uow:
+        current = await uow.orders.get(order.id, for_update=True)
+        if current is not None:
+            current.payment_url = link.url
+            await uow.orders.save(current)
+            await uow.commit()
+    order.payment_url = link.url
+    return link

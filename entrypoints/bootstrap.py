@@ -1,0 +1,59 @@
+"""Building the application from settings, and the start-up checks every command shares."""
+
+from __future__ import annotations
+
+from adapters.storage.migrate import migrate, schema_is_current
+from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
+from entrypoints.secrets_file import secret_key
+from entrypoints.settings import ConfigError, Settings, Transport
+
+
+def build_application(settings: Settings) -> Application:
+    """The production wiring: adapters chosen by the settings."""
+    settings.check()
+    payments = "simulator" if settings.transport is Transport.SIMULATOR and not settings.midtrans_server_key else "disabled"
+    adapters = ConfiguredAdapters()
+    adapters.config.from_dict({
+        "database_url": settings.database_url,
+        "secret_key": secret_key(settings),
+        "db_pool_size": settings.db_pool_size,
+        "db_max_overflow": settings.db_max_overflow,
+        "db_pool_timeout": settings.db_pool_timeout,
+        "db_pool_pre_ping": settings.db_pool_pre_ping,
+        "db_connect_timeout": settings.db_connect_timeout,
+        "redis_url": settings.redis_url,
+        "redis_prefix": settings.redis_prefix,
+        "redis_timeout": settings.redis_timeout,
+        "public_url": settings.public_url,
+        "payments": payments,
+    })
+    return _application(adapters, settings)
+
+
+def build_in_memory(settings: Settings) -> Application:
+    """Every port in memory (tests, throw-away demos)."""
+    adapters = InMemoryAdapters()
+    adapters.config.from_dict({"public_url": settings.public_url})
+    return _application(adapters, settings)
+
+
+def _application(adapters: InMemoryAdapters | ConfiguredAdapters, settings: Settings) -> Application:
+    app = Application(adapters=adapters)
+    app.config.from_dict({"language": settings.language, "admins": settings.admin_numbers})
+    return app
+
+
+async def prepare_database(settings: Settings) -> None:
+    """The embedded default migrates itself; PostgreSQL must be migrated by the operator."""
+    if settings.is_sqlite:
+        await migrate(settings.database_url)
+    elif not await schema_is_current(settings.database_url):
+        raise ConfigError("The database schema is not up to date: run `tokowa migrate` first")
+
+
+async def close_adapters(app: Application) -> None:
+    """Close what the adapter set opened (database pool, Redis connections)."""
+    adapters = app.adapters
+    if "storage" in adapters.providers:
+        await adapters.storage().aclose()
+    await adapters.coordination().aclose()

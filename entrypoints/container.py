@@ -1,0 +1,146 @@
+"""The composition root: adapter sets and the application, wired by dependency-injector.
+
+`InMemoryAdapters` holds every port on working in-process fakes; `ConfiguredAdapters` picks
+the real ones from the settings (SQL storage, Redis or in-process coordination, the payment
+simulator or none). `Application` takes any adapter set and builds the use cases and the
+chat pipeline on top of it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.coordination.factory import build_coordination
+from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
+from adapters.messaging.simulator import SimulatorMessenger
+from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
+from adapters.storage.storage import SqlStorage
+from application.chat.commands import Commands
+from application.chat.pipeline import ChatPipeline
+from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.use_cases.bundle import UseCases
+from application.use_cases.catalog_admin import (
+    AddProduct, AddStock, AddStockItems, CheckStock, RemoveProduct, SetProductField, SetStock,
+)
+from application.use_cases.demo import LoadDemoProducts
+from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
+from application.use_cases.payments import ApplyPaymentStatus, ExpireStaleOrders
+from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetRole
+from application.use_cases.shopping import Buy
+from application.use_cases.wallet import AdjustBalance, Deposit
+
+
+class InMemoryAdapters(containers.DeclarativeContainer):
+    """Every port in memory: tests, and a shop that needs no files at all."""
+
+    config = providers.Configuration()
+    store = providers.Singleton(MemoryStore)
+    unit_of_work = providers.Factory(MemoryUnitOfWork, store=store)
+    coordination = providers.Singleton(build_coordination, redis_url=None)
+    cache = providers.Singleton(lambda c: c.cache, coordination)
+    locks = providers.Singleton(lambda c: c.locks, coordination)
+    rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
+    messenger = providers.Singleton(SimulatorMessenger)
+    gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str))
+    clock = providers.Singleton(SystemClock)
+
+
+class ConfiguredAdapters(containers.DeclarativeContainer):
+    """The adapters the settings ask for (storage from DATABASE_URL, Redis from REDIS_URL)."""
+
+    config = providers.Configuration()
+    storage = providers.Singleton(
+        SqlStorage.from_url,
+        url=config.database_url.as_(str),
+        secret_key=config.secret_key.as_(str),
+        pool_size=config.db_pool_size.as_(int),
+        max_overflow=config.db_max_overflow.as_(int),
+        pool_timeout=config.db_pool_timeout.as_(float),
+        pool_pre_ping=config.db_pool_pre_ping.as_(bool),
+        connect_timeout=config.db_connect_timeout.as_(float),
+    )
+    unit_of_work = providers.Factory(lambda s: s.uow_factory(), storage)
+    coordination = providers.Singleton(
+        build_coordination, redis_url=config.redis_url, prefix=config.redis_prefix.as_(str),
+        timeout=config.redis_timeout.as_(float),
+    )
+    cache = providers.Singleton(lambda c: c.cache, coordination)
+    locks = providers.Singleton(lambda c: c.locks, coordination)
+    rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
+    messenger = providers.Singleton(SimulatorMessenger)
+    gateway = providers.Selector(
+        config.payments,
+        simulator=providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str)),
+        disabled=providers.Singleton(DisabledPaymentGateway),
+    )
+    clock = providers.Singleton(SystemClock)
+
+
+class Application(containers.DeclarativeContainer):
+    """The use cases and the chat pipeline over any adapter set."""
+
+    config = providers.Configuration()
+    adapters = providers.DependenciesContainer()
+
+    settings = providers.Singleton(ShopSettingsReader, adapters.unit_of_work.provider, adapters.cache,
+                                   default_language=config.language.as_(str))
+    reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache)
+    notifier = providers.Singleton(Notifier, adapters.messenger, config.admins, settings)
+    apply_payment = providers.Singleton(ApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
+                                        notifier, adapters.clock)
+    use_cases = providers.Singleton(
+        UseCases,
+        reads=reads,
+        settings=settings,
+        buy=providers.Singleton(Buy, adapters.unit_of_work.provider, reads, settings, adapters.gateway, notifier,
+                                adapters.clock),
+        deposit=providers.Singleton(Deposit, adapters.unit_of_work.provider, settings, adapters.gateway, adapters.clock),
+        cancel=providers.Singleton(Cancel, adapters.unit_of_work.provider, adapters.gateway, reads, adapters.clock),
+        resend=providers.Singleton(Resend, adapters.unit_of_work.provider),
+        history=providers.Singleton(History, adapters.unit_of_work.provider),
+        order_status=providers.Singleton(OrderStatusQuery, adapters.unit_of_work.provider),
+        add_product=providers.Singleton(AddProduct, adapters.unit_of_work.provider, reads),
+        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads),
+        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads),
+        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads),
+        add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, adapters.clock),
+        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads),
+        check_stock=providers.Singleton(CheckStock, adapters.unit_of_work.provider),
+        set_role=providers.Singleton(SetRole, adapters.unit_of_work.provider, reads, adapters.clock),
+        adjust_balance=providers.Singleton(AdjustBalance, adapters.unit_of_work.provider, reads, adapters.clock),
+        list_orders=providers.Singleton(ListOrders, adapters.unit_of_work.provider),
+        report=providers.Singleton(Report, adapters.unit_of_work.provider, adapters.clock),
+        change_setting=providers.Singleton(ChangeSetting, adapters.unit_of_work.provider, settings),
+        apply_payment=apply_payment,
+        expire_stale=providers.Singleton(ExpireStaleOrders, adapters.unit_of_work.provider, adapters.gateway,
+                                         settings, apply_payment, adapters.clock),
+    )
+    load_demo = providers.Singleton(LoadDemoProducts, adapters.unit_of_work.provider, adapters.clock)
+    commands = providers.Singleton(Commands, use_cases)
+    pipeline = providers.Singleton(
+        ChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
+        adapters.messenger, adapters.clock, config.admins,
+    )
+
+
+if TYPE_CHECKING:
+    # Providers do not type-check their arguments: these assignments make mypy fail when
+    # an adapter drifts from its port.
+    from adapters.clock import ManualClock
+    from adapters.coordination.memory import MemoryCache, MemoryLockManager, MemoryRateLimiter
+    from adapters.coordination.redis_store import RedisCache, RedisLockManager, RedisRateLimiter
+    from adapters.messaging.simulator import ConsoleMessenger
+    from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
+    from application import ports
+
+    _uow: ports.UnitOfWork = MemoryUnitOfWork(MemoryStore())
+    _sql_uow: type[ports.UnitOfWork] = SqlAlchemyUnitOfWork
+    _caches: tuple[type[ports.Cache], ...] = (MemoryCache, RedisCache)
+    _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
+    _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)
+    _messengers: tuple[type[ports.Messenger], ...] = (SimulatorMessenger, ConsoleMessenger)
+    _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway)
+    _clocks: tuple[type[ports.Clock], ...] = (SystemClock, ManualClock)

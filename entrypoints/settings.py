@@ -1,0 +1,116 @@
+"""Process settings from the environment (and `.env`), read once at start-up."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import InvalidPhoneNumber
+from domain.phone import normalize_msisdn
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tokowa.db"
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names the variable."""
+
+
+class Transport(str, enum.Enum):
+    SIMULATOR = "simulator"
+    CLOUD_API = "cloud_api"
+    GOWA = "gowa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    whatsapp_access_token: str | None = Field(None, alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(None, alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: str | None = Field(None, alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: str | None = Field(None, alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_api_url: str = Field("https://graph.facebook.com/v21.0", alias="WHATSAPP_API_URL")
+    whatsapp_alert_template: str | None = Field(None, alias="WHATSAPP_ALERT_TEMPLATE")
+    gowa_api_url: str | None = Field(None, alias="GOWA_API_URL")
+    gowa_username: str | None = Field(None, alias="GOWA_USERNAME")
+    gowa_password: str | None = Field(None, alias="GOWA_PASSWORD")
+    gowa_webhook_secret: str | None = Field(None, alias="GOWA_WEBHOOK_SECRET")
+    midtrans_server_key: str | None = Field(None, alias="MIDTRANS_SERVER_KEY")
+    midtrans_client_key: str | None = Field(None, alias="MIDTRANS_CLIENT_KEY")
+    midtrans_is_production: bool = Field(False, alias="MIDTRANS_IS_PRODUCTION")
+    midtrans_snap_url: str | None = Field(None, alias="MIDTRANS_SNAP_URL")
+    midtrans_api_url: str | None = Field(None, alias="MIDTRANS_API_URL")
+    host: str = Field("127.0.0.1", alias="TOKOWA_HOST")
+    port: int = Field(8000, alias="TOKOWA_PORT")
+    admin_numbers_raw: str = Field("", alias="TOKOWA_ADMIN_NUMBERS")
+    admin_token: str | None = Field(None, alias="TOKOWA_ADMIN_TOKEN")
+    public_url_raw: str | None = Field(None, alias="TOKOWA_PUBLIC_URL")
+    redis_prefix: str = Field("", alias="TOKOWA_REDIS_PREFIX")
+    language: str = Field("id", alias="TOKOWA_LANGUAGE")
+    secret_key: str | None = Field(None, alias="TOKOWA_SECRET_KEY")
+    log_format: str = Field("console", alias="TOKOWA_LOG_FORMAT")
+    db_pool_size: int = Field(10, alias="TOKOWA_DB_POOL_SIZE")
+    db_max_overflow: int = Field(10, alias="TOKOWA_DB_MAX_OVERFLOW")
+    db_pool_timeout: float = Field(5.0, alias="TOKOWA_DB_POOL_TIMEOUT")
+    db_connect_timeout: float = Field(5.0, alias="TOKOWA_DB_CONNECT_TIMEOUT")
+    db_pool_pre_ping: bool = Field(True, alias="TOKOWA_DB_POOL_PRE_PING")
+    redis_timeout: float = Field(0.1, alias="TOKOWA_REDIS_TIMEOUT")
+    jobs_interval_seconds: float = Field(60.0, alias="TOKOWA_JOBS_INTERVAL")
+    run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
+
+    @field_validator("redis_url", "whatsapp_access_token", "gowa_api_url", "midtrans_server_key",
+                     "admin_token", "secret_key", "public_url_raw", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("id", "en"):
+            raise ValueError("TOKOWA_LANGUAGE must be id or en")
+        return value
+
+    @property
+    def admin_numbers(self) -> frozenset[str]:
+        numbers = set()
+        for raw in filter(None, (part.strip() for part in self.admin_numbers_raw.split(","))):
+            try:
+                numbers.add(normalize_msisdn(raw))
+            except InvalidPhoneNumber:
+                raise ConfigError(f"TOKOWA_ADMIN_NUMBERS: {raw!r} is not a WhatsApp number (08..., +62..., 62...)") from None
+        return frozenset(numbers)
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_url_raw or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def transport(self) -> Transport:
+        if self.gowa_api_url and self.whatsapp_access_token:
+            raise ConfigError("Both GOWA_API_URL and WHATSAPP_ACCESS_TOKEN are set: choose one WhatsApp transport")
+        if self.gowa_api_url:
+            return Transport.GOWA
+        if self.whatsapp_access_token:
+            return Transport.CLOUD_API
+        return Transport.SIMULATOR
+
+    @property
+    def demo_mode(self) -> bool:
+        return self.transport is Transport.SIMULATOR
+
+    def check(self) -> None:
+        """Refuse configurations that cannot work, naming the variable."""
+        transport = self.transport
+        _ = self.admin_numbers
+        if transport is Transport.CLOUD_API and not self.whatsapp_app_secret:
+            raise ConfigError("WHATSAPP_APP_SECRET is required with the Cloud API transport")
+        if transport is Transport.GOWA and not self.gowa_webhook_secret:
+            raise ConfigError("GOWA_WEBHOOK_SECRET is required with the GOWA transport")

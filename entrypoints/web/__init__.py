@@ -1,0 +1,1 @@
+"""The Litestar app: webhooks, admin API, health and the simulator pages."""

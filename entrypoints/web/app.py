@@ -1,0 +1,80 @@
+"""The app factory: settings read once, the container built, routes and lifespan wired."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.response import Response
+
+from application.use_cases.payments import ExpireStaleOrders
+from entrypoints.bootstrap import close_adapters
+from entrypoints.container import Application
+from entrypoints.settings import Settings
+from entrypoints.web.simulator import SimulatorController
+
+log = logging.getLogger("tokowa.web")
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
+    log.exception("unhandled error", exc_info=exc)
+    return Response({"error": "temporarily unavailable"}, status_code=503)
+
+
+async def run_jobs_forever(expire: ExpireStaleOrders, interval: float) -> None:
+    """The server's own scheduler: expire stale orders every `interval` seconds."""
+    while True:
+        try:
+            await expire()
+        except Exception:
+            log.exception("periodic job failed")
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings, container: Application) -> Litestar:
+    adapters = container.adapters
+    demo = settings.demo_mode
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        job = None
+        if settings.run_jobs_in_server:
+            job = asyncio.create_task(run_jobs_forever(container.use_cases().expire_stale, settings.jobs_interval_seconds))
+        try:
+            yield
+        finally:
+            if job is not None:
+                job.cancel()
+            await close_adapters(container)
+
+    dependencies = {
+        "pipeline": Provide(lambda: container.pipeline(), sync_to_thread=False),
+        "messenger": Provide(lambda: adapters.messenger(), sync_to_thread=False),
+        "gateway": Provide(lambda: adapters.gateway(), sync_to_thread=False),
+        "apply_payment": Provide(lambda: container.apply_payment(), sync_to_thread=False),
+    }
+    routes: list[Any] = [healthz]
+    if demo:
+        routes.append(SimulatorController)
+    return Litestar(
+        route_handlers=routes,
+        dependencies=dependencies,
+        lifespan=[lifespan],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        debug=False,
+    )
+
+
+def _http_error(_: Any, exc: HTTPException) -> Response[dict[str, Any]]:
+    return Response({"error": exc.detail, "status_code": exc.status_code}, status_code=exc.status_code)

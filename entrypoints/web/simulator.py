@@ -1,0 +1,93 @@
+"""The simulator pages (demo mode only): the chat at `/` and the payment page at `/pay/{order_id}`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.response import Response
+
+from adapters.messaging.simulator import SentMessage, SimulatorMessenger
+from adapters.payments.simulator import SimulatedPaymentGateway
+from application.chat.pipeline import ChatPipeline, IncomingMessage
+from application.ports import PaymentState
+from application.use_cases.payments import ApplyPaymentStatus
+from domain.errors import InvalidPhoneNumber
+from domain.phone import normalize_msisdn
+
+MAX_TEXT = 4096
+
+
+def _page(name: str) -> str:
+    return resources.files("entrypoints.web.static").joinpath(name).read_text(encoding="utf-8")
+
+
+def _message_json(m: SentMessage) -> dict[str, Any]:
+    reply = m.reply
+    return {
+        "seq": m.seq,
+        "text": reply.text,
+        "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
+        "choices_button": reply.choices_button,
+        "link": {"label": reply.link.label, "url": reply.link.url} if reply.link else None,
+    }
+
+
+@dataclass
+class SimulatorSend:
+    user: str
+    text: str
+
+
+def _user(raw: str) -> str:
+    try:
+        return normalize_msisdn(raw)
+    except InvalidPhoneNumber:
+        raise ValidationException("user must be a WhatsApp number like 0812..., +62812... or 62812...") from None
+
+
+class SimulatorController(Controller):
+    path = "/"
+
+    @get("/", media_type="text/html", include_in_schema=False)
+    async def chat_page(self) -> str:
+        return _page("chat.html")
+
+    @post("/sim/messages", include_in_schema=False)
+    async def send(self, data: SimulatorSend, pipeline: ChatPipeline, messenger: SimulatorMessenger) -> dict[str, Any]:
+        user = _user(data.user)
+        text = data.text[:MAX_TEXT]
+        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, text))
+        return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
+
+    @get("/sim/messages", include_in_schema=False)
+    async def poll(self, user: str, messenger: SimulatorMessenger, after: int = 0, wait: float = 0) -> dict[str, Any]:
+        wa_id = _user(user)
+        if not messenger.sent_to(wa_id, after) and wait > 0:
+            await messenger.wait_for_news(min(wait, 25.0))
+        return {"user": wa_id, "messages": [_message_json(m) for m in messenger.sent_to(wa_id, after)]}
+
+    @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
+    async def pay_page(self, order_id: str, gateway: SimulatedPaymentGateway) -> str:
+        amount = gateway.amount_of(order_id)
+        if amount is None:
+            raise NotFoundException("unknown payment")
+        return _page("pay.html").replace("{{ORDER_ID}}", order_id).replace("{{AMOUNT}}", str(amount))
+
+    @post("/pay/{order_id:str}", include_in_schema=False)
+    async def pay_action(self, order_id: str, request: Request[Any, Any, Any], gateway: SimulatedPaymentGateway,
+                         apply_payment: ApplyPaymentStatus) -> Response[dict[str, str]]:
+        form = await request.form()
+        states = {"pay": PaymentState.PAID, "fail": PaymentState.FAILED, "expire": PaymentState.EXPIRED}
+        state = states.get(str(form.get("action", "")))
+        if state is None:
+            raise ValidationException("action must be pay, fail or expire")
+        status = gateway.customer_acts(order_id, state)
+        if status is None:
+            raise NotFoundException("unknown payment")
+        outcome = await apply_payment(status)
+        return Response({"order_id": order_id, "outcome": outcome.value})
