@@ -47,12 +47,30 @@ class ChatPipeline:
         self._admins = admins
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Process one message and send its replies; returns what was sent."""
+        """Accept and process one message; returns the replies sent."""
+        try:
+            first = await self.accept(message)
+        except StorageUnavailable:
+            return await self._send(message, [Reply(text("error.system", await self._language()))])
+        return await self.process(message) if first else []
+
+    async def accept(self, message: IncomingMessage) -> bool:
+        """Record the message id; False for a redelivery. Webhooks answer once this returns."""
+        async with self._uow_factory() as uow:
+            first = await uow.inbox.record(message.message_id, self._clock.now())
+            await uow.commit()
+        return first
+
+    async def process(self, message: IncomingMessage) -> list[Reply]:
+        """Run an accepted message through the pipeline and send its replies."""
         try:
             replies = await self._process(message)
         except StorageUnavailable:
             log.error("database unavailable", extra={"message_id": message.message_id})
             replies = [Reply(text("error.system", await self._language()))]
+        return await self._send(message, replies)
+
+    async def _send(self, message: IncomingMessage, replies: list[Reply]) -> list[Reply]:
         for reply in replies:
             try:
                 await self._messenger.send(message.sender, reply)
@@ -61,8 +79,6 @@ class ChatPipeline:
         return replies
 
     async def _process(self, message: IncomingMessage) -> list[Reply]:
-        if not await self._first_delivery(message.message_id):
-            return []
         shop = await self._settings.get()
         admin = message.sender in self._admins
         ctx = ChatContext(message.sender, shop.language, shop, admin)
@@ -100,12 +116,6 @@ class ChatPipeline:
             return usage_reply(usage.command, ctx.lang)
         except DomainError as refused:
             return error_reply(refused, ctx.lang, ctx.shop)
-
-    async def _first_delivery(self, message_id: str) -> bool:
-        async with self._uow_factory() as uow:
-            first = await uow.inbox.record(message_id, self._clock.now())
-            await uow.commit()
-        return first
 
     async def _hint(self, ctx: ChatContext, kind: str, key: str | None) -> list[Reply]:
         """Plain chat gets the menu, media a short hint: at most once per 10 minutes per user."""
