@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.storage.engine import is_sqlite
@@ -49,6 +49,8 @@ async def migrate(url: str) -> None:
 async def schema_is_current(url: str) -> bool:
     """True when the database is at the newest revision (False for an empty database)."""
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    if is_sqlite(url) and not _sqlite_file_exists(url):
+        return False
 
     def current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
@@ -61,9 +63,19 @@ async def schema_is_current(url: str) -> bool:
         await engine.dispose()
 
 
-def _ensure_sqlite_directory(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
+def _sqlite_path(url: str) -> Path | None:
     database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().resolve()
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    path = _sqlite_path(url)
+    return path is None or path.exists()
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.storage.cipher import StockCipher
@@ -23,6 +24,8 @@ from adapters.storage.records import (
 from adapters.storage.session import RetryPolicy, Transaction
 from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
 from application.errors import StorageUnavailable
+
+_OPEN_FAILURES = (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError)
 
 
 class SqlAlchemyUnitOfWork:
@@ -90,7 +93,9 @@ class SqlAlchemyUnitOfWork:
             try:
                 return await self._begin()
             except Exception as error:
-                if not is_unavailable(error):
+                # Whatever stops a connection from opening (refused, timed out, pool exhausted,
+                # database missing) reads as "unavailable" to the user; the cause stays chained.
+                if not isinstance(error, _OPEN_FAILURES) and not is_unavailable(error):
                     raise
                 delay = next(delays, None)
                 if delay is None:

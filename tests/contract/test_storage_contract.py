@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
+from adapters.storage import InvalidSecretKey, SqlStorage, StockCipher, migrate, schema_is_current
+from adapters.storage.tables import stock_items
 from application.ports import UnitOfWork
 from domain.customer import Customer
 from domain.errors import (
@@ -23,6 +27,7 @@ from domain.errors import (
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
 from domain.product import Product, Tier
+from tests.fixtures.storage import truncate_all
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 USER, OTHER = "6281100000001", "6281100000002"
@@ -393,3 +398,48 @@ async def test_message_ids_and_payment_events_are_recorded_once(new_uow: Factory
         assert await uow.inbox.record("wamid.2", at(1)) is True
         assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", at(1)) is False
         assert await uow.payments.record("INV-1", "INV-1:expire", "{}", at(1)) is True
+
+
+# --- the SQL adapters only --------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    return url
+
+
+async def test_stock_items_are_unreadable_at_rest_and_need_the_key(sql_url: str, secret_key: str) -> None:
+    storage = SqlStorage.from_url(sql_url, secret_key)
+    try:
+        await truncate_all(sql_url)
+        await seed_item_product(storage.uow_factory, ["user@mail.test|hunter2"])
+        async with storage.engine.connect() as connection:
+            stored = (await connection.execute(select(stock_items.c.content, stock_items.c.content_hash))).one()
+        assert "hunter2" not in stored.content and "hunter2" not in stored.content_hash
+    finally:
+        await storage.aclose()
+    wrong_key = SqlStorage.from_url(sql_url, StockCipher.generate_key())
+    try:
+        async with wrong_key.uow_factory() as uow:
+            with pytest.raises(InvalidSecretKey):
+                await uow.products.take_items("VCR", 1, "INV-A")
+    finally:
+        await wrong_key.aclose()
+        await truncate_all(sql_url)
+
+
+async def test_migrations_bring_an_empty_database_up_to_date_once(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/fresh/tokowa.db"
+    assert await schema_is_current(url) is False
+    await migrate(url)
+    assert await schema_is_current(url) is True
+    await migrate(url)
+    assert await schema_is_current(url) is True
+
+
+def test_a_secret_key_must_be_32_bytes_of_url_safe_base64() -> None:
+    with pytest.raises(InvalidSecretKey):
+        StockCipher("not a key")
+    with pytest.raises(InvalidSecretKey):
+        StockCipher("c2hvcnQ=")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -67,7 +68,7 @@ async def test_fifty_buyers_for_five_units_make_exactly_five_orders(storage: Sql
             await uow.orders.add(order)
             await uow.commit()
 
-    outcomes = await run_all([lambda n=n: buy(n) for n in range(50)])
+    outcomes = await run_all([partial(buy, n) for n in range(50)])
 
     assert outcomes == Counter({"ok": 5, "OutOfStock": 45})
     async with storage.uow_factory() as uow:
@@ -86,7 +87,7 @@ async def test_twenty_spends_from_a_wallet_that_affords_seven(storage: SqlStorag
             await uow.wallets.save(wallet)
             await uow.commit()
 
-    outcomes = await run_all([lambda n=n: spend(n) for n in range(20)])
+    outcomes = await run_all([partial(spend, n) for n in range(20)])
 
     assert outcomes == Counter({"ok": 7, InsufficientBalance.__name__: 13})
     async with storage.uow_factory() as uow:
@@ -125,7 +126,7 @@ async def test_concurrent_link_orders_by_one_user_leave_one_pending(storage: Sql
             await uow.orders.add(Order.topup(f"INV-P{n:03d}", USER, Rupiah(50000), NOW, NOW + timedelta(minutes=15)))
             await uow.commit()
 
-    outcomes = await run_all([lambda n=n: order_topup(n) for n in range(2)])
+    outcomes = await run_all([partial(order_topup, n) for n in range(2)])
 
     assert outcomes == Counter({"ok": 1, PendingOrderExists.__name__: 1})
     async with storage.uow_factory() as uow:
@@ -151,7 +152,7 @@ async def test_a_stock_item_never_goes_to_two_orders(storage: SqlStorage) -> Non
             await uow.commit()
         delivered[order_id] = items
 
-    outcomes = await run_all([lambda n=n: buy_item(n) for n in range(20)])
+    outcomes = await run_all([partial(buy_item, n) for n in range(20)])
 
     assert outcomes == Counter({"ok": 10, OutOfStock.__name__: 10})
     handed_out = [item for items in delivered.values() for item in items]
