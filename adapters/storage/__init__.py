@@ -4,7 +4,7 @@ Core statements and hand-written mapping (no ORM session on the hot path); corre
 the database itself: row locks, BEGIN IMMEDIATE, CHECK and unique constraints.
 """
 
-from adapters.storage.cipher import InvalidSecretKey, StockCipher
+from adapters.storage.cipher import InvalidSecretKey, StockCipher, secret_key_beside
 from adapters.storage.engine import build_engine
 from adapters.storage.migrate import migrate, schema_is_current
 from adapters.storage.session import RetryPolicy
@@ -20,4 +20,5 @@ __all__ = [
     "build_engine",
     "migrate",
     "schema_is_current",
+    "secret_key_beside",
 ]

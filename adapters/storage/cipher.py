@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -50,3 +52,17 @@ class StockCipher:
 
     def __repr__(self) -> str:
         return "StockCipher(<secret>)"
+
+
+def secret_key_beside(database: Path) -> str:
+    """The embedded default's key: read from `<database stem>.key` beside the SQLite file, or
+    created there (owner-only) on first run. Losing this file makes stored items unreadable."""
+    key_file = database.with_suffix(".key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = StockCipher.generate_key()
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key

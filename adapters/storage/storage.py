@@ -30,6 +30,8 @@ class SqlStorage:
         pool_timeout: float = 5.0,
         pool_pre_ping: bool = True,
         connect_timeout: float = 5.0,
+        statement_timeout_ms: int | None = None,
+        sqlite_busy_timeout_ms: int = 5000,
         retry: RetryPolicy | None = None,
     ) -> SqlStorage:
         engine = build_engine(
@@ -39,6 +41,8 @@ class SqlStorage:
             pool_timeout=pool_timeout,
             pool_pre_ping=pool_pre_ping,
             connect_timeout=connect_timeout,
+            statement_timeout_ms=statement_timeout_ms,
+            sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
         )
         return cls(engine, StockCipher(secret_key), retry)
 

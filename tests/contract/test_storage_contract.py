@@ -10,11 +10,22 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
-from adapters.storage import InvalidSecretKey, SqlStorage, StockCipher, migrate, schema_is_current
-from adapters.storage.tables import stock_items
+from adapters.storage import (
+    InvalidSecretKey,
+    SqlStorage,
+    StockCipher,
+    migrate,
+    schema_is_current,
+    secret_key_beside,
+)
+from adapters.storage.tables import metadata, stock_items
 from application.ports import UnitOfWork
 from domain.customer import Customer
 from domain.errors import (
@@ -443,3 +454,24 @@ def test_a_secret_key_must_be_32_bytes_of_url_safe_base64() -> None:
         StockCipher("not a key")
     with pytest.raises(InvalidSecretKey):
         StockCipher("c2hvcnQ=")
+
+
+async def test_the_migrated_schema_is_the_schema_the_code_maps(sql_url: str) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    engine = create_async_engine(sql_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+def test_the_embedded_key_is_created_once_beside_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "tokowa.db"
+    key = secret_key_beside(database)
+    assert secret_key_beside(database) == key
+    assert (tmp_path / "data" / "tokowa.key").stat().st_mode & 0o077 == 0
+    StockCipher(key)
