@@ -27,17 +27,18 @@ def build_application(settings: Settings) -> Application:
         "public_url": settings.public_url,
         "payments": payments,
     })
-    return _application(adapters, settings)
+    return application_over(adapters, settings)
 
 
 def build_in_memory(settings: Settings) -> Application:
     """Every port in memory (tests, throw-away demos)."""
     adapters = InMemoryAdapters()
     adapters.config.from_dict({"public_url": settings.public_url})
-    return _application(adapters, settings)
+    return application_over(adapters, settings)
 
 
-def _application(adapters: InMemoryAdapters | ConfiguredAdapters, settings: Settings) -> Application:
+def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: Settings) -> Application:
+    """The application on a given adapter set (tests swap adapters in it before first use)."""
     app = Application(adapters=adapters)
     app.config.from_dict({"language": settings.language, "admins": settings.admin_numbers})
     return app

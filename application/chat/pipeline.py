@@ -55,9 +55,13 @@ class ChatPipeline:
         return await self.process(message) if first else []
 
     async def accept(self, message: IncomingMessage) -> bool:
-        """Record the message id; False for a redelivery. Webhooks answer once this returns."""
+        """Record the message id (and the sender as a customer); False for a redelivery.
+        Webhooks answer once this returns."""
+        now = self._clock.now()
         async with self._uow_factory() as uow:
-            first = await uow.inbox.record(message.message_id, self._clock.now())
+            first = await uow.inbox.record(message.message_id, now)
+            if first:
+                await uow.customers.ensure(message.sender, now)
             await uow.commit()
         return first
 

@@ -1,0 +1,186 @@
+"""Every admin command's success reply and its error and usage replies, and non-admins trying them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.shop import ADMIN, ALICE, BOB, Shop
+
+ADMIN_WRITES = [
+    ".addproduk X1|Nama|1000|1", ".setharga VC 5000", ".addstok VC 5", ".setstok VC 1", ".cekstok VC",
+    f".setrole {BOB} gold", ".hapusproduk VC", f".addsaldo {BOB} 10000", f".kurangsaldo {ALICE} 1000",
+    ".setproduk VC nama Baru", ".pesanan", ".rekap", ".laporan 7", ".setting max_qty 5",
+]
+
+
+@pytest.mark.parametrize("text", ADMIN_WRITES)
+async def test_non_admin_gets_the_unknown_command_reply_and_nothing_changes(shop: Shop, text: str) -> None:
+    assert await shop.say(ALICE, text) == "Perintah tidak dikenal. Ketik .menu untuk daftar perintah."
+    assert await shop.stock("VC") == 20 and await shop.balance(ALICE) == 100_000
+
+
+async def test_addproduk_creates_and_refuses_an_existing_active_code(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".addproduk SP1|Spotify 1 Bulan|20rb|5|Akun individual") == (
+        "Produk SP1 ditambahkan: Spotify 1 Bulan, Rp 20.000, stok 5.")
+    assert await shop.say(ADMIN, ".addproduk sp1|Lain|1000|1") == "Kode SP1 sudah ada."
+
+
+async def test_addproduk_reactivates_a_removed_product(shop: Shop) -> None:
+    await shop.say(ADMIN, ".hapusproduk VC")
+    assert "VC" not in await shop.say(ALICE, ".produk")
+    assert await shop.say(ADMIN, ".addproduk VC|Voucher Baru|12000|4") == (
+        "Produk VC diaktifkan lagi: Voucher Baru, Rp 12.000, stok 4.")
+    assert "Voucher Baru" in await shop.say(ALICE, ".produk")
+
+
+@pytest.mark.parametrize("text", [".addproduk", ".addproduk A|B|C", ".addproduk A|B|harga|1", ".addproduk A|B|1000|x"])
+async def test_addproduk_usage(shop: Shop, text: str) -> None:
+    assert (await shop.say(ADMIN, text)).startswith("Format: .addproduk KODE|Nama|Harga|Stok")
+
+
+async def test_addproduk_bad_code(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".addproduk A-1|Nama|1000|1") == "Kode produk hanya huruf dan angka."
+
+
+async def test_setharga_changes_price_but_pending_orders_keep_theirs(shop: Shop) -> None:
+    await shop.say(BOB, ".buy VC")
+    pending = await shop.last_order_of(BOB)
+    assert await shop.say(ADMIN, ".setharga VC 15rb") == "Harga VC sekarang Rp 15.000."
+    assert "Rp 15.000" in await shop.say(ALICE, ".produk VC")
+    assert (await shop.order(pending.id)).total.value == 10_000
+
+
+async def test_setharga_usage_and_unknown(shop: Shop) -> None:
+    assert (await shop.say(ADMIN, ".setharga VC")).startswith("Format: .setharga")
+    assert "tidak ditemukan" in await shop.say(ADMIN, ".setharga ZZ 1000")
+
+
+async def test_addstok_and_setstok_on_counted_stock(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".addstok VC 5") == "Stok VC sekarang 25."
+    assert await shop.say(ADMIN, ".setstok VC 2") == "Stok VC sekarang 2."
+    assert (await shop.say(ADMIN, ".setstok VC")).startswith("Format: .setstok")
+
+
+async def test_item_product_refuses_numbers_and_counted_product_refuses_items(shop: Shop) -> None:
+    assert "memakai item stok" in await shop.say(ADMIN, ".addstok NF1 5")
+    assert "memakai stok angka" in await shop.say(ADMIN, ".addstok VC\nkode-1")
+    assert await shop.stock("NF1") == 3 and await shop.stock("VC") == 20
+
+
+async def test_addstok_items_refuses_blank_and_duplicate_lines_with_a_count(shop: Shop) -> None:
+    reply = await shop.say(ADMIN, ".addstok NF1\na|1\n\na|1\nb|2")
+    assert reply == "Item ditolak: 1 baris kosong, 1 duplikat. Tidak ada yang ditambahkan."
+    assert "1 duplikat" in await shop.say(ADMIN, ".addstok NF1\nuser1@mail.test|pw1")
+    assert await shop.stock("NF1") == 3
+
+
+async def test_addstok_items_adds_them(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".addstok NF1\nu4|p4\nu5|p5") == "2 item ditambahkan ke NF1. Stok sekarang 5."
+
+
+async def test_cekstok_shows_the_count_never_the_items(shop: Shop) -> None:
+    reply = await shop.say(ADMIN, ".cekstok nf1")
+    assert reply == "Stok NF1: 3 tersisa." and "user1" not in reply
+
+
+async def test_setrole_prices_by_tier_and_names_new_numbers(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setproduk VC harga_gold 8000")
+    await shop.say(BOB, ".produk")
+    assert await shop.say(ADMIN, ".setrole 0813-0000-0003 gold") == "Tier 6281300000003 sekarang gold."
+    assert "Rp 8.000" in await shop.say(BOB, ".produk")
+    assert await shop.say(ADMIN, ".setrole +62 899 1234 5678 silver") == (
+        "Tier 6289912345678 sekarang silver. (nomor baru, belum pernah chat)")
+
+
+@pytest.mark.parametrize("text", [".setrole", f".setrole {BOB} platinum"])
+async def test_setrole_usage(shop: Shop, text: str) -> None:
+    assert (await shop.say(ADMIN, text)).startswith("Format: .setrole")
+
+
+async def test_setrole_bad_number(shop: Shop) -> None:
+    assert "tidak valid" in await shop.say(ADMIN, ".setrole 12345 gold")
+
+
+async def test_hapusproduk_hides_it_but_history_keeps_it(shop: Shop) -> None:
+    await shop.say(ALICE, ".buy VC")
+    assert await shop.say(ADMIN, ".hapusproduk vc") == "Produk VC dinonaktifkan."
+    assert "VC" not in await shop.say(BOB, ".produk")
+    assert "1x VC" in await shop.say(ALICE, ".riwayat")
+    assert "tidak ditemukan" in await shop.say(BOB, ".buy VC")
+
+
+async def test_addsaldo_normalises_the_number_and_says_it_is_new(shop: Shop) -> None:
+    reply = await shop.say(ADMIN, ".addsaldo 0857 1111 2222 50rb")
+    assert reply == "Saldo 6285711112222 +Rp 50.000 → Rp 50.000. (nomor baru, belum pernah chat)"
+    assert await shop.balance("6285711112222") == 50_000
+
+
+async def test_kurangsaldo_takes_and_refuses_more_than_the_balance(shop: Shop) -> None:
+    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 30.000") == f"Saldo {ALICE} -Rp 30.000 → Rp 70.000."
+    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 80000") == "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000."
+    assert await shop.balance(ALICE) == 70_000
+
+
+@pytest.mark.parametrize("text", [".addsaldo", f".addsaldo {BOB}", f".addsaldo {BOB} banyak", f".kurangsaldo {BOB} 0"])
+async def test_adjust_balance_usage(shop: Shop, text: str) -> None:
+    assert (await shop.say(ADMIN, text)).startswith("Format: .")
+
+
+async def test_setproduk_fields(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".setproduk VC deskripsi Voucher game semua server") == "deskripsi untuk VC diperbarui."
+    assert "semua server" in await shop.say(ALICE, ".produk VC")
+    await shop.say(ADMIN, ".setproduk VC sk Tidak bisa refund")
+    assert "S&K: Tidak bisa refund" in await shop.say(ALICE, ".buy VC")
+
+
+async def test_setproduk_usage_lists_fields(shop: Shop) -> None:
+    reply = await shop.say(ADMIN, ".setproduk VC warna merah")
+    assert reply.startswith("Format: .setproduk") and "harga_gold" in reply and "minstok" in reply
+
+
+async def test_low_stock_alerts_admins_once_when_crossing_the_threshold(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setproduk NF1 minstok 2")
+    await shop.say(ALICE, ".buy NF1")
+    await shop.say(ALICE, ".buy NF1")
+    alerts = [m for m in shop.inbox(ADMIN) if "Stok NF1" in m and "tinggal" in m]
+    assert alerts == ["⚠️ Stok NF1 (Netflix 1 Bulan) tinggal 2."]
+
+
+async def test_pesanan_lists_recent_orders_and_filters_by_status(shop: Shop) -> None:
+    await shop.say(ALICE, ".buy VC")
+    await shop.say(BOB, ".buy VC")
+    everything = await shop.say(ADMIN, ".pesanan")
+    assert everything.startswith("*Pesanan terbaru*") and ALICE in everything and BOB in everything
+    pending = await shop.say(ADMIN, ".pesanan pending")
+    assert BOB in pending and ALICE not in pending
+    assert await shop.say(ADMIN, ".pesanan refunded") == "Tidak ada pesanan."
+    assert (await shop.say(ADMIN, ".pesanan kemarin")).startswith("Format: .pesanan")
+
+
+async def test_rekap_counts_todays_sales_and_topups(shop: Shop) -> None:
+    await shop.say(ALICE, ".buy VC 2")
+    await shop.say(ALICE, ".buy NF1")
+    await shop.say(BOB, ".deposit 30rb")
+    await shop.pay((await shop.last_order_of(BOB)).id)
+    reply = await shop.say(ADMIN, ".rekap")
+    assert "Pesanan lunas: 2" in reply and "Pendapatan: Rp 55.000" in reply
+    assert "Top-up: 1 (Rp 30.000)" in reply and "• VC — 2 terjual" in reply
+
+
+async def test_rekap_usage(shop: Shop) -> None:
+    assert (await shop.say(ADMIN, ".rekap 0")).startswith("Format: .rekap")
+
+
+async def test_setting_changes_limits(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".setting max_qty 2") == "Setting max_qty = 2."
+    assert await shop.say(ALICE, ".buy VC 3") == "Jumlah harus 1 sampai 2."
+
+
+@pytest.mark.parametrize("text", [".setting", ".setting max_qty"])
+async def test_setting_usage(shop: Shop, text: str) -> None:
+    assert (await shop.say(ADMIN, text)).startswith("Format: .setting KEY VALUE")
+
+
+@pytest.mark.parametrize("text", [".setting warna biru", ".setting max_qty banyak", ".setting language fr"])
+async def test_setting_invalid(shop: Shop, text: str) -> None:
+    assert (await shop.say(ADMIN, text)).startswith("Setting tidak valid.")

@@ -1,0 +1,112 @@
+"""The message pipeline: redeliveries, rate limits, locks, hints and a database that is down."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from dependency_injector import providers
+
+from adapters.memory.storage import MemoryUnitOfWork
+from application.errors import StorageUnavailable
+from tests.support.shop import ADMIN, ALICE, BOB, Shop
+
+
+async def test_a_redelivered_message_is_answered_once_and_buys_once(shop: Shop) -> None:
+    first = await shop.say(ALICE, ".buy VC", message_id="wamid.same")
+    again = await shop.say(ALICE, ".buy VC", message_id="wamid.same")
+    assert "Pembelian berhasil" in first and again == ""
+    assert await shop.balance(ALICE) == 90_000
+
+
+async def test_buy_is_limited_to_three_a_minute_with_one_warning_then_silence(shop: Shop) -> None:
+    replies = [await shop.say(ALICE, ".buy VC") for _ in range(5)]
+    assert all("Pembelian berhasil" in r for r in replies[:3])
+    assert replies[3] == "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."
+    assert replies[4] == ""
+    assert await shop.balance(ALICE) == 70_000
+    shop.clock.advance(seconds=61)
+    assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
+
+
+async def test_other_commands_have_their_own_window_from_settings(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setting rate_limit_per_minute 2")
+    assert [bool(await shop.say(BOB, ".saldo")) for _ in range(4)] == [True, True, True, False]
+    assert "Pembelian" not in await shop.say(BOB, ".buy VC saldo")  # buy counts separately
+    assert "Saldo tidak cukup" in await shop.say(BOB, ".buy VC saldo")
+
+
+async def test_admin_numbers_are_not_rate_limited(shop: Shop) -> None:
+    replies = [await shop.say(ADMIN, ".cekstok VC") for _ in range(25)]
+    assert all(r == "Stok VC: 20 tersisa." for r in replies)
+
+
+async def test_write_command_while_the_users_lock_is_held_is_busy(shop: Shop) -> None:
+    locks = shop.adapters.locks()
+    held = await locks.acquire(f"lock:buy:{ALICE}", 30_000)
+    assert held is not None
+    assert await shop.say(ALICE, ".buy VC") == "Transaksi sedang diproses. Tunggu sebentar ya."
+    assert await shop.say(ALICE, ".saldo") == "Saldo kamu: *Rp 100.000*"  # reads take no lock
+    await locks.release(held)
+    assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
+
+
+async def test_a_rate_limited_message_never_takes_the_lock(shop: Shop) -> None:
+    for _ in range(4):
+        await shop.say(BOB, ".buy VC saldo")
+    locks = shop.adapters.locks()
+    assert await locks.acquire(f"lock:buy:{BOB}", 30_000) is not None
+
+
+async def test_unknown_command_gets_a_hint(shop: Shop) -> None:
+    assert await shop.say(ALICE, ".beliin VC") == "Perintah tidak dikenal. Ketik .menu untuk daftar perintah."
+
+
+async def test_plain_chat_gets_the_menu_at_most_once_per_ten_minutes(shop: Shop) -> None:
+    assert "*Perintah*" in await shop.say(BOB, "halo kak")
+    assert await shop.say(BOB, "ada netflix?") == ""
+    shop.clock.advance(minutes=10, seconds=1)
+    assert "*Perintah*" in await shop.say(BOB, "kak?")
+
+
+async def test_media_gets_a_short_text_hint_at_most_once_per_ten_minutes(shop: Shop) -> None:
+    assert await shop.say(BOB, None) == "Maaf, kirim perintah dalam bentuk teks ya. Ketik .menu untuk daftar perintah."
+    assert await shop.say(BOB, None) == ""
+
+
+async def test_interactive_row_ids_read_as_commands(shop: Shop) -> None:
+    assert "Pembelian berhasil" in await shop.say(ALICE, "buy:VC")
+
+
+class _DownUnitOfWork:
+    async def __aenter__(self) -> _DownUnitOfWork:
+        raise StorageUnavailable("connection refused")
+
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        return None
+
+
+async def test_database_down_gets_the_trouble_reply_and_releases_the_lock(shop: Shop) -> None:
+    await shop.say(ALICE, ".saldo")  # settings now cached, as they usually are
+    shop.adapters.unit_of_work.override(providers.Factory(_DownUnitOfWork))
+    assert await shop.say(ALICE, ".buy VC") == "Sistem sedang gangguan, coba lagi sebentar."
+    shop.adapters.unit_of_work.reset_override()
+    assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
+    assert await shop.balance(ALICE) == 90_000
+
+
+async def test_database_down_mid_command_leaves_nothing_half_written(shop: Shop) -> None:
+    calls = {"n": 0}
+
+    class _FailsOnCommit(MemoryUnitOfWork):
+        async def commit(self) -> None:
+            calls["n"] += 1
+            if calls["n"] > 1:  # the first commit is accept() recording the message id
+                raise StorageUnavailable("connection lost")
+            await super().commit()
+
+    await shop.say(ALICE, ".saldo")
+    shop.adapters.unit_of_work.override(providers.Factory(_FailsOnCommit, store=shop.adapters.store()))
+    assert await shop.say(ALICE, ".buy VC") == "Sistem sedang gangguan, coba lagi sebentar."
+    shop.adapters.unit_of_work.reset_override()
+    assert await shop.balance(ALICE) == 100_000 and await shop.stock("VC") == 20
+    assert calls["n"] == 2
