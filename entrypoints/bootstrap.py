@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from adapters.storage.migrate import migrate, schema_is_current
 from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
-from entrypoints.secrets_file import secret_key
+from entrypoints.secrets_file import secret_key, simulator_signing_key
 from entrypoints.settings import ConfigError, Settings, Transport
 
 
@@ -12,6 +14,8 @@ def build_application(settings: Settings) -> Application:
     """The production wiring: adapters chosen by the settings."""
     settings.check()
     payments = "simulator" if settings.transport is Transport.SIMULATOR and not settings.midtrans_server_key else "disabled"
+    if settings.midtrans_server_key:
+        payments = "midtrans"
     adapters = ConfiguredAdapters()
     adapters.config.from_dict({
         "database_url": settings.database_url,
@@ -26,6 +30,13 @@ def build_application(settings: Settings) -> Application:
         "redis_timeout": settings.redis_timeout,
         "public_url": settings.public_url,
         "payments": payments,
+        "payments_key": _payments_key(settings, payments),
+        "midtrans": {
+            "is_production": settings.midtrans_is_production,
+            "snap_url": settings.midtrans_snap_url,
+            "api_url": settings.midtrans_api_url,
+            "finish_url": _finish_url(settings.public_url),
+        },
     })
     return application_over(adapters, settings)
 
@@ -33,8 +44,23 @@ def build_application(settings: Settings) -> Application:
 def build_in_memory(settings: Settings) -> Application:
     """Every port in memory (tests, throw-away demos)."""
     adapters = InMemoryAdapters()
-    adapters.config.from_dict({"public_url": settings.public_url})
+    adapters.config.from_dict({"public_url": settings.public_url, "payments_key": secrets.token_urlsafe(32)})
     return application_over(adapters, settings)
+
+
+def _payments_key(settings: Settings, payments: str) -> str:
+    """The key payment notifications are signed with: Midtrans' server key, or the simulator's."""
+    if payments == "midtrans":
+        return settings.midtrans_server_key or ""
+    return simulator_signing_key(settings) if payments == "simulator" else ""
+
+
+def _finish_url(public_url: str) -> str | None:
+    """Snap sends the customer back here; only a public https address makes sense to Midtrans."""
+    host = public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    if not public_url.startswith("https://") or host in ("localhost", "127.0.0.1", "0.0.0.0"):
+        return None
+    return f"{public_url}/payments/finish"
 
 
 def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: Settings) -> Application:

@@ -16,6 +16,8 @@ from adapters.clock import SystemClock
 from adapters.coordination.factory import build_coordination
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
 from adapters.messaging.simulator import SimulatorMessenger
+from adapters.payments.midtrans import MidtransPaymentGateway
+from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
 from adapters.storage.storage import SqlStorage
 from application.chat.commands import Commands
@@ -27,6 +29,7 @@ from application.use_cases.catalog_admin import (
 )
 from application.use_cases.demo import LoadDemoProducts
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
+from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ApplyPaymentStatus, ExpireStaleOrders
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetRole
 from application.use_cases.shopping import Buy
@@ -44,7 +47,9 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
-    gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str))
+    gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str),
+                                  signing_key=config.payments_key.as_(str))
+    payment_verifier = providers.Singleton(MidtransNotificationVerifier, config.payments_key.as_(str))
     clock = providers.Singleton(SystemClock)
 
 
@@ -73,8 +78,20 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     messenger = providers.Singleton(SimulatorMessenger)
     gateway = providers.Selector(
         config.payments,
-        simulator=providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str)),
+        simulator=providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str),
+                                      signing_key=config.payments_key.as_(str)),
+        midtrans=providers.Singleton(
+            MidtransPaymentGateway, config.payments_key.as_(str), is_production=config.midtrans.is_production.as_(bool),
+            snap_url=config.midtrans.snap_url, api_url=config.midtrans.api_url, finish_url=config.midtrans.finish_url,
+        ),
         disabled=providers.Singleton(DisabledPaymentGateway),
+    )
+    # Checks notifications with the key of whoever sends them: Midtrans' server key or the simulator's.
+    payment_verifier = providers.Selector(
+        config.payments,
+        simulator=providers.Singleton(MidtransNotificationVerifier, config.payments_key.as_(str)),
+        midtrans=providers.Singleton(MidtransNotificationVerifier, config.payments_key.as_(str)),
+        disabled=providers.Object(None),
     )
     clock = providers.Singleton(SystemClock)
 
@@ -118,6 +135,8 @@ class Application(containers.DeclarativeContainer):
         expire_stale=providers.Singleton(ExpireStaleOrders, adapters.unit_of_work.provider, adapters.gateway,
                                          settings, apply_payment, adapters.clock),
     )
+    handle_notification = providers.Singleton(HandlePaymentNotification, adapters.unit_of_work.provider,
+                                              adapters.gateway, apply_payment, adapters.clock)
     load_demo = providers.Singleton(LoadDemoProducts, adapters.unit_of_work.provider, adapters.clock)
     commands = providers.Singleton(Commands, use_cases)
     pipeline = providers.Singleton(
@@ -142,5 +161,6 @@ if TYPE_CHECKING:
     _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
     _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)
     _messengers: tuple[type[ports.Messenger], ...] = (SimulatorMessenger, ConsoleMessenger)
-    _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway)
+    _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway,
+                                                         MidtransPaymentGateway)
     _clocks: tuple[type[ports.Clock], ...] = (SystemClock, ManualClock)

@@ -1,20 +1,36 @@
 """The payment simulator: links to Tokowa's own `/pay/{order_id}` page instead of Midtrans.
 
 It remembers what it was asked to charge so that its status API answers like Midtrans'
-(None until the customer acts on the page, as Midtrans answers 404 until a method is chosen).
+(None until the customer acts on the page, as Midtrans answers 404 until a method is chosen),
+and it writes notifications in Midtrans' format, signed with its own key the way Midtrans signs
+them, so the pay page drives the same verification and processing as `/webhooks/midtrans`.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from adapters.payments.midtrans_notifications import signed_notification
 from application.errors import PaymentProviderUnavailable
 from application.ports import PaymentLink, PaymentRequest, PaymentState, PaymentStatus
 from domain.errors import PaymentUnavailable
 from domain.money import Rupiah
 
+# What Midtrans would report for each state: (transaction_status, status_code, fraud_status).
+_MIDTRANS_FIELDS = {
+    PaymentState.PENDING: ("pending", "201", "accept"),
+    PaymentState.PAID: ("settlement", "200", "accept"),
+    PaymentState.EXPIRED: ("expire", "202", ""),
+    PaymentState.CANCELLED: ("cancel", "200", "accept"),
+    PaymentState.FAILED: ("deny", "202", "accept"),
+    PaymentState.REFUNDED: ("refund", "200", "accept"),
+}
+
 
 class SimulatedPaymentGateway:
-    def __init__(self, public_url: str) -> None:
+    def __init__(self, public_url: str, signing_key: str = "") -> None:
         self._public_url = public_url.rstrip("/")
+        self._signing_key = signing_key
         self._amounts: dict[str, Rupiah] = {}
         self._states: dict[str, PaymentState] = {}
         self.fail_next_create = False
@@ -50,6 +66,23 @@ class SimulatedPaymentGateway:
             return None
         self._states[order_id] = state
         return PaymentStatus(order_id, state, amount)
+
+    def notification(self, order_id: str) -> bytes | None:
+        """The signed Midtrans-format notification of the order's current state, as Midtrans
+        would POST it; None before the customer acted."""
+        state, amount = self._states.get(order_id), self._amounts.get(order_id)
+        if state is None or amount is None:
+            return None
+        transaction_status, status_code, fraud_status = _MIDTRANS_FIELDS[state]
+        fields = {
+            "transaction_status": transaction_status, "status_code": status_code, "order_id": order_id,
+            "gross_amount": f"{amount.value}.00", "currency": "IDR", "payment_type": "simulator",
+            "transaction_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tokowa-sim:{order_id}")),
+            "status_message": "simulated payment notification",
+        }
+        if fraud_status:
+            fields["fraud_status"] = fraud_status
+        return signed_notification(fields, self._signing_key)
 
 
 class DisabledPaymentGateway:

@@ -17,6 +17,7 @@ from application.use_cases.payments import ExpireStaleOrders
 from entrypoints.bootstrap import close_adapters
 from entrypoints.container import Application
 from entrypoints.settings import Settings
+from entrypoints.web.midtrans import MidtransWebhookController
 from entrypoints.web.simulator import SimulatorController
 
 log = logging.getLogger("tokowa.web")
@@ -63,8 +64,10 @@ def create_app(settings: Settings, container: Application) -> Litestar:
         "messenger": Provide(lambda: adapters.messenger(), sync_to_thread=False),
         "gateway": Provide(lambda: adapters.gateway(), sync_to_thread=False),
         "apply_payment": Provide(lambda: container.apply_payment(), sync_to_thread=False),
+        "payment_verifier": Provide(lambda: adapters.payment_verifier(), sync_to_thread=False),
+        "handle_notification": Provide(lambda: container.handle_notification(), sync_to_thread=False),
     }
-    routes: list[Any] = [healthz]
+    routes: list[Any] = [healthz, MidtransWebhookController]
     if demo:
         routes.append(SimulatorController)
     return Litestar(

@@ -12,12 +12,14 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.response import Response
 
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
+from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import SimulatedPaymentGateway
 from application.chat.pipeline import ChatPipeline, IncomingMessage
 from application.ports import PaymentState
-from application.use_cases.payments import ApplyPaymentStatus
+from application.use_cases.payment_notifications import HandlePaymentNotification
 from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
+from entrypoints.web.midtrans import receive_notification
 
 MAX_TEXT = 4096
 
@@ -73,21 +75,27 @@ class SimulatorController(Controller):
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
     async def pay_page(self, order_id: str, gateway: SimulatedPaymentGateway) -> str:
-        amount = gateway.amount_of(order_id)
+        amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
         if amount is None:
             raise NotFoundException("unknown payment")
         return _page("pay.html").replace("{{ORDER_ID}}", order_id).replace("{{AMOUNT}}", str(amount))
 
     @post("/pay/{order_id:str}", include_in_schema=False)
     async def pay_action(self, order_id: str, request: Request[Any, Any, Any], gateway: SimulatedPaymentGateway,
-                         apply_payment: ApplyPaymentStatus) -> Response[dict[str, str]]:
+                         payment_verifier: MidtransNotificationVerifier | None,
+                         handle_notification: HandlePaymentNotification) -> Response[dict[str, str]]:
+        """The customer acts at the 'provider'; its signed notification then takes the webhook's path."""
         form = await request.form()
         states = {"pay": PaymentState.PAID, "fail": PaymentState.FAILED, "expire": PaymentState.EXPIRED}
         state = states.get(str(form.get("action", "")))
         if state is None:
             raise ValidationException("action must be pay, fail or expire")
-        status = gateway.customer_acts(order_id, state)
-        if status is None:
+        if not isinstance(gateway, SimulatedPaymentGateway) or gateway.customer_acts(order_id, state) is None:
             raise NotFoundException("unknown payment")
-        outcome = await apply_payment(status)
-        return Response({"order_id": order_id, "outcome": outcome.value})
+        body = gateway.notification(order_id)
+        if body is None:
+            raise NotFoundException("unknown payment")
+        answer = await receive_notification(body, payment_verifier, handle_notification)
+        if isinstance(answer.content, dict):
+            answer.content["order_id"] = order_id
+        return answer
