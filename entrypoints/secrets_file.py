@@ -6,24 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
+from adapters.storage.cipher import secret_key_beside
 from entrypoints.settings import ConfigError, Settings
 
 
-def sqlite_directory(url: str) -> Path:
+def sqlite_path(url: str) -> Path:
     path = url.split("///", 1)[1] if "///" in url else ""
-    return Path(path).resolve().parent if path and path != ":memory:" else Path.cwd()
-
-
-def _key_file(path: Path, make: str) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(make)
-    return make
+    return Path(path).resolve() if path and path != ":memory:" else Path.cwd() / "tokowa.db"
 
 
 def secret_key(settings: Settings) -> str:
@@ -33,11 +22,19 @@ def secret_key(settings: Settings) -> str:
     if not settings.is_sqlite:
         raise ConfigError("TOKOWA_SECRET_KEY is required with PostgreSQL (a Fernet key: "
                           "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
-    return _key_file(sqlite_directory(settings.database_url) / "tokowa.key", Fernet.generate_key().decode())
+    return secret_key_beside(sqlite_path(settings.database_url))
 
 
 def simulator_signing_key(settings: Settings) -> str:
-    """The key the payment simulator signs its notifications with (stands in for Midtrans' server key)."""
-    if settings.is_sqlite:
-        return _key_file(sqlite_directory(settings.database_url) / "tokowa-paysim.key", secrets.token_urlsafe(32))
-    return secrets.token_urlsafe(32)
+    """The key the payment simulator signs its notifications with (stands in for Midtrans' server key).
+    Kept beside the embedded database so links survive a restart; random per process otherwise."""
+    if not settings.is_sqlite:
+        return secrets.token_urlsafe(32)
+    key_file = sqlite_path(settings.database_url).with_suffix(".paysim.key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(32)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key

@@ -59,7 +59,7 @@ def parse(message: str) -> ParsedCommand | None:
     return ParsedCommand(name, tuple(rest.split()), rest.strip(), lines, admin_only=word in ADMIN_COMMANDS)
 
 
-_AMOUNT = re.compile(r"^(?:rp\.?)?(\d{1,3}(?:\.\d{3})+|\d+)(rb|ribu|k|jt|juta)?$")
+_AMOUNT = re.compile(r"^(?:rp\.?)?([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(rb|ribu|k|jt|juta)?$")
 _MULTIPLIER = {None: 1, "rb": 1_000, "ribu": 1_000, "k": 1_000, "jt": 1_000_000, "juta": 1_000_000}
 MAX_AMOUNT = 10**12
 
