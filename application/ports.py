@@ -49,6 +49,9 @@ class ProductRepository(Protocol):
 
     async def items_of_order(self, order_id: str) -> list[str]: ...
 
+    async def free_item_counts(self) -> dict[str, int]:
+        """Unsold stock items per product code, for every product that has any (consistency checks)."""
+
 
 class CustomerRepository(Protocol):
     async def get(self, user_id: str) -> Customer | None: ...
@@ -71,6 +74,10 @@ class WalletRepository(Protocol):
         """Newest first."""
 
     async def ledger_sum(self, user_id: str) -> Rupiah: ...
+
+    async def off_ledger(self, limit: int = 100) -> list[tuple[str, Rupiah, Rupiah]]:
+        """Customers whose balance differs from the sum of their ledger, as
+        (user_id, balance, ledger sum), by user id (consistency checks)."""
 
 
 class OrderRepository(Protocol):

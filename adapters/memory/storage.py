@@ -156,6 +156,13 @@ class MemoryProductRepository(_Repo):
     async def items_of_order(self, order_id: str) -> list[str]:
         return [i.content for i in self.data.items if i.order_id == order_id]
 
+    async def free_item_counts(self) -> dict[str, int]:
+        counts = {i.product_code: 0 for i in self.data.items}
+        for item in self.data.items:
+            if item.order_id is None:
+                counts[item.product_code] += 1
+        return counts
+
     def _sync_stock(self, code: str) -> None:
         product = self.data.products.get(code)
         if product is not None:
@@ -199,6 +206,15 @@ class MemoryWalletRepository(_Repo):
 
     async def ledger_sum(self, user_id: str) -> Rupiah:
         return Rupiah(sum(e.delta.value for e in self.data.ledger if e.user_id == user_id))
+
+    async def off_ledger(self, limit: int = 100) -> list[tuple[str, Rupiah, Rupiah]]:
+        sums: dict[str, int] = {}
+        for entry in self.data.ledger:
+            sums[entry.user_id] = sums.get(entry.user_id, 0) + entry.delta.value
+        off = [(user_id, self.data.balances.get(user_id, ZERO), Rupiah(sums.get(user_id, 0)))
+               for user_id in sorted(self.data.customers)
+               if self.data.balances.get(user_id, ZERO).value != sums.get(user_id, 0)]
+        return off[:limit]
 
 
 class MemoryOrderRepository(_Repo):

@@ -159,6 +159,11 @@ class SqlAlchemyProductRepository:
         )
         return [self._tx.cipher.decrypt(token) for token in rows.scalars()]
 
+    async def free_item_counts(self) -> dict[str, int]:
+        free = func.count().filter(stock_items.c.order_id.is_(None))
+        rows = await self._tx.execute(select(stock_items.c.produk_id, free).group_by(stock_items.c.produk_id))
+        return {str(code): int(count) for code, count in rows}
+
     async def _lock(self, code: str) -> None:
         """Serialise item changes per product (PostgreSQL row lock; SQLite holds the write lock)."""
         query = select(produk.c.id).where(produk.c.id == code).with_for_update()

@@ -131,3 +131,19 @@ class SqlAlchemyWalletRepository:
             select(func.coalesce(func.sum(ledger.c.delta), 0)).where(ledger.c.user_id == user_id)
         )
         return Rupiah(int(total.scalar_one()))
+
+    async def off_ledger(self, limit: int = 100) -> list[tuple[str, Rupiah, Rupiah]]:
+        sums = (
+            select(ledger.c.user_id, func.sum(ledger.c.delta).label("total"))
+            .group_by(ledger.c.user_id)
+            .subquery()
+        )
+        total = func.coalesce(sums.c.total, 0)
+        rows = await self._tx.execute(
+            select(users.c.user_id, users.c.saldo, total)
+            .select_from(users.outerjoin(sums, sums.c.user_id == users.c.user_id))
+            .where(users.c.saldo != total)
+            .order_by(users.c.user_id)
+            .limit(limit)
+        )
+        return [(str(user_id), Rupiah(int(saldo)), Rupiah(int(summed))) for user_id, saldo, summed in rows]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -25,7 +25,7 @@ from adapters.storage import (
     schema_is_current,
     secret_key_beside,
 )
-from adapters.storage.tables import metadata, stock_items
+from adapters.storage.tables import metadata, stock_items, users
 from application.ports import UnitOfWork
 from domain.customer import Customer
 from domain.errors import (
@@ -284,6 +284,49 @@ async def test_wallet_balance_equals_its_ledger_newest_first(new_uow: Factory) -
         assert len(await uow.wallets.ledger(USER, limit=2)) == 2
         assert await uow.wallets.ledger(OTHER) == []
         assert await uow.wallets.ledger_sum(OTHER) == Rupiah(0)
+
+
+async def test_free_item_counts_count_unsold_items_per_product(new_uow: Factory) -> None:
+    await seed_item_product(new_uow, ["a|1", "b|2", "c|3"])
+    await seed_item_product(new_uow, ["x|1"], code="GIFT")
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("CNT", "Counted", 5000, 7))
+        await uow.products.take_items("GIFT", 1, "INV-G")
+        await uow.products.take_items("VCR", 1, "INV-V")
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.products.free_item_counts() == {"VCR": 2, "GIFT": 0}
+
+
+async def _force_balance(new_uow: Factory, user: str, value: int) -> None:
+    """Break the balance = ledger rule behind the repositories' back (what the doctor looks for)."""
+    owner = getattr(new_uow, "__self__", None)
+    if isinstance(owner, SqlStorage):
+        async with owner.engine.begin() as connection:
+            await connection.execute(update(users).where(users.c.user_id == user).values(saldo=value))
+        return
+    uow = new_uow()
+    assert isinstance(uow, MemoryUnitOfWork)
+    uow._store.data.balances[user] = Rupiah(value)
+
+
+async def test_off_ledger_lists_only_balances_that_differ_from_their_ledger(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        for user in (USER, OTHER, "6281100000003"):
+            await uow.customers.ensure(user, T0)
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(50000), "topup", "INV-1", at(1))
+        await uow.wallets.save(wallet)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.wallets.off_ledger() == []
+    await _force_balance(new_uow, USER, 70000)
+    await _force_balance(new_uow, OTHER, 5)
+    async with new_uow() as uow:
+        assert await uow.wallets.off_ledger() == [
+            (USER, Rupiah(70000), Rupiah(50000)), (OTHER, Rupiah(5), Rupiah(0)),
+        ]
+        assert len(await uow.wallets.off_ledger(limit=1)) == 1
 
 
 async def test_a_repeated_ledger_reference_is_refused_and_moves_no_money(new_uow: Factory) -> None:
