@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from adapters.storage.migrate import migrate, schema_is_current
 from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
 from entrypoints.secrets_file import secret_key, simulator_signing_key
@@ -12,6 +10,11 @@ from entrypoints.settings import ConfigError, Settings, Transport
 
 def build_application(settings: Settings) -> Application:
     """The production wiring: adapters chosen by the settings."""
+    return application_over(configured_adapters(settings), settings)
+
+
+def configured_adapters(settings: Settings) -> ConfiguredAdapters:
+    """The adapter set the settings ask for (tests use it to wire SQLite, PostgreSQL, Redis)."""
     settings.check()
     payments = "simulator" if settings.transport is Transport.SIMULATOR and not settings.midtrans_server_key else "disabled"
     if settings.midtrans_server_key:
@@ -30,6 +33,14 @@ def build_application(settings: Settings) -> Application:
         "redis_timeout": settings.redis_timeout,
         "public_url": settings.public_url,
         "payments": payments,
+        "messenger": settings.transport.value,
+        "whatsapp": {
+            "api_url": settings.whatsapp_api_url,
+            "phone_number_id": settings.whatsapp_phone_number_id,
+            "access_token": settings.whatsapp_access_token,
+            "alert_template": settings.whatsapp_alert_template,
+        },
+        "gowa": {"api_url": settings.gowa_api_url, "username": settings.gowa_username, "password": settings.gowa_password},
         "payments_key": _payments_key(settings, payments),
         "midtrans": {
             "is_production": settings.midtrans_is_production,
@@ -38,13 +49,13 @@ def build_application(settings: Settings) -> Application:
             "finish_url": _finish_url(settings.public_url),
         },
     })
-    return application_over(adapters, settings)
+    return adapters
 
 
 def build_in_memory(settings: Settings) -> Application:
     """Every port in memory (tests, throw-away demos)."""
     adapters = InMemoryAdapters()
-    adapters.config.from_dict({"public_url": settings.public_url, "payments_key": secrets.token_urlsafe(32)})
+    adapters.config.from_dict({"public_url": settings.public_url})
     return application_over(adapters, settings)
 
 
@@ -84,3 +95,6 @@ async def close_adapters(app: Application) -> None:
     if "storage" in adapters.providers:
         await adapters.storage().aclose()
     await adapters.coordination().aclose()
+    close_messenger = getattr(adapters.messenger(), "aclose", None)
+    if close_messenger is not None:
+        await close_messenger()

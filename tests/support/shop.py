@@ -44,7 +44,7 @@ class Shop:
         self.adapters: Any = adapters
         self.app: Application = application_over(adapters, config)
         self.adapters.clock.override(providers.Object(self.clock))
-        if "store" in self.adapters.providers:  # the in-memory set
+        if self.adapters.coordination().client is None:  # in-process coordination
             # TTLs and rate-limit windows follow the same manual clock.
             self.adapters.coordination.override(providers.Object(
                 build_coordination(None, clock=lambda: self.clock.now().timestamp())))
