@@ -1,0 +1,79 @@
+"""The `tokowa` command as an operator meets it: start-up checks, migrate, demo, chat, serve."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TOKOWA = str(Path(sys.executable).with_name("tokowa"))
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str = "",
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "MIDTRANS_"))}
+    clean.pop("DATABASE_URL", None)
+    clean.pop("REDIS_URL", None)
+    return subprocess.run([TOKOWA, *args], cwd=cwd, env={**clean, **(env or {})}, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_then_chat_in_the_terminal(tmp_path: Path) -> None:
+    assert "5 demo products loaded" in run(["demo"], tmp_path).stdout
+    assert "already has products" in run(["demo"], tmp_path).stdout
+    chat = run(["chat", "--user", "0812-3456-7890"], tmp_path, {"TOKOWA_SERVER_JOBS": "false"},
+               stdin='.produk\n.buy DEMO3 2\n"""\n.setting max_qty 3\n"""\n')
+    assert chat.returncode == 0, chat.stderr
+    assert "Chatting as 6281234567890" in chat.stdout
+    assert "DEMO1" in chat.stdout and "Rp 35.000" in chat.stdout
+    assert "/pay/INV-" in chat.stdout
+    assert (tmp_path / "tokowa.db").exists() and (tmp_path / "tokowa.key").exists()
+
+
+def test_chat_refuses_a_bad_number(tmp_path: Path) -> None:
+    result = run(["chat", "--user", "12345"], tmp_path)
+    assert result.returncode != 0 and "not a WhatsApp number" in result.stderr
+
+
+def test_postgres_without_secret_key_refuses_to_start_naming_the_variable(tmp_path: Path, pg_url: str) -> None:
+    for command in (["jobs", "--once"], ["chat", "--user", "081234567890"]):
+        result = run(command, tmp_path, {"DATABASE_URL": pg_url})
+        assert result.returncode != 0 and "TOKOWA_SECRET_KEY" in result.stderr
+
+
+def test_two_whatsapp_transports_refuse_to_start(tmp_path: Path) -> None:
+    result = run(["jobs", "--once"], tmp_path, {"WHATSAPP_ACCESS_TOKEN": "x", "WHATSAPP_APP_SECRET": "s",
+                                                "GOWA_API_URL": "http://127.0.0.1:3000", "GOWA_WEBHOOK_SECRET": "g"})
+    assert result.returncode != 0 and "choose one WhatsApp transport" in result.stderr
+
+
+def test_serve_answers_health_and_the_chat_page_and_refuses_a_busy_port(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "DATABASE_URL", "REDIS_URL"))}
+    server = subprocess.Popen([TOKOWA, "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert '"ok"' in body
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+        assert "Tokowa" in page and "/sim/messages" in page
+        busy = run(["serve", "--port", str(port)], tmp_path)
+        assert busy.returncode != 0 and f"port {port}" in busy.stderr and "already in use" in busy.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.returncode in (0, -15)
