@@ -8,6 +8,7 @@ chat pipeline on top of it.
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
@@ -47,9 +48,10 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
-    gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str),
-                                  signing_key=config.payments_key.as_(str))
-    payment_verifier = providers.Singleton(MidtransNotificationVerifier, config.payments_key.as_(str))
+    # The simulator signs its notifications with this key and the webhook checks them with it.
+    payments_key = providers.Singleton(lambda key: key or secrets.token_urlsafe(32), config.payments_key)
+    gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str), signing_key=payments_key)
+    payment_verifier = providers.Singleton(MidtransNotificationVerifier, payments_key)
     clock = providers.Singleton(SystemClock)
 
 

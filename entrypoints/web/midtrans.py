@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from litestar import Controller, MediaType, Request, get, post
+from litestar.di import NamedDependency
 from litestar.response import Response
 
 from adapters.payments.midtrans_notifications import (
@@ -65,8 +66,9 @@ class MidtransWebhookController(Controller):
     path = "/"
 
     @post("/webhooks/midtrans", request_max_body_size=None, include_in_schema=False)
-    async def notification(self, request: Request[Any, Any, Any], payment_verifier: MidtransNotificationVerifier | None,
-                           handle_notification: HandlePaymentNotification) -> Response[dict[str, str]]:
+    async def notification(self, request: Request[Any, Any, Any],
+                           payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
+                           handle_notification: NamedDependency[HandlePaymentNotification]) -> Response[dict[str, str]]:
         body = await _read_capped(request, MAX_NOTIFICATION_BYTES)
         if body is None:
             return _answer(400, {"error": "notification too large"})
