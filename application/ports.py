@@ -8,7 +8,6 @@ Repository methods raise domain errors for the rules the database enforces
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -194,13 +193,8 @@ class RateLimiter(Protocol):
         """Count one hit in a fixed window. Failing open: allowed."""
 
 
-class PaymentState(str, enum.Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
+# What a payment provider reports, in the order's own status names (PENDING = nothing decided yet).
+PaymentState = OrderStatus
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,6 @@ from domain.order import RELEASES_STOCK, Order, OrderKind, OrderStatus
 
 log = logging.getLogger("tokowa.payments")
 
-_TARGET = {
-    PaymentState.PAID: OrderStatus.PAID,
-    PaymentState.EXPIRED: OrderStatus.EXPIRED,
-    PaymentState.CANCELLED: OrderStatus.CANCELLED,
-    PaymentState.FAILED: OrderStatus.FAILED,
-    PaymentState.REFUNDED: OrderStatus.REFUNDED,
-}
-
-
 class Outcome(str, enum.Enum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
@@ -73,8 +64,8 @@ class ApplyPaymentStatus:
                 effects.outcome = Outcome.MISMATCH
                 effects.alerts.append(("alert.amount_mismatch", {
                     "order_id": order.id, "paid": status.gross_amount, "total": order.total}))
-            elif status.state in _TARGET:
-                await _Transition(uow, order, effects, self._clock, shop.language, shop.shop_name).apply(_TARGET[status.state])
+            elif status.state is not PaymentState.PENDING:
+                await _Transition(uow, order, effects, self._clock, shop.language, shop.shop_name).apply(status.state)
                 await uow.commit()
         await self._publish(effects, status.order_id)
         return effects.outcome
