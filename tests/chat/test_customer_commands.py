@@ -215,3 +215,40 @@ async def test_english_catalog_when_the_shop_language_is_english(shop: Shop) -> 
     await shop.say(ADMIN, ".setting language en")
     assert await shop.say(ALICE, ".balance") == "Your balance: *Rp 100.000*"
     assert (await shop.say(ALICE, ".buy")).startswith("Usage: .buy CODE")
+
+
+@pytest.mark.parametrize("text, usage", [
+    (".detail", "Format: .produk [KODE]"), (".produk NF-1", "Format: .produk [KODE]"),
+    (".batal A B", "Format: .batal [ORDER_ID]"), (".kirimulang A B", "Format: .kirimulang [ORDER_ID]"),
+    (".status A B", "Format: .status ORDER_ID"),
+])
+async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> None:
+    assert await shop.say(ALICE, text) == usage
+
+
+async def test_resend_of_an_unknown_order(shop: Shop) -> None:
+    assert await shop.say(ALICE, ".kirimulang INV-20260101-AAAAAA") == "Order INV-20260101-AAAAAA tidak ditemukan."
+
+
+async def test_provider_failure_releases_the_stock_and_asks_to_retry(shop: Shop) -> None:
+    shop.gateway.fail_next_create = True
+    assert await shop.say(BOB, ".buy NF1") == "Pembayaran lewat link sedang tidak tersedia, coba lagi sebentar."
+    order = await shop.last_order_of(BOB)
+    assert order.status is OrderStatus.FAILED and await shop.stock("NF1") == 3
+    assert "/pay/INV-" in await shop.say(BOB, ".buy NF1")  # nothing left pending in the way
+
+
+async def test_without_link_payments_saldo_still_sells_and_links_are_refused() -> None:
+    from dependency_injector import providers
+
+    from adapters.payments.simulator import DisabledPaymentGateway
+    from entrypoints.container import InMemoryAdapters
+
+    adapters = InMemoryAdapters()
+    adapters.gateway.override(providers.Object(DisabledPaymentGateway()))
+    shop = Shop(adapters)
+    await shop.stock_products()
+    assert await shop.say(BOB, ".buy VC") == "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000."
+    assert await shop.say(BOB, ".buy VC link") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
+    assert await shop.say(BOB, ".deposit 50rb") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
+    assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
