@@ -1,8 +1,8 @@
 """The wiring fixture and every step the features may use (listed in the README's "For QA").
 
 Steps are sync (pytest-bdd); each scenario drives its coroutines through one `asyncio.Runner`
-of its own, apart from pytest-asyncio's loop. In quoted texts, `\\n` is a line break and
-`{order}` stands for the last order of the person the step is about.
+of its own, apart from pytest-asyncio's loop. In quoted texts, `\\n` is a line break,
+`{order}` stands for the last order of the person the step is about and `{order of Budi}` for Budi's.
 """
 
 from __future__ import annotations
@@ -87,13 +87,20 @@ def world(wiring: str, runner: asyncio.Runner, request: pytest.FixtureRequest, s
         runner.run(shop_world.close())
 
 
+_ORDER = re.compile(r"\{order(?: of (?P<owner>[A-Z]\w*))?\}")
+
+
 def _text(raw: str, world: World, name: str) -> str:
-    text = raw.replace("\\n", "\n")
-    if "{order}" in text:
-        order = world.run(world.shop.last_order_of(number_of(name)))
-        assert order is not None, f"{name} has no order to stand for {{order}}"
-        text = text.replace("{order}", order.id)
-    return text
+    """The quoted text with `\\n` as a line break, `{order}` as the last order id of `name`
+    and `{order of Budi}` as Budi's."""
+
+    def order_id(match: re.Match[str]) -> str:
+        owner = match["owner"] or name
+        order = world.last_order(owner)
+        assert order is not None, f"{owner} has no order for {match[0]}"
+        return str(order.id)
+
+    return _ORDER.sub(order_id, raw.replace("\\n", "\n"))
 
 
 def _rupiah(amount: str) -> int:
@@ -227,7 +234,7 @@ def expiry_job(world: World) -> None:
 # --- When: Midtrans ---------------------------------------------------------------------------
 
 def _last_order_id(world: World, name: str) -> str:
-    order = world.run(world.shop.last_order_of(number_of(name)))
+    order = world.last_order(name)
     assert order is not None, f"{name} has no order"
     return str(order.id)
 
@@ -256,7 +263,7 @@ def same_notification(world: World) -> None:
 @when(parsers.re(rf"someone posts a paid notification for {NAME}'s last order with a forged signature"))
 def forged_notification(world: World, name: str) -> None:
     order_id = _last_order_id(world, name)
-    total = world.run(world.shop.order(order_id)).total.value
+    total = world.last_order(name).total.value
     forged = (f'{{"order_id": "{order_id}", "status_code": "200", "gross_amount": "{total}.00", '
               f'"transaction_status": "settlement", "currency": "IDR", "signature_key": "{"0" * 128}"}}')
     world.run(world.post_notification(forged.encode()))
@@ -330,28 +337,24 @@ def message_count(world: World, name: str, count: str) -> None:
 
 @then(parsers.re(rf"{NAME}'s saldo is {AMOUNT}"))
 def saldo_is(world: World, name: str, amount: str) -> None:
-    assert world.run(world.shop.balance(number_of(name))) == _rupiah(amount)
+    assert world.balance(name) == _rupiah(amount)
 
 
 @then(parsers.re(r'the stock of "(?P<code>\w+)" is (?P<count>\d+)'))
 def stock_is(world: World, code: str, count: str) -> None:
-    assert world.run(world.shop.stock(code)) == int(count)
+    assert world.stock(code) == int(count)
 
 
 @then(parsers.re(rf"{NAME}'s last order is (?P<status>[A-Z]+)"))
 def last_order_status(world: World, name: str, status: str) -> None:
-    order = world.run(world.shop.last_order_of(number_of(name)))
-    assert order is not None and order.status is OrderStatus(status)
+    order = world.last_order(name)
+    assert order is not None and order.status is OrderStatus(status), order
 
 
 @then(parsers.re(rf"{NAME} has (?P<count>\d+) orders?(?: (?P<status>[A-Z]+))?"))
 def order_count(world: World, name: str, count: str, status: str | None) -> None:
-    async def orders() -> list[object]:
-        async with world.shop.adapters.unit_of_work() as uow:
-            found = await uow.orders.recent_of(number_of(name), 100)
-        return [o for o in found if status is None or o.status is OrderStatus(status)]
-
-    assert len(world.run(orders())) == int(count)
+    found = [order for order in world.orders(name) if status is None or order.status is OrderStatus(status)]
+    assert len(found) == int(count), found
 
 
 @then(parsers.re(r"the product list was read from the database (?P<count>\d+) times?"))

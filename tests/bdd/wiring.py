@@ -15,7 +15,7 @@ import asyncio
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -142,6 +142,27 @@ class World:
         self.shop.pipeline = self.shop.app.pipeline()
         self.shop.uc = self.shop.app.use_cases()
         self._client = None
+
+    async def _look(self, read: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Read the stored state straight from the database, even while the app sees it down."""
+        async with self._inner_unit_of_work()() as uow:
+            return await read(uow)
+
+    def last_order(self, name: str) -> Any:
+        orders = self.run(self._look(lambda uow: uow.orders.recent_of(number_of(name), 1)))
+        return orders[0] if orders else None
+
+    def orders(self, name: str) -> list[Any]:
+        return list(self.run(self._look(lambda uow: uow.orders.recent_of(number_of(name), 100))))
+
+    def balance(self, name: str) -> int:
+        wallet = self.run(self._look(lambda uow: uow.wallets.get(number_of(name))))
+        return int(wallet.balance.value)
+
+    def stock(self, code: str) -> int:
+        product = self.run(self._look(lambda uow: uow.products.get(code)))
+        assert product is not None, f"no product {code}"
+        return int(product.stock)
 
     def run(self, coroutine: Any) -> Any:
         return self.runner.run(coroutine)
