@@ -160,9 +160,9 @@ class SqlAlchemyProductRepository:
         return [self._tx.cipher.decrypt(token) for token in rows.scalars()]
 
     async def free_item_counts(self) -> dict[str, int]:
-        free = func.count().filter(stock_items.c.order_id.is_(None))
+        free = func.count().filter(stock_items.c.order_id.is_(None)).label("free")
         rows = await self._tx.execute(select(stock_items.c.produk_id, free).group_by(stock_items.c.produk_id))
-        return {str(code): int(count) for code, count in rows}
+        return {str(row.produk_id): int(row.free) for row in rows}
 
     async def _lock(self, code: str) -> None:
         """Serialise item changes per product (PostgreSQL row lock; SQLite holds the write lock)."""

@@ -140,10 +140,10 @@ class SqlAlchemyWalletRepository:
         )
         total = func.coalesce(sums.c.total, 0)
         rows = await self._tx.execute(
-            select(users.c.user_id, users.c.saldo, total)
+            select(users.c.user_id, users.c.saldo, total.label("summed"))
             .select_from(users.outerjoin(sums, sums.c.user_id == users.c.user_id))
             .where(users.c.saldo != total)
             .order_by(users.c.user_id)
             .limit(limit)
         )
-        return [(str(user_id), Rupiah(int(saldo)), Rupiah(int(summed))) for user_id, saldo, summed in rows]
+        return [(str(row.user_id), Rupiah(int(row.saldo)), Rupiah(int(row.summed))) for row in rows]
