@@ -21,20 +21,23 @@ from adapters.payments.midtrans import MidtransPaymentGateway
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
 from adapters.storage.storage import SqlStorage
-from application.chat.commands import Commands
-from application.chat.pipeline import ChatPipeline
-from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.services import ShopReads, ShopSettingsReader
 from application.use_cases.bundle import UseCases
+from application.use_cases.admin_reads import SalesQueries, ShopQueries
 from application.use_cases.catalog_admin import (
     AddProduct, AddStock, AddStockItems, CheckStock, RemoveProduct, SetProductField, SetStock,
 )
 from application.use_cases.demo import LoadDemoProducts
+from application.use_cases.doctor import CheckConsistency
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
-from application.use_cases.payments import ApplyPaymentStatus, ExpireStaleOrders
+from application.use_cases.payments import ExpireStaleOrders
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
+from entrypoints.alerts import AlertLog, AlertLoggingNotifier
+from entrypoints.metered import MeteredApplyPaymentStatus, MeteredChatPipeline, MeteredCommands, MeteredMessenger
+from entrypoints.metrics import Metrics
 
 
 class InMemoryAdapters(containers.DeclarativeContainer):
@@ -107,9 +110,12 @@ class Application(containers.DeclarativeContainer):
     settings = providers.Singleton(ShopSettingsReader, adapters.unit_of_work.provider, adapters.cache,
                                    default_language=config.language.as_(str))
     reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache)
-    notifier = providers.Singleton(Notifier, adapters.messenger, config.admins, settings)
-    apply_payment = providers.Singleton(ApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
-                                        notifier, adapters.clock)
+    metrics = providers.Singleton(Metrics)
+    alerts = providers.Singleton(AlertLog)
+    messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
+    notifier = providers.Singleton(AlertLoggingNotifier, messenger, config.admins, settings, alerts=alerts)
+    apply_payment = providers.Singleton(MeteredApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
+                                        notifier, adapters.clock, metrics=metrics)
     use_cases = providers.Singleton(
         UseCases,
         reads=reads,
@@ -140,10 +146,13 @@ class Application(containers.DeclarativeContainer):
     handle_notification = providers.Singleton(HandlePaymentNotification, adapters.unit_of_work.provider,
                                               adapters.gateway, apply_payment, adapters.clock)
     load_demo = providers.Singleton(LoadDemoProducts, adapters.unit_of_work.provider, adapters.clock)
-    commands = providers.Singleton(Commands, use_cases)
+    commands = providers.Singleton(MeteredCommands, use_cases, metrics=metrics)
+    queries = providers.Singleton(ShopQueries, adapters.unit_of_work.provider, settings, adapters.clock)
+    sales = providers.Singleton(SalesQueries, adapters.unit_of_work.provider, adapters.clock)
+    doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
     pipeline = providers.Singleton(
-        ChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
-        adapters.messenger, adapters.clock, config.admins,
+        MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
+        messenger, adapters.clock, config.admins, metrics=metrics,
     )
 
 

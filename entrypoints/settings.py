@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     redis_timeout: float = Field(0.1, alias="TOKOWA_REDIS_TIMEOUT")
     jobs_interval_seconds: float = Field(60.0, alias="TOKOWA_JOBS_INTERVAL")
     run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
+    doctor_interval_seconds: float = Field(3600.0, alias="TOKOWA_DOCTOR_INTERVAL")
 
     @field_validator("redis_url", "whatsapp_access_token", "gowa_api_url", "midtrans_server_key",
                      "admin_token", "secret_key", "public_url_raw", mode="before")

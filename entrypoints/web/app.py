@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Response
@@ -17,15 +17,13 @@ from application.use_cases.payments import ExpireStaleOrders
 from entrypoints.bootstrap import close_adapters
 from entrypoints.container import Application
 from entrypoints.settings import Settings
+from entrypoints.web.admin_api import admin_router
+from entrypoints.web.admin_common import openapi_config
 from entrypoints.web.midtrans import MidtransWebhookController
+from entrypoints.web.ops import ops_router, run_doctor_forever
 from entrypoints.web.simulator import SimulatorController
 
 log = logging.getLogger("tokowa.web")
-
-
-@get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
@@ -49,14 +47,16 @@ def create_app(settings: Settings, container: Application) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        job = None
+        job = doctor = None
         if settings.run_jobs_in_server:
             job = asyncio.create_task(run_jobs_forever(container.use_cases().expire_stale, settings.jobs_interval_seconds))
+            doctor = asyncio.create_task(run_doctor_forever(container.doctor(), settings.doctor_interval_seconds))
         try:
             yield
         finally:
-            if job is not None:
-                job.cancel()
+            for task in (job, doctor):
+                if task is not None:
+                    task.cancel()
             await close_adapters(container)
 
     dependencies = {
@@ -67,13 +67,14 @@ def create_app(settings: Settings, container: Application) -> Litestar:
         "payment_verifier": Provide(lambda: adapters.payment_verifier(), sync_to_thread=False),
         "handle_notification": Provide(lambda: container.handle_notification(), sync_to_thread=False),
     }
-    routes: list[Any] = [healthz, MidtransWebhookController]
+    routes: list[Any] = [ops_router(container), admin_router(settings.admin_token, container), MidtransWebhookController]
     if demo:
         routes.append(SimulatorController)
     return Litestar(
         route_handlers=routes,
         dependencies=dependencies,
         lifespan=[lifespan],
+        openapi_config=openapi_config(),
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         debug=False,
     )

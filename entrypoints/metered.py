@@ -1,0 +1,92 @@
+"""The application's objects with metrics around them, chosen by the composition root.
+
+The application layer knows nothing of Prometheus: these subclasses and wrappers count what
+passes through the pipeline, the commands, the payment use case and the messenger.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from application.chat.commands import ChatContext, Commands, Usage
+from application.chat.parser import ParsedCommand
+from application.chat.pipeline import ChatPipeline, IncomingMessage
+from application.errors import MessengerUnavailable
+from application.ports import Messenger, PaymentStatus
+from application.replies import Reply
+from application.use_cases.payments import ApplyPaymentStatus, Outcome
+from domain.errors import DomainError
+from entrypoints.metrics import Metrics
+
+
+class MeteredChatPipeline(ChatPipeline):
+    """Counts messages in (new or redelivered) and times their processing."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    async def accept(self, message: IncomingMessage) -> bool:
+        first = await super().accept(message)
+        self._metrics.messages_in.labels("accepted" if first else "redelivered").inc()
+        return first
+
+    async def process(self, message: IncomingMessage) -> list[Reply]:
+        started = time.perf_counter()
+        try:
+            return await super().process(message)
+        finally:
+            self._metrics.processing.observe(time.perf_counter() - started)
+            self._metrics.refresh()
+
+
+class MeteredCommands(Commands):
+    """Counts each command run by operation: ok, refused (a business rule), usage or error."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    async def run(self, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+        result = "error"
+        try:
+            reply = await super().run(cmd, ctx)
+            result = "ok"
+            return reply
+        except Usage:
+            result = "usage"
+            raise
+        except DomainError:
+            result = "refused"
+            raise
+        finally:
+            self._metrics.transactions.labels(cmd.name, result).inc()
+
+
+class MeteredApplyPaymentStatus(ApplyPaymentStatus):
+    """Counts payment statuses applied, by the provider's state and what it did to the order."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    async def __call__(self, status: PaymentStatus, *, trusted_amount: bool = False) -> Outcome:
+        outcome = await super().__call__(status, trusted_amount=trusted_amount)
+        self._metrics.payments.labels(status.state.value, outcome.value).inc()
+        return outcome
+
+
+class MeteredMessenger:
+    """A Messenger that counts sent and failed messages of the one it wraps."""
+
+    def __init__(self, inner: Messenger, metrics: Metrics) -> None:
+        self.inner, self._metrics = inner, metrics
+
+    async def send(self, to: str, reply: Reply) -> None:
+        try:
+            await self.inner.send(to, reply)
+        except MessengerUnavailable:
+            self._metrics.messages_out.labels("failed").inc()
+            raise
+        self._metrics.messages_out.labels("sent").inc()

@@ -1,0 +1,102 @@
+"""What every admin API route shares: the bearer-token guard, error mapping and the context.
+
+- `TOKOWA_ADMIN_TOKEN` unset: every call is refused (401). The token is compared in
+  constant time.
+- Domain errors become 404 (unknown ids), 409 (the shop's state refuses it) or 400 (bad
+  input), with a JSON body `{"error": <rule>, "detail": ...}`; an unreachable database 503.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Response
+
+from application.errors import StorageUnavailable
+from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
+from application.use_cases.bundle import UseCases
+from domain.errors import (
+    DomainError,
+    DuplicateLedgerReference,
+    DuplicateProductCode,
+    IllegalTransition,
+    InsufficientBalance,
+    InvalidStockItems,
+    OrderNotFound,
+    OutOfStock,
+    PendingOrderExists,
+    ProductNotFound,
+    StockKindMismatch,
+)
+from entrypoints.alerts import AlertLog
+
+log = logging.getLogger("tokowa.admin_api")
+
+SECURITY: list[dict[str, list[str]]] = [{"AdminToken": []}]
+_NOT_FOUND = (ProductNotFound, OrderNotFound, CustomerNotFound)
+_CONFLICT = (DuplicateProductCode, StockKindMismatch, InsufficientBalance, DuplicateLedgerReference,
+             IllegalTransition, PendingOrderExists, OutOfStock, InvalidStockItems)
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    """Everything the admin routes call: the use cases and the read queries."""
+
+    use_cases: UseCases
+    queries: ShopQueries
+    sales: SalesQueries
+    alerts: AlertLog
+
+
+def token_guard(token: str | None) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A Litestar guard accepting only `Authorization: Bearer <token>`."""
+    expected = token.encode() if token else None
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        scheme, _sep, given = connection.headers.get("authorization", "").partition(" ")
+        valid = (
+            expected is not None
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(given.strip().encode("utf-8", "replace"), expected)
+        )
+        if not valid:
+            raise NotAuthorizedException("a valid admin bearer token is required",
+                                         headers={"WWW-Authenticate": "Bearer"})
+
+    return guard
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status = 404 if isinstance(exc, _NOT_FOUND) else 409 if isinstance(exc, _CONFLICT) else 400
+    detail = {k: v if isinstance(v, (int, str, bool)) or v is None else str(v) for k, v in exc.details.items()}
+    return Response({"error": type(exc).__name__, "detail": detail, "status_code": status}, status_code=status)
+
+
+def storage_unavailable(_: Request[Any, Any, Any], exc: StorageUnavailable) -> Response[dict[str, Any]]:
+    log.error("admin API: database unavailable")
+    return Response({"error": "StorageUnavailable", "status_code": 503}, status_code=503)
+
+
+EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {DomainError: domain_error, StorageUnavailable: storage_unavailable}
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document at `/schema` (and `/schema/openapi.json`), readable without a token."""
+    return OpenAPIConfig(
+        title="Tokowa admin API",
+        version="1",
+        description="Admin API of a Tokowa shop. Send `Authorization: Bearer $TOKOWA_ADMIN_TOKEN`.",
+        components=Components(security_schemes={
+            "AdminToken": SecurityScheme(type="http", scheme="bearer", description="TOKOWA_ADMIN_TOKEN"),
+        }),
+    )

@@ -1,0 +1,126 @@
+"""Admin API routes on orders, wallets, settings, reports and alerts (see `admin_api`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post, put
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from application.use_cases.wallet import AdjustBalanceCommand
+from domain.order import OrderStatus
+from domain.settings import ShopSettings
+from entrypoints.web.admin_common import AdminContext
+from entrypoints.web.admin_schemas import (
+    AdjustmentOut,
+    BalanceAdjust,
+    LedgerEntryOut,
+    OrderListItem,
+    OrderOut,
+    SettingValue,
+    WalletOut,
+    ledger_out,
+    order_item,
+    order_out,
+)
+
+Limit = Annotated[int, Parameter(ge=1, le=200)]
+Days = Annotated[int, Parameter(ge=1, le=90)]
+
+
+class OrdersController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+
+    @get("/")
+    async def list_orders(self, admin: AdminContext, status: OrderStatus | None = None,
+                          user: Annotated[str | None, Parameter(max_length=32)] = None,
+                          limit: Limit = 20) -> list[OrderListItem]:
+        """Newest first, optionally of one status and/or one customer (wa_id)."""
+        return [order_item(o) for o in await admin.queries.orders(status, user, limit)]
+
+    @get("/{order_id:str}")
+    async def get_order(self, admin: AdminContext, order_id: str) -> OrderOut:
+        return order_out(await admin.queries.order(order_id))
+
+
+class WalletsController(Controller):
+    path = "/wallets"
+    tags = ["wallets"]
+
+    @get("/{user_id:str}")
+    async def get_wallet(self, admin: AdminContext, user_id: str) -> WalletOut:
+        """The customer's saldo; `user_id` is the wa_id (08.../+62... are accepted too)."""
+        wallet = await admin.queries.wallet(user_id)
+        return WalletOut(wallet.user_id, wallet.balance.value)
+
+    @get("/{user_id:str}/ledger")
+    async def ledger(self, admin: AdminContext, user_id: str, limit: Limit = 50) -> list[LedgerEntryOut]:
+        """The ledger, newest first."""
+        return [ledger_out(e) for e in await admin.queries.ledger(user_id, limit)]
+
+    @post("/{user_id:str}/adjustments")
+    async def adjust(self, admin: AdminContext, user_id: str, data: BalanceAdjust,
+                     idempotency_key: Annotated[str, Parameter(header="Idempotency-Key", min_length=1,
+                                                               max_length=100)]) -> Response[AdjustmentOut]:
+        """Credit or debit through the ledger (a debit over the balance is 409, never clamped).
+        Repeating a request with the same Idempotency-Key changes nothing and answers 200."""
+        done = await admin.use_cases.adjust_balance(AdjustBalanceCommand(
+            user_id, data.amount, data.direction == "credit", idempotency_key))
+        body = AdjustmentOut(done.user_id, done.entry.balance_after.value, done.entry.delta.value,
+                             done.new_customer, done.repeated)
+        return Response(body, status_code=200 if done.repeated else 201)
+
+
+class SettingsController(Controller):
+    path = "/settings"
+    tags = ["settings"]
+
+    @get("/")
+    async def get_settings(self, admin: AdminContext) -> dict[str, str]:
+        return (await admin.use_cases.settings.get()).as_strings()
+
+    @put("/{key:str}")
+    async def put_setting(self, admin: AdminContext, key: str, data: SettingValue) -> dict[str, str]:
+        """Change one setting; an unknown key is 404, a value it cannot take 400."""
+        if key.lower() not in ShopSettings.keys():
+            raise NotFoundException(f"no shop setting {key[:50]!r}")
+        return (await admin.use_cases.change_setting(key, data.value)).as_strings()
+
+
+class ReportsController(Controller):
+    path = "/reports"
+    tags = ["reports"]
+
+    @get("/sales")
+    async def sales(self, admin: AdminContext, days: Days = 1) -> dict[str, Any]:
+        """Sales of the last N Asia/Jakarta days (1 = today), as `.rekap` reports them."""
+        report = await admin.use_cases.report(days)
+        return {
+            "days": report.days, "since": report.since.isoformat(), "orders": report.orders,
+            "revenue": report.revenue.value, "topups": report.topups, "topup_total": report.topup_total.value,
+            "top_products": [{"code": code, "qty": qty} for code, qty in report.top_products],
+        }
+
+    @get("/daily")
+    async def daily(self, admin: AdminContext, days: Days = 7) -> list[dict[str, Any]]:
+        """Paid purchases per day, oldest first (the dashboard's chart)."""
+        return [{"day": d.day.isoformat(), "orders": d.orders, "revenue": d.revenue.value}
+                for d in await admin.sales.daily(days)]
+
+    @get("/low-stock")
+    async def low_stock(self, admin: AdminContext) -> list[dict[str, Any]]:
+        """Active products at or below their low-stock threshold."""
+        return [{"code": p.code, "name": p.name, "stock": p.stock} for p in await admin.queries.low_stock()]
+
+    @get("/payments")
+    async def payments(self, admin: AdminContext) -> dict[str, int]:
+        """How today's orders ended up, by status."""
+        return await admin.sales.outcomes_today()
+
+    @get("/alerts")
+    async def alerts(self, admin: AdminContext, limit: Limit = 20) -> list[dict[str, Any]]:
+        """The latest admin alerts of this server process, newest first."""
+        return [{"at": a.at.isoformat(), "key": a.key, "message": a.message, "order_id": a.order_id}
+                for a in admin.alerts.recent(limit)]

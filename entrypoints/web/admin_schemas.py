@@ -1,0 +1,145 @@
+"""The admin API's request and response bodies (msgspec Structs; unknown fields are a 400)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from domain.order import Order
+from domain.product import MAX_STOCK, Product
+from domain.wallet import LedgerEntry
+
+MAX_MONEY = 10**12
+Text = Annotated[str, Meta(max_length=1000, pattern=r"^[^\x00]*$")]
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+Code = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+Money = Annotated[int, Meta(ge=1, le=MAX_MONEY)]
+Stock = Annotated[int, Meta(ge=0, le=MAX_STOCK)]
+StockItem = Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"^[^\x00\n\r]*$")]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies."""
+
+
+class ProductCreate(Input):
+    code: Code
+    name: Name
+    price: Money
+    stock: Stock = 0
+    description: Text = ""
+
+
+class ProductUpdate(Input):
+    """Only the fields given change; each is validated before any is stored."""
+
+    name: Name | None = None
+    price: Money | None = None
+    description: Text | None = None
+    terms: Text | None = None
+    delivery_text: Annotated[str, Meta(max_length=3000, pattern=r"^[^\x00]*$")] | None = None
+    price_silver: Money | None = None
+    price_gold: Money | None = None
+    min_stock: Stock | None = None
+
+
+class StockAdd(Input):
+    quantity: Annotated[int, Meta(ge=1, le=MAX_STOCK)]
+
+
+class StockSet(Input):
+    stock: Stock
+
+
+class StockItemsAdd(Input):
+    items: Annotated[list[StockItem], Meta(min_length=1, max_length=1000)]
+
+
+class BalanceAdjust(Input):
+    amount: Money
+    direction: Literal["credit", "debit"]
+
+
+class SettingValue(Input):
+    value: Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"^[^\x00]*$")]
+
+
+class ProductOut(msgspec.Struct):
+    code: str
+    name: str
+    price: int
+    stock: int
+    active: bool
+
+
+class StockOut(msgspec.Struct):
+    code: str
+    stock: int
+    uses_items: bool
+
+
+class ItemsAdded(msgspec.Struct):
+    code: str
+    added: int
+    stock: int
+
+
+class OrderOut(msgspec.Struct):
+    id: str
+    user_id: str
+    status: str
+    total: int
+    kind: str
+    method: str
+
+
+class OrderListItem(msgspec.Struct):
+    id: str
+    user_id: str
+    status: str
+    total: int
+    kind: str
+    method: str
+    product_code: str | None
+    qty: int
+    created_at: str
+
+
+class WalletOut(msgspec.Struct):
+    user_id: str
+    balance: int
+
+
+class LedgerEntryOut(msgspec.Struct):
+    delta: int
+    balance_after: int
+    reason: str
+    reference: str | None
+    at: str
+
+
+class AdjustmentOut(msgspec.Struct):
+    user_id: str
+    balance: int
+    delta: int
+    new_customer: bool
+    repeated: bool
+
+
+def product_out(p: Product) -> ProductOut:
+    return ProductOut(p.code, p.name, p.price.value, p.stock, p.active)
+
+
+def order_out(o: Order) -> OrderOut:
+    return OrderOut(o.id, o.user_id, o.status.value, o.total.value, o.kind.value, o.method.value)
+
+
+def order_item(o: Order) -> OrderListItem:
+    return OrderListItem(o.id, o.user_id, o.status.value, o.total.value, o.kind.value, o.method.value,
+                         o.product_code, o.qty, o.created_at.isoformat())
+
+
+def ledger_out(e: LedgerEntry) -> LedgerEntryOut:
+    return LedgerEntryOut(e.delta.value, e.balance_after.value, e.reason, e.reference, e.at.isoformat())
