@@ -1,4 +1,4 @@
-"""The `tokowa` command: serve, migrate, chat, jobs, demo."""
+"""The `tokowa` command: serve, migrate, chat, jobs, demo, doctor."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from application.chat.pipeline import IncomingMessage
 from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
 from entrypoints.bootstrap import build_application, close_adapters, prepare_database
+from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
 
 
@@ -95,6 +96,23 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the consistency checks once; exit 1 when something is wrong (admins are alerted)."""
+    async def run() -> int:
+        await prepare_database(settings)
+        container = build_application(settings)
+        try:
+            findings = await container.doctor()()
+        finally:
+            await close_adapters(container)
+        for f in findings:
+            print(f"{f.check}: {f.subject}: expected {f.expected}, found {f.actual}")
+        print(f"{len(findings)} problems found" if findings else "no problems found")
+        return 1 if findings else 0
+
+    return asyncio.run(run())
+
+
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     try:
         user = normalize_msisdn(args.user)
@@ -139,6 +157,7 @@ async def _read_messages() -> AsyncIterator[str]:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "serve": cmd_serve, "migrate": cmd_migrate, "chat": cmd_chat, "jobs": cmd_jobs, "demo": cmd_demo,
+    "doctor": cmd_doctor,
 }
 
 
@@ -154,6 +173,7 @@ def parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation)")
     jobs.add_argument("--once", action="store_true", help="run one round and exit")
     sub.add_parser("demo", help="load demo products into an empty shop")
+    sub.add_parser("doctor", help="check ledgers, stock items and deliveries; alert the admins about problems")
     return p
 
 
@@ -161,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings()
+        configure_logging(settings.log_format)
         return COMMANDS[args.command](settings, args)
     except ConfigError as exc:
         return _fail(str(exc))
