@@ -96,8 +96,10 @@ class _Transition:
             log.warning("stale %s for a PAID order ignored", target.value, extra={"order_id": order.id})
         elif order.status is target or (order.is_terminal and target is not OrderStatus.REFUNDED):
             log.info("payment event changes nothing", extra={"order_id": order.id, "status": order.status.value})
-        elif order.status is OrderStatus.PENDING and target is OrderStatus.REFUNDED:
-            log.warning("refund for an unpaid order ignored", extra={"order_id": order.id})
+        elif order.status is not OrderStatus.PAID and target is OrderStatus.REFUNDED:
+            # Not PENDING only: a late payment credited to saldo leaves the order EXPIRED/CANCELLED,
+            # and a refund of it must not crash into IllegalTransition (the provider would retry forever).
+            log.error("refund for an order that is not PAID ignored", extra={"order_id": order.id, "status": order.status.value})
         else:
             order.move_to(target, self.now)
             await self._effects_of(target)

@@ -152,3 +152,17 @@ async def test_deny_after_paid_alerts_admins_and_reverses_nothing(
     assert await post(client, fake_midtrans.notification(order_id)) == 200
     assert (await shop.order(order_id)).status is OrderStatus.PAID and await shop.stock("NF1") == 2
     assert "PAID" in shop.inbox(ADMIN)[-1] and order_id in shop.inbox(ADMIN)[-1]
+
+
+async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
+        shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    shop.clock.advance(minutes=21)
+    await shop.uc.expire_stale()
+    await shop.say(ADMIN, f".addsaldo {ALICE} 100rb")
+    await shop.say(ALICE, ".buy NF1 3 saldo")
+    fake_midtrans.pay(order_id)
+    assert await post(client, fake_midtrans.notification(order_id)) == 200
+    fake_midtrans.pay(order_id, "refund")
+    assert await post(client, fake_midtrans.notification(order_id)) == 200
+    assert (await shop.order(order_id)).status is OrderStatus.EXPIRED and await shop.balance(BOB) == 35_000
