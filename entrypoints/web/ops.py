@@ -38,7 +38,7 @@ class OpsController(Controller):
         return {"status": "ok"}
 
     @get("/readyz")
-    async def readyz(self, ops_container: Application) -> Response[dict[str, str]]:
+    async def readyz(self, ops_container: Any) -> Response[dict[str, str]]:
         database = await _database_state(ops_container)
         redis = await _redis_state(ops_container)
         if database == "down":
