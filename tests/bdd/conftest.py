@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from application.errors import StorageUnavailable
 from application.ports import PaymentState, PaymentStatus
+from application.replies import Reply
 from domain.money import Rupiah
 from domain.order import OrderStatus
 from tests.bdd.wiring import REDIS_URL, WIRINGS, World, number_of
@@ -209,11 +210,11 @@ def sends_repeatedly(world: World, name: str, text: str, times: str) -> None:
 def send_together(world: World, first: str, second: str, text: str) -> None:
     users = [number_of(first), number_of(second)]
 
-    async def both() -> list[list[object]]:
+    async def both() -> list[list[Reply]]:
         return list(await asyncio.gather(*(world.shop.send(user, text) for user in users)))
 
     for user, replies in zip(users, world.run(both()), strict=True):
-        world.last_replies[user] = replies  # type: ignore[assignment]
+        world.last_replies[user] = replies
 
 
 @when(parsers.re(rf"{NAME} sends a photo"))

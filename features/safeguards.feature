@@ -1,0 +1,101 @@
+@safeguards
+Feature: Safeguards against floods, double taps and redeliveries
+  WhatsApp may deliver a message twice, customers tap twice, and some send too much. The shop
+  answers each message once, lets one transaction of a customer run at a time, keeps at most
+  one unpaid order per customer and slows down floods.
+
+  Background:
+    Given the shop sells:
+      | code | name         | price  | stock |
+      | VC   | Voucher 10rb | 10.000 | 20    |
+    And Ani has a saldo of 100000
+
+  Scenario: The same WhatsApp message delivered twice is answered once and buys once
+    When Ani sends ".buy VC" as message "wamid.DUPLICATE1"
+    And Ani sends ".buy VC" as message "wamid.DUPLICATE1"
+    Then Ani receives no reply
+    And Ani has received 1 message in total
+    And Ani is sent 1 message containing "Pembelian berhasil"
+    And Ani's saldo is 90000
+    And the stock of "VC" is 19
+
+  Scenario: Two different messages with the same text are two purchases
+    When Ani sends ".buy VC" as message "wamid.FIRST"
+    And Ani sends ".buy VC" as message "wamid.SECOND"
+    Then Ani's saldo is 80000
+
+  Scenario: Buying is limited to 3 a minute: one warning, then silence
+    When Ani sends ".buy VC" 3 times
+    And Ani sends ".buy VC"
+    Then Ani receives the reply "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."
+    When Ani sends ".buy VC"
+    Then Ani receives no reply
+    And Ani's saldo is 70000
+    And Ani is sent 3 messages containing "Pembelian berhasil"
+
+  Scenario Outline: Other commands follow the shop's own limit
+    Given Admin has sent ".setting rate_limit_per_minute <limit>"
+    When Budi sends ".saldo" <limit> times
+    And Budi sends ".saldo"
+    Then Budi receives the reply "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."
+    And Budi is sent <limit> messages containing "Saldo kamu"
+
+    Examples:
+      | limit |
+      | 2     |
+      | 5     |
+
+  Scenario: Admins are never rate limited
+    When Admin sends ".cekstok VC" 25 times
+    Then Admin receives the reply "Stok VC: 20 tersisa."
+
+  Scenario: A transaction already in progress makes the next one wait
+    Given Ani already has a "buy" being processed
+    When Ani sends ".buy VC"
+    Then Ani receives the reply "Transaksi sedang diproses. Tunggu sebentar ya."
+    And Ani's saldo is 100000
+    When Ani sends ".saldo"
+    Then Ani receives the reply "Saldo kamu: *Rp 100.000*"
+    When that processing finishes
+    And Ani sends ".buy VC"
+    Then Ani receives a reply containing "Pembelian berhasil"
+
+  Scenario Outline: One unpaid order at a time
+    When Budi sends ".buy VC"
+    And Budi sends "<second>"
+    Then Budi receives a reply containing "order {order} masih menunggu pembayaran"
+    And Budi receives a reply containing ".batal"
+    And Budi has 1 order
+    And the stock of "VC" is 19
+
+    Examples:
+      | second         |
+      | .deposit 50000 |
+      | .buy VC 2      |
+      | .buy VC link   |
+
+  Scenario: After cancelling, a new order is possible
+    When Budi sends ".buy VC"
+    And Budi sends ".batal"
+    And Budi sends ".deposit 50rb"
+    Then Budi receives a reply containing "Isi saldo Rp 50.000"
+    And Budi has 1 order PENDING
+
+  Scenario: Plain chat gets the menu, at most once per 10 minutes
+    When Budi sends "halo kak"
+    Then Budi receives a reply containing "*Perintah*"
+    When Budi sends "ada netflix?"
+    Then Budi receives no reply
+
+  Scenario: A photo gets a short hint
+    When Budi sends a photo
+    Then Budi receives the reply "Maaf, kirim perintah dalam bentuk teks ya. Ketik .menu untuk daftar perintah."
+
+  Scenario Outline: Unknown commands get a hint
+    When Budi sends "<text>"
+    Then Budi receives the reply "Perintah tidak dikenal. Ketik .menu untuk daftar perintah."
+
+    Examples:
+      | text       |
+      | .beliin VC |
+      | /foo       |
