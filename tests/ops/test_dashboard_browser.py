@@ -1,0 +1,106 @@
+"""The seller's dashboard in headless Chromium (Debian's /usr/bin/chromium, never a
+downloaded browser): paste the token once, see today's sales, orders, low stock, payment
+outcomes, the chart and the alerts; a wrong token is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from entrypoints.web.app import create_app
+from tests.ops.conftest import TOKEN, seed
+from tests.support.shop import Shop, settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.slow
+
+
+def _chromium() -> str:
+    if shutil.which(CHROMIUM) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    config = settings(TOKOWA_ADMIN_TOKEN=TOKEN, TOKOWA_SERVER_JOBS="false")
+    shop = Shop(config=config)
+    asyncio.run(seed(shop))
+    shop.app.alerts().record(_alert())
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(create_app(config, shop.app), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if uv.started:
+            break
+        time.sleep(0.05)
+    assert uv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _alert() -> Any:
+    from datetime import UTC, datetime
+
+    from entrypoints.alerts import RecordedAlert
+
+    return RecordedAlert(datetime.now(UTC), "alert.low_stock", "Stock of NF1 (Netflix 1 Bulan) is down to 3.", None)
+
+
+def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/dashboard")
+            page.fill("#token", "wrong-token")
+            page.click("#login button")
+            expect(page.locator("#error")).to_contain_text("refused")
+            expect(page.locator("#dashboard")).to_be_hidden()
+
+            page.fill("#token", TOKEN)
+            page.click("#login button")
+            expect(page.locator("#dashboard")).to_be_visible()
+            expect(page.locator("#revenue")).to_have_text("Rp 20.000")
+            expect(page.locator("#order-count")).to_have_text("1")
+            expect(page.locator("#order-rows tr")).to_have_count(1)
+            expect(page.locator("#order-rows")).to_contain_text("PAID")
+            expect(page.locator("#order-rows")).to_contain_text("6281****0002")
+            expect(page.locator("#low-stock-rows")).to_contain_text("NF1")
+            expect(page.locator("#outcome-rows")).to_contain_text("PAID")
+            expect(page.locator("#chart rect.bar")).to_have_count(7)
+            expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "20000")
+            expect(page.locator("#alert-rows")).to_contain_text("down to 3")
+            assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
+
+            page.reload()
+            expect(page.locator("#revenue")).to_have_text("Rp 20.000")
+            page.click("#logout")
+            expect(page.locator("#login")).to_be_visible()
+            assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") is None
+        finally:
+            browser.close()
