@@ -16,7 +16,10 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.coordination.factory import build_coordination
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
+from adapters.messaging.cloud_api import CloudApiMessenger
+from adapters.messaging.gowa import GowaMessenger
 from adapters.messaging.simulator import SimulatorMessenger
+from adapters.messaging.stats import DeliveryStats
 from adapters.payments.midtrans import MidtransPaymentGateway
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
@@ -51,6 +54,7 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
+    delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
     payments_key = providers.Singleton(lambda key: key or secrets.token_urlsafe(32), config.payments_key)
     gateway = providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str), signing_key=payments_key)
@@ -80,7 +84,18 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     cache = providers.Singleton(lambda c: c.cache, coordination)
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
-    messenger = providers.Singleton(SimulatorMessenger)
+    messenger = providers.Selector(
+        config.messenger,
+        simulator=providers.Singleton(SimulatorMessenger),
+        cloud_api=providers.Singleton(
+            CloudApiMessenger, api_url=config.whatsapp.api_url.as_(str),
+            phone_number_id=config.whatsapp.phone_number_id.as_(str),
+            access_token=config.whatsapp.access_token.as_(str), alert_template=config.whatsapp.alert_template,
+        ),
+        gowa=providers.Singleton(GowaMessenger, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
+                                 password=config.gowa.password),
+    )
+    delivery_stats = providers.Singleton(DeliveryStats)
     gateway = providers.Selector(
         config.payments,
         simulator=providers.Singleton(SimulatedPaymentGateway, public_url=config.public_url.as_(str),
@@ -171,7 +186,8 @@ if TYPE_CHECKING:
     _caches: tuple[type[ports.Cache], ...] = (MemoryCache, RedisCache)
     _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
     _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)
-    _messengers: tuple[type[ports.Messenger], ...] = (SimulatorMessenger, ConsoleMessenger)
+    _messengers: tuple[type[ports.Messenger], ...] = (SimulatorMessenger, ConsoleMessenger, CloudApiMessenger,
+                                                       GowaMessenger)
     _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway,
                                                          MidtransPaymentGateway)
     _clocks: tuple[type[ports.Clock], ...] = (SystemClock, ManualClock)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     gowa_username: str | None = Field(None, alias="GOWA_USERNAME")
     gowa_password: str | None = Field(None, alias="GOWA_PASSWORD")
     gowa_webhook_secret: str | None = Field(None, alias="GOWA_WEBHOOK_SECRET")
+    gowa_groups: bool = Field(False, alias="TOKOWA_GOWA_GROUPS")
     midtrans_server_key: str | None = Field(None, alias="MIDTRANS_SERVER_KEY")
     midtrans_client_key: str | None = Field(None, alias="MIDTRANS_CLIENT_KEY")
     midtrans_is_production: bool = Field(False, alias="MIDTRANS_IS_PRODUCTION")
@@ -113,5 +114,7 @@ class Settings(BaseSettings):
         _ = self.admin_numbers
         if transport is Transport.CLOUD_API and not self.whatsapp_app_secret:
             raise ConfigError("WHATSAPP_APP_SECRET is required with the Cloud API transport")
+        if transport is Transport.CLOUD_API and not self.whatsapp_phone_number_id:
+            raise ConfigError("WHATSAPP_PHONE_NUMBER_ID is required with the Cloud API transport")
         if transport is Transport.GOWA and not self.gowa_webhook_secret:
             raise ConfigError("GOWA_WEBHOOK_SECRET is required with the GOWA transport")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Response
@@ -16,14 +17,19 @@ from litestar.response import Response
 from application.use_cases.payments import ExpireStaleOrders
 from entrypoints.bootstrap import close_adapters
 from entrypoints.container import Application
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, Transport
 from entrypoints.web.admin_api import admin_router
 from entrypoints.web.admin_common import openapi_config
+from entrypoints.web.gowa import gowa_router
+from entrypoints.web.intake import BackgroundTasks
 from entrypoints.web.midtrans import MidtransWebhookController
 from entrypoints.web.ops import ops_router, run_doctor_forever
 from entrypoints.web.simulator import SimulatorController
+from entrypoints.web.whatsapp import whatsapp_router
 
 log = logging.getLogger("tokowa.web")
+
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
@@ -44,6 +50,7 @@ async def run_jobs_forever(expire: ExpireStaleOrders, interval: float) -> None:
 def create_app(settings: Settings, container: Application) -> Litestar:
     adapters = container.adapters
     demo = settings.demo_mode
+    background = BackgroundTasks()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -57,6 +64,7 @@ def create_app(settings: Settings, container: Application) -> Litestar:
             for task in (job, doctor):
                 if task is not None:
                     task.cancel()
+            await background.drain(timeout=SHUTDOWN_GRACE_SECONDS)
             await close_adapters(container)
 
     dependencies = {
@@ -70,11 +78,16 @@ def create_app(settings: Settings, container: Application) -> Litestar:
     routes: list[Any] = [ops_router(container), admin_router(settings.admin_token, container), MidtransWebhookController]
     if demo:
         routes.append(SimulatorController)
+    if settings.transport is Transport.CLOUD_API:
+        routes.append(whatsapp_router(settings, container.pipeline, background, adapters.delivery_stats()))
+    if settings.transport is Transport.GOWA:
+        routes.append(gowa_router(settings, container.pipeline, background))
     return Litestar(
         route_handlers=routes,
         dependencies=dependencies,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
+        state=State({"background": background}),
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         debug=False,
     )

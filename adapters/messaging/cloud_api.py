@@ -1,0 +1,91 @@
+"""Sending through the WhatsApp Cloud API (Meta's Graph API).
+
+`POST {api_url}/{phone_number_id}/messages` with the access token as Bearer. 429, 5xx and Meta's
+throttling codes 130429 (throughput) and 131056 (too many messages to one user), which come with
+HTTP 400, are retried with exponential backoff; any other refusal is logged (HTTP status and
+Meta's error code only: never the token, never the message) and raised as MessengerUnavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from adapters.messaging.cloud_api_messages import Message, build_messages
+from adapters.messaging.delivery import RecipientPacer, RetryPolicy, Sleep, Verdict, masked, send_with_retries
+from application.replies import Reply
+
+log = logging.getLogger("tokowa.whatsapp")
+
+RETRIED_ERROR_CODES = frozenset({130429, 131056})
+
+
+def meta_error(response: httpx.Response) -> tuple[int | None, str]:
+    """Meta's `error.code` and `error.type` from a refusal, when the body has them."""
+    try:
+        error = response.json().get("error")
+    except ValueError:
+        return None, ""
+    if not isinstance(error, dict):
+        return None, ""
+    code = error.get("code")
+    return (code if isinstance(code, int) else None), str(error.get("type", ""))
+
+
+class CloudApiMessenger:
+    """The Messenger port on the Cloud API: interactive lists, buttons and CTA-URL buttons."""
+
+    def __init__(self, api_url: str, phone_number_id: str, access_token: str, *, timeout: float = 10.0,
+                 retry: RetryPolicy = RetryPolicy(), pace_seconds: float = 1.0, sleep: Sleep = asyncio.sleep,
+                 alert_template: str | None = None) -> None:
+        self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        self._retry, self._sleep = retry, sleep
+        self._pacer = RecipientPacer(pace_seconds, sleep)
+        self.alert_template = alert_template
+
+    async def send(self, to: str, reply: Reply) -> None:
+        for message in build_messages(reply):
+            await self._post(to, message)
+
+    async def send_template(self, to: str, language: str, parameters: tuple[str, ...] = ()) -> None:
+        """Send the approved template named by WHATSAPP_ALERT_TEMPLATE (admin alerts outside the
+        24-hour window, where free-form messages fail with 131047). Not wired yet: the notifier
+        can call this when a plain send to an admin is refused."""
+        if not self.alert_template:
+            return
+        template: dict[str, Any] = {"name": self.alert_template, "language": {"code": language}}
+        if parameters:
+            template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]
+        await self._post(to, {"type": "template", "template": template})
+
+    async def _post(self, to: str, message: Message) -> None:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+
+        def judge(response: httpx.Response) -> Verdict:
+            return self._judge(response, to)
+
+        async with self._pacer.turn(to):
+            await send_with_retries(lambda: self._client.post(self._url, json=body), judge, self._retry,
+                                    self._sleep, "cloud api")
+
+    @staticmethod
+    def _judge(response: httpx.Response, to: str) -> Verdict:
+        status = response.status_code
+        if 200 <= status < 300:
+            return Verdict.SENT
+        code, kind = meta_error(response)
+        if status == 429 or status >= 500 or code in RETRIED_ERROR_CODES:
+            log.info("cloud api asks to retry: HTTP %s, error code %s", status, code)
+            return Verdict.RETRY
+        log.warning("cloud api refused a message to %s: HTTP %s, error code %s %s", masked(to), status, code, kind)
+        return Verdict.REFUSED
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,117 @@
+"""What both real transports share when sending: bounded retries with exponential backoff, and
+per-recipient pacing (one send at a time to a number, a minimum gap between two).
+
+Meta allows about one message per 6 s to one user, with bursts; past that it answers error
+131056 and asks for a 4^n s backoff. A reply is rarely more than a few messages, so a short
+gap plus the retry on 131056 keeps a customer's chat in order without stalling the others."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from application.errors import MessengerUnavailable
+
+log = logging.getLogger("tokowa.whatsapp")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Verdict(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`attempts` sends at most; waits base, base*factor, base*factor^2, ... capped at max_delay."""
+
+    attempts: int = 4
+    base: float = 1.0
+    factor: float = 4.0
+    max_delay: float = 30.0
+
+    def delay(self, retry: int) -> float:
+        return float(min(self.base * self.factor**retry, self.max_delay))
+
+
+async def send_with_retries(post: Callable[[], Awaitable[httpx.Response]],
+                            judge: Callable[[httpx.Response], Verdict],
+                            policy: RetryPolicy, sleep: Sleep, transport: str) -> httpx.Response:
+    """POST until sent; retry what `judge` calls transient and network errors; else MessengerUnavailable."""
+    for attempt in range(policy.attempts):
+        last = attempt == policy.attempts - 1
+        try:
+            response = await post()
+        except httpx.TransportError as exc:
+            log.warning("%s send failed: %s", transport, type(exc).__name__)
+            if last:
+                raise MessengerUnavailable(f"{transport}: {type(exc).__name__}") from None
+            await sleep(policy.delay(attempt))
+            continue
+        verdict = judge(response)
+        if verdict is Verdict.SENT:
+            return response
+        if verdict is Verdict.REFUSED or last:
+            raise MessengerUnavailable(f"{transport}: HTTP {response.status_code}")
+        await sleep(policy.delay(attempt))
+    raise MessengerUnavailable(f"{transport}: no attempt made")
+
+
+@dataclass
+class _Slot:
+    lock: asyncio.Lock
+    last: float | None = None
+    users: int = 0
+
+
+class RecipientPacer:
+    """One send at a time per recipient, at least `interval` seconds between two sends."""
+
+    def __init__(self, interval: float, sleep: Sleep = asyncio.sleep,
+                 monotonic: Callable[[], float] = time.monotonic, max_tracked: int = 10_000) -> None:
+        self._interval, self._sleep, self._monotonic = interval, sleep, monotonic
+        self._max_tracked = max_tracked
+        self._slots: dict[str, _Slot] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, to: str) -> AsyncIterator[None]:
+        slot = self._slots.get(to)
+        if slot is None:
+            self._prune()
+            slot = self._slots[to] = _Slot(asyncio.Lock())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                if slot.last is not None:
+                    wait = slot.last + self._interval - self._monotonic()
+                    if wait > 0:
+                        await self._sleep(wait)
+                try:
+                    yield
+                finally:
+                    slot.last = self._monotonic()
+        finally:
+            slot.users -= 1
+
+    def _prune(self) -> None:
+        """Forget idle recipients once many are tracked (memory stays bounded)."""
+        if len(self._slots) < self._max_tracked:
+            return
+        now = self._monotonic()
+        for to in [to for to, s in self._slots.items()
+                   if s.users == 0 and (s.last is None or now - s.last >= self._interval)]:
+            del self._slots[to]
+
+
+def masked(number: str) -> str:
+    """A number for the logs: enough to tell customers apart, not enough to text them."""
+    return f"…{number[-4:]}" if len(number) > 4 else "…"

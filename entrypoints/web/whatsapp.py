@@ -1,0 +1,75 @@
+"""`/webhooks/whatsapp`: the WhatsApp Cloud API webhook (registered only with that transport).
+
+GET: Meta's verification (`hub.mode=subscribe`, `hub.verify_token`) -> `hub.challenge` as
+text/plain, else 403. POST: 401 unless `X-Hub-Signature-256` signs the raw body with
+WHATSAPP_APP_SECRET; 400 malformed; 503 when the database cannot record the messages (Meta
+retries); else 200 as soon as every message of the batch is recorded. Statuses are counted, and
+replies are sent in the background.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from litestar import MediaType, Request, Router, get, post
+from litestar.response import Response
+
+from adapters.messaging.cloud_api_payload import MalformedPayload, parse_cloud_api
+from adapters.messaging.signature import signature_valid
+from adapters.messaging.stats import DeliveryStats
+from application.chat.pipeline import ChatPipeline
+from application.errors import StorageUnavailable
+from entrypoints.settings import Settings
+from entrypoints.web.intake import BackgroundTasks, accept_and_schedule
+
+log = logging.getLogger("tokowa.web.whatsapp")
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_CHALLENGE = 256
+
+
+def answer(status: int, body: dict[str, str]) -> Response[dict[str, str]]:
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def whatsapp_router(settings: Settings, pipeline: Callable[[], ChatPipeline], background: BackgroundTasks,
+                    stats: DeliveryStats) -> Router:
+    """The Cloud API webhook routes, bound to this app's settings and pipeline."""
+    secret, verify_token = settings.whatsapp_app_secret, settings.whatsapp_verify_token
+
+    @get("/", media_type=MediaType.TEXT, include_in_schema=False)
+    async def verify(request: Request[Any, Any, Any]) -> Response[str]:
+        params = request.query_params
+        token, challenge = params.get("hub.verify_token"), params.get("hub.challenge")
+        if (params.get("hub.mode") == "subscribe" and verify_token and token is not None and challenge
+                and len(challenge) <= MAX_CHALLENGE
+                and hmac.compare_digest(token.encode("utf-8"), verify_token.encode("utf-8"))):
+            return Response(challenge, media_type=MediaType.TEXT)
+        return Response("forbidden", status_code=403, media_type=MediaType.TEXT)
+
+    @post("/", status_code=200, request_max_body_size=MAX_BODY_BYTES, include_in_schema=False)
+    async def receive(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+        body = await request.body()
+        if not signature_valid(secret, body, request.headers.get("x-hub-signature-256")):
+            stats.record_webhook("unsigned")
+            log.warning("cloud api webhook with a missing or bad signature refused")
+            return answer(401, {"error": "bad signature"})
+        try:
+            batch = parse_cloud_api(body)
+        except MalformedPayload as error:
+            stats.record_webhook("malformed")
+            return answer(400, {"error": f"malformed payload: {error}"})
+        for status in batch.statuses:
+            stats.record_status(status)
+        try:
+            await accept_and_schedule(pipeline(), batch.messages, background)
+        except StorageUnavailable:
+            stats.record_webhook("deferred")
+            return answer(503, {"error": "temporarily unavailable, retry later"})
+        stats.record_webhook("accepted")
+        return answer(200, {"status": "ok"})
+
+    return Router(path="/webhooks/whatsapp", route_handlers=[verify, receive])
