@@ -75,10 +75,7 @@ def world(wiring: str, runner: asyncio.Runner, request: pytest.FixtureRequest, s
     if wiring == "sqlite":
         url = request.getfixturevalue("sqlite_url")
     elif wiring == "postgres":
-        from tests.fixtures.storage import truncate_all
-
         url = request.getfixturevalue("pg_url")
-        runner.run(truncate_all(url))
         if not runner.run(_redis_answers()):
             pytest.fail(f"Redis at {REDIS_URL} is unreachable")
     shop_world = World(wiring, runner, url, secret_key)
