@@ -109,9 +109,58 @@ class SettingsRepository(Protocol):
     async def put(self, key: str, value: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message from a customer. `text` is None for media the bot does not read."""
+
+    message_id: str
+    sender: str
+    text: str | None
+    business_user_id: str | None = None
+
+
 class InboxRepository(Protocol):
-    async def record(self, message_id: str, now: datetime) -> bool:
-        """Remember a WhatsApp message id; False when it was seen before (a redelivery)."""
+    """The durable inbox: every accepted message is stored before the webhook answers."""
+
+    async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
+        """Store a new message, leased to the caller until `lease_until`; False for a redelivery."""
+
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+        """Unfinished messages whose lease ran out (their worker died), leased anew, oldest first.
+        Several instances may claim at once: each message goes to one of them."""
+
+    async def finish(self, message_id: str, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: int
+    to: str
+    reply: Reply
+    attempts: int
+
+
+class OutboxRepository(Protocol):
+    """The outbox: messages written in the transaction that caused them, sent after it commits."""
+
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
+        """Queue a message leased to the caller (who sends it right after the commit); its id."""
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
+        """Unsent messages whose lease ran out, leased anew, oldest first (one instance each)."""
+
+    async def get(self, message_id: int) -> QueuedMessage | None:
+        """An unsent message, or None once it was sent or given up."""
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None: ...
+
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        """A send failed: count the attempt and try again after `until`."""
+
+    async def give_up(self, message_id: int, now: datetime) -> None:
+        """Stop trying (the transport refused it for good)."""
+
+    async def pending_count(self) -> int: ...
 
 
 class PaymentEventRepository(Protocol):
@@ -142,6 +191,9 @@ class UnitOfWork(Protocol):
 
     @property
     def payments(self) -> PaymentEventRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
     async def __aenter__(self) -> UnitOfWork: ...

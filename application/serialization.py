@@ -1,4 +1,4 @@
-"""Products and customers as JSON strings for the cache (pure json, no framework)."""
+"""Products as JSON for the cache, replies as JSON for the outbox (pure json, no framework)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from application.replies import Choice, LinkButton, Reply
 from domain.money import Rupiah
 from domain.product import Product, Tier
 
@@ -33,3 +34,19 @@ def _product_from(d: dict[str, Any]) -> Product:
 
 def tier_from(data: str | None) -> Tier | None:
     return Tier(data) if data in {t.value for t in Tier} else None
+
+
+def reply_to_json(reply: Reply) -> str:
+    return json.dumps(asdict(reply), separators=(",", ":"), ensure_ascii=False)
+
+
+def reply_from_json(data: str) -> Reply:
+    d = json.loads(data)
+    link = d.get("link")
+    return Reply(
+        text=d["text"],
+        choices=tuple(Choice(**c) for c in d.get("choices", ())),
+        choices_title=d.get("choices_title", ""),
+        choices_button=d.get("choices_button", ""),
+        link=LinkButton(**link) if link else None,
+    )

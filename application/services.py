@@ -6,8 +6,8 @@ import json
 import logging
 
 from application.chat.catalog import text
-from application.errors import MessengerUnavailable
-from application.ports import Cache, Messenger, UnitOfWorkFactory
+from application.outbox import OutboxSender
+from application.ports import Cache, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from application.serialization import product_to_json, products_from_json, tier_from
 from domain.money import Rupiah
@@ -105,25 +105,37 @@ class ShopReads:
 
 
 class Notifier:
-    """Sends messages that are not a reply to the current chat: deliveries after a payment,
-    expiry notices and admin alerts. A failed send is logged, never raised: the state change
-    it reports has already been committed."""
+    """Messages that are not a reply to the current chat: deliveries after a payment, expiry
+    notices and admin alerts. They are queued in the outbox of the unit of work whose change
+    they report, so they go out exactly when that change commits."""
 
-    def __init__(self, messenger: Messenger, admins: frozenset[str], settings: ShopSettingsReader) -> None:
-        self._messenger, self._admins, self._settings = messenger, admins, settings
+    def __init__(self, outbox: OutboxSender, uow_factory: UnitOfWorkFactory, admins: frozenset[str],
+                 settings: ShopSettingsReader) -> None:
+        self._outbox, self._uow_factory, self._admins, self._settings = outbox, uow_factory, admins, settings
 
-    async def tell(self, user_id: str, reply: Reply) -> None:
-        try:
-            await self._messenger.send(user_id, reply)
-        except MessengerUnavailable:
-            log.warning("message to customer not sent", extra={"kind": "notify"})
+    async def tell(self, uow: UnitOfWork, user_id: str, reply: Reply) -> list[QueuedMessage]:
+        return [await self._outbox.queue(uow, user_id, reply)]
 
-    async def alert_admins(self, key: str, **params: object) -> None:
+    async def queue_alert(self, uow: UnitOfWork, key: str, **params: object) -> list[QueuedMessage]:
+        """Log an admin alert and queue it to every admin inside `uow`."""
         lang = (await self._settings.get()).language
         message = text(key, lang, **params)
         log.error("admin alert: %s", key, extra={"alert": key, "order_id": params.get("order_id")})
-        for admin in sorted(self._admins):
-            await self.tell(admin, Reply(message))
+        self.on_alert(key, params)
+        return [await self._outbox.queue(uow, admin, Reply(message)) for admin in sorted(self._admins)]
+
+    async def alert_admins(self, key: str, **params: object) -> None:
+        """An alert on its own: queued in a unit of work of its own and sent."""
+        async with self._uow_factory() as uow:
+            queued = await self.queue_alert(uow, key, **params)
+            await uow.commit()
+        await self.deliver(queued)
+
+    async def deliver(self, queued: list[QueuedMessage]) -> None:
+        await self._outbox.deliver(queued)
+
+    def on_alert(self, key: str, params: dict[str, object]) -> None:
+        """Hook for keeping alerts elsewhere too (the dashboard's list)."""
 
 
 def _encode(values: dict[str, str]) -> str:

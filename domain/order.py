@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,10 +43,17 @@ _LATE_PAYMENT_FROM = {OrderStatus.EXPIRED, OrderStatus.CANCELLED}
 RELEASES_STOCK = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED})
 
 
-def new_order_id(now: datetime, token: str | None = None) -> str:
-    """`INV-YYYYMMDD-XXXXXX` (Jakarta date): valid as a Midtrans order_id, unique enough to
-    let the database's primary key catch the rare collision."""
-    suffix = token or "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+def new_order_id(now: datetime, request_id: str | None = None) -> str:
+    """`INV-YYYYMMDD-XXXXXX` (Jakarta date), valid as a Midtrans order_id.
+
+    With a request id (the WhatsApp message id) the suffix is derived from it, so running the
+    same message twice names the same order and the second run finds the first one's work.
+    """
+    if request_id:
+        digest = hashlib.sha256(request_id.encode()).digest()
+        suffix = "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:6])
+    else:
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
     return f"INV-{now.astimezone(JAKARTA):%Y%m%d}-{suffix}"
 
 

@@ -49,7 +49,7 @@ class AlertLoggingNotifier(Notifier):
         super().__init__(*args, **kwargs)
         self._alert_log = alerts
 
-    async def alert_admins(self, key: str, **params: object) -> None:
+    def on_alert(self, key: str, params: dict[str, object]) -> None:
         order_id = params.get("order_id")
         try:
             message = text(key, "en", **params)
@@ -57,4 +57,3 @@ class AlertLoggingNotifier(Notifier):
             message = key
         self._alert_log.record(RecordedAlert(datetime.now(UTC), key, message,
                                              str(order_id) if order_id is not None else None))
-        await super().alert_admins(key, **params)

@@ -20,6 +20,7 @@ from domain.phone import normalize_msisdn
 from entrypoints.bootstrap import build_application, close_adapters, prepare_database
 from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
+from entrypoints.workers import deliver_leftovers
 
 
 def _fail(message: str) -> int:
@@ -86,6 +87,9 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
                 changed = await expire()
                 if changed:
                     print(f"{changed} stale orders settled or expired", flush=True)
+                delivered = await deliver_leftovers(container)
+                if delivered:
+                    print(f"{delivered} left-over messages processed or sent", flush=True)
                 if args.once:
                     return
                 await asyncio.sleep(settings.jobs_interval_seconds)
@@ -170,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", required=True, help="your WhatsApp number, e.g. 6281234567890")
-    jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation)")
+    jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation, left-over messages)")
     jobs.add_argument("--once", action="store_true", help="run one round and exit")
     sub.add_parser("demo", help="load demo products into an empty shop")
     sub.add_parser("doctor", help="check ledgers, stock items and deliveries; alert the admins about problems")

@@ -24,6 +24,7 @@ from adapters.payments.midtrans import MidtransPaymentGateway
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
 from adapters.storage.storage import SqlStorage
+from application.outbox import OutboxSender
 from application.services import ShopReads, ShopSettingsReader
 from application.use_cases.bundle import UseCases
 from application.use_cases.admin_reads import SalesQueries, ShopQueries
@@ -128,7 +129,9 @@ class Application(containers.DeclarativeContainer):
     metrics = providers.Singleton(Metrics)
     alerts = providers.Singleton(AlertLog)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
-    notifier = providers.Singleton(AlertLoggingNotifier, messenger, config.admins, settings, alerts=alerts)
+    outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock)
+    notifier = providers.Singleton(AlertLoggingNotifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
+                                   alerts=alerts)
     apply_payment = providers.Singleton(MeteredApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
                                         notifier, adapters.clock, metrics=metrics)
     use_cases = providers.Singleton(
@@ -167,7 +170,7 @@ class Application(containers.DeclarativeContainer):
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
-        messenger, adapters.clock, config.admins, metrics=metrics,
+        outbox, adapters.clock, config.admins, metrics=metrics,
     )
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 
+from application.ports import IncomingMessage, QueuedMessage
+from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
     DuplicateLedgerReference,
@@ -38,6 +40,21 @@ class StoredItem:
 
 
 @dataclass
+class StoredMessage:
+    message: IncomingMessage
+    received_at: datetime
+    lease_until: datetime
+    finished: bool = False
+
+
+@dataclass
+class StoredOutgoing:
+    message: QueuedMessage
+    created_at: datetime
+    lease_until: datetime
+
+
+@dataclass
 class MemoryData:
     products: dict[str, Product] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
@@ -46,9 +63,11 @@ class MemoryData:
     orders: dict[str, Order] = field(default_factory=dict)
     items: list[StoredItem] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
-    inbox: set[str] = field(default_factory=set)
+    inbox: dict[str, StoredMessage] = field(default_factory=dict)
     payment_events: dict[str, str] = field(default_factory=dict)
+    outbox: dict[int, StoredOutgoing] = field(default_factory=dict)
     next_item_id: int = 1
+    next_outbox_id: int = 1
 
 
 class MemoryStore:
@@ -76,6 +95,7 @@ class MemoryUnitOfWork:
         self.settings = MemorySettingsRepository(self._data)
         self.inbox = MemoryInboxRepository(self._data)
         self.payments = MemoryPaymentEventRepository(self._data)
+        self.outbox = MemoryOutboxRepository(self._data)
         return self
 
     async def __aexit__(
@@ -95,7 +115,8 @@ class MemoryUnitOfWork:
             self._store.lock.release()
 
     def _rebind(self) -> None:
-        for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments):
+        for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments,
+                     self.outbox):
             repo.data = self._data
 
 
@@ -283,11 +304,59 @@ class MemorySettingsRepository(_Repo):
 
 
 class MemoryInboxRepository(_Repo):
-    async def record(self, message_id: str, now: datetime) -> bool:
-        if message_id in self.data.inbox:
+    async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
+        if message.message_id in self.data.inbox:
             return False
-        self.data.inbox.add(message_id)
+        self.data.inbox[message.message_id] = StoredMessage(message, now, lease_until)
         return True
+
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+        stale = sorted((m for m in self.data.inbox.values() if not m.finished and m.lease_until <= now),
+                       key=lambda m: m.received_at)[:limit]
+        for stored in stale:
+            stored.lease_until = lease_until
+        return [m.message for m in stale]
+
+    async def finish(self, message_id: str, now: datetime) -> None:
+        if message_id in self.data.inbox:
+            self.data.inbox[message_id].finished = True
+
+
+class MemoryOutboxRepository(_Repo):
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
+        message_id = self.data.next_outbox_id
+        self.data.next_outbox_id += 1
+        self.data.outbox[message_id] = StoredOutgoing(QueuedMessage(message_id, to, reply, 0), now, lease_until)
+        return message_id
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
+        due = [o for o in self.data.outbox.values() if o.lease_until <= now][:limit]
+        for stored in due:
+            stored.lease_until = lease_until
+        return [o.message for o in due]
+
+    async def get(self, message_id: int) -> QueuedMessage | None:
+        stored = self.data.outbox.get(message_id)
+        return stored.message if stored is not None else None
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        self._finish(message_id)
+
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        stored = self.data.outbox.get(message_id)
+        if stored is not None:
+            stored.lease_until = until
+            stored.message = replace(stored.message, attempts=stored.message.attempts + 1)
+
+    async def give_up(self, message_id: int, now: datetime) -> None:
+        self._finish(message_id)
+
+    async def pending_count(self) -> int:
+        return len(self.data.outbox)
+
+    def _finish(self, message_id: int) -> None:
+        # Sent messages are not kept: the memory store is copied on every unit of work.
+        self.data.outbox.pop(message_id, None)
 
 
 class MemoryPaymentEventRepository(_Repo):

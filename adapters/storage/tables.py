@@ -172,6 +172,27 @@ inbox = Table(
     metadata,
     Column("message_id", String(255), primary_key=True),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("sender", String(32), nullable=False, server_default=""),
+    Column("body", Json, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Index("ix_inbox_unfinished", "lease_until", postgresql_where=text("finished_at IS NULL"),
+          sqlite_where=text("finished_at IS NULL")),
 )
 
-ALL_TABLES = (ledger, stock_items, payment_events, inbox, transaksi, settings, produk, users)
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("recipient", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("abandoned_at", UtcDateTime, nullable=True),
+    Index("ix_outbox_due", "lease_until", postgresql_where=text("sent_at IS NULL AND abandoned_at IS NULL"),
+          sqlite_where=text("sent_at IS NULL AND abandoned_at IS NULL")),
+)
+
+ALL_TABLES = (ledger, stock_items, payment_events, inbox, outbox, transaksi, settings, produk, users)

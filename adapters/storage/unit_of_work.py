@@ -18,6 +18,7 @@ from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
 from adapters.storage.records import (
     SqlAlchemyInboxRepository,
+    SqlAlchemyOutboxRepository,
     SqlAlchemyPaymentEventRepository,
     SqlAlchemySettingsRepository,
 )
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork:
     settings: SqlAlchemySettingsRepository
     inbox: SqlAlchemyInboxRepository
     payments: SqlAlchemyPaymentEventRepository
+    outbox: SqlAlchemyOutboxRepository
 
     def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
         self._engine = engine
@@ -55,6 +57,7 @@ class SqlAlchemyUnitOfWork:
         self.settings = SqlAlchemySettingsRepository(tx)
         self.inbox = SqlAlchemyInboxRepository(tx)
         self.payments = SqlAlchemyPaymentEventRepository(tx)
+        self.outbox = SqlAlchemyOutboxRepository(tx)
         return self
 
     async def __aexit__(

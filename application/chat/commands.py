@@ -40,6 +40,7 @@ class ChatContext:
     lang: str
     shop: ShopSettings
     is_admin: bool
+    message_id: str = ""
 
     def t(self, key: str, /, **params: object) -> str:
         return text(key, self.lang, **params)
@@ -123,7 +124,7 @@ async def _buy(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
             qty = _count(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await c.uc.buy(BuyCommand(ctx.user_id, code, qty, method))
+    purchase = await c.uc.buy(BuyCommand(ctx.user_id, code, qty, method, request_id=ctx.message_id))
     order = purchase.order
     if purchase.link is not None:
         return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,
@@ -143,7 +144,7 @@ async def _saldo(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _deposit(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 1:
         raise Usage(cmd.name)
-    topup = await c.uc.deposit(DepositCommand(ctx.user_id, _amount(cmd, cmd.args[0])))
+    topup = await c.uc.deposit(DepositCommand(ctx.user_id, _amount(cmd, cmd.args[0]), request_id=ctx.message_id))
     order = topup.order
     return render.payment_link("deposit.link", ctx.lang, topup.link.url, amount=order.total, order_id=order.id,
                                expires=render.when(order.expires_at or order.created_at))
@@ -257,7 +258,8 @@ async def _adjust(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) < 2:
         raise Usage(cmd.name)
     credit = cmd.name == "addsaldo"
-    done = await c.uc.adjust_balance(AdjustBalanceCommand(" ".join(cmd.args[:-1]), _amount(cmd, cmd.args[-1]), credit))
+    key = f"wa:{ctx.message_id}" if ctx.message_id else None
+    done = await c.uc.adjust_balance(AdjustBalanceCommand(" ".join(cmd.args[:-1]), _amount(cmd, cmd.args[-1]), credit, key))
     amount, balance = abs(done.entry.delta.value), done.entry.balance_after
     if credit:
         new = ctx.t("admin.new_customer") if done.new_customer else ""

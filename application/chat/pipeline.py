@@ -2,48 +2,46 @@
 
 Order of the seed's phases, with its flaws fixed: drop redeliveries (by message id, in the
 database) -> rate limit (before any lock) -> parse -> per-user lock for write commands ->
-the use case in its own unit of work -> release the lock, always -> send the replies.
+the use case in its own unit of work -> release the lock, always -> queue the replies in the
+outbox in the transaction that marks the message finished -> send them.
+
+Processing is at least once (a worker that dies mid-message leaves it to `recover`); the
+money-moving commands are idempotent per message id, so a second run changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from datetime import timedelta
 
 from application.chat.catalog import text
 from application.chat.commands import WRITE_COMMANDS, ChatContext, Commands, Usage, usage_reply
 from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
-from application.ports import Clock, LockManager, Messenger, RateLimiter, UnitOfWorkFactory
+from application.outbox import OutboxSender
+from application.ports import Clock, IncomingMessage, LockManager, RateLimiter, UnitOfWorkFactory
 from application.replies import Reply
 from application.services import ShopSettingsReader
 from domain.errors import DomainError
 from domain.settings import ShopSettings
 
+__all__ = ["ChatPipeline", "IncomingMessage"]
+
 log = logging.getLogger("tokowa.pipeline")
 
 LOCK_TTL_MS = 30_000
+INBOX_LEASE = timedelta(seconds=120)
 RATE_WINDOW_S = 60
 HINT_WINDOW_S = 600
 
 
-@dataclass(frozen=True)
-class IncomingMessage:
-    """One message from a customer. `text` is None for media the bot does not read."""
-
-    message_id: str
-    sender: str
-    text: str | None
-    business_user_id: str | None = None
-
-
 class ChatPipeline:
     def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
-                 limiter: RateLimiter, locks: LockManager, messenger: Messenger, clock: Clock,
+                 limiter: RateLimiter, locks: LockManager, outbox: OutboxSender, clock: Clock,
                  admins: frozenset[str]) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
-        self._limiter, self._locks, self._messenger, self._clock = limiter, locks, messenger, clock
+        self._limiter, self._locks, self._outbox, self._clock = limiter, locks, outbox, clock
         self._admins = admins
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -51,33 +49,62 @@ class ChatPipeline:
         try:
             first = await self.accept(message)
         except StorageUnavailable:
-            return await self._send(message, [Reply(text("error.system", await self._language()))])
+            return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
         return await self.process(message) if first else []
 
     async def accept(self, message: IncomingMessage) -> bool:
-        """Record the message id (and the sender as a customer); False for a redelivery.
-        Webhooks answer once this returns."""
+        """Store the message in the durable inbox, leased to this process (and the sender as a
+        customer); False for a redelivery. Webhooks answer once this returns: should the process
+        die before the message is finished, the lease runs out and `recover` takes it up."""
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            first = await uow.inbox.record(message.message_id, now)
+            first = await uow.inbox.record(message, now, now + INBOX_LEASE)
             if first:
                 await uow.customers.ensure(message.sender, now)
             await uow.commit()
         return first
 
     async def process(self, message: IncomingMessage) -> list[Reply]:
-        """Run an accepted message through the pipeline and send its replies."""
+        """Run an accepted message; its replies are queued in the outbox in the same transaction
+        that finishes the message, then sent."""
         try:
             replies = await self._process(message)
         except StorageUnavailable:
             log.error("database unavailable", extra={"message_id": message.message_id})
-            replies = [Reply(text("error.system", await self._language()))]
-        return await self._send(message, replies)
+            return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
+        try:
+            async with self._uow_factory() as uow:
+                queued = [await self._outbox.queue(uow, message.sender, reply) for reply in replies]
+                await uow.inbox.finish(message.message_id, self._clock.now())
+                await uow.commit()
+        except StorageUnavailable:
+            log.error("replies not queued; the message will be processed again", extra={"message_id": message.message_id})
+            return []
+        await self._outbox.deliver(queued)
+        return replies
 
-    async def _send(self, message: IncomingMessage, replies: list[Reply]) -> list[Reply]:
+    async def recover(self, limit: int = 50) -> int:
+        """Process messages whose worker died before finishing them (one sender's in order)."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            stale = await uow.inbox.claim_stale(now, now + INBOX_LEASE, limit)
+            await uow.commit()
+        for message in stale:
+            log.warning("processing a message left unfinished", extra={"message_id": message.message_id})
+            await self.process(message)
+        return len(stale)
+
+    async def _send_directly(self, message: IncomingMessage, replies: list[Reply]) -> list[Reply]:
+        """With the database down there is no outbox: tell the customer straight away (best effort)."""
+        try:
+            async with self._uow_factory() as uow:
+                await uow.inbox.finish(message.message_id, self._clock.now())
+                await uow.commit()
+        except StorageUnavailable:
+            pass  # the message stays leased; when the database is back it is processed after all
         for reply in replies:
             try:
-                await self._messenger.send(message.sender, reply)
+                await self._outbox.send_once(message.sender, reply)
             except MessengerUnavailable:
                 log.warning("reply not sent", extra={"message_id": message.message_id})
         return replies
@@ -85,7 +112,7 @@ class ChatPipeline:
     async def _process(self, message: IncomingMessage) -> list[Reply]:
         shop = await self._settings.get()
         admin = message.sender in self._admins
-        ctx = ChatContext(message.sender, shop.language, shop, admin)
+        ctx = ChatContext(message.sender, shop.language, shop, admin, message.message_id)
         if message.text is None:
             return await self._hint(ctx, "media", "error.unsupported_media")
         parsed = parse(message.text)

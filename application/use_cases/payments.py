@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from application.chat import render
 from application.errors import PaymentProviderUnavailable
-from application.ports import Clock, PaymentGateway, PaymentState, PaymentStatus, UnitOfWork, UnitOfWorkFactory
+from application.ports import (
+    Clock, PaymentGateway, PaymentState, PaymentStatus, QueuedMessage, UnitOfWork, UnitOfWorkFactory,
+)
 from application.replies import Reply
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import release_stock, take_stock
@@ -66,18 +68,25 @@ class ApplyPaymentStatus:
                     "order_id": order.id, "paid": status.gross_amount, "total": order.total}))
             elif status.state is not PaymentState.PENDING:
                 await _Transition(uow, order, effects, self._clock, shop.language, shop.shop_name).apply(status.state)
-                await uow.commit()
-        await self._publish(effects, status.order_id)
+            queued = await self._queue(uow, effects)
+            await uow.commit()
+        await self._publish(effects, queued)
         return effects.outcome
 
-    async def _publish(self, effects: _Effects, order_id: str) -> None:
+    async def _queue(self, uow: UnitOfWork, effects: _Effects) -> list[QueuedMessage]:
+        queued = []
+        for user_id, reply in effects.messages:
+            queued += await self._notifier.tell(uow, user_id, reply)
+        for key, params in effects.alerts:
+            queued += await self._notifier.queue_alert(uow, key, **params)
+        return queued
+
+    async def _publish(self, effects: _Effects, queued: list[QueuedMessage]) -> None:
         if effects.touched_products:
             await self._reads.forget_products(*effects.touched_products)
-        for user_id, reply in effects.messages:
+        for user_id, _ in effects.messages:
             await self._reads.forget_user(user_id)
-            await self._notifier.tell(user_id, reply)
-        for key, params in effects.alerts:
-            await self._notifier.alert_admins(key, **params)
+        await self._notifier.deliver(queued)
 
 
 class _Transition:

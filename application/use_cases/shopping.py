@@ -30,6 +30,7 @@ class BuyCommand:
     code: str
     qty: int = 1
     method: MethodChoice = MethodChoice.AUTO
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Buy:
     - Saldo: debit, take stock and a PAID order in one transaction; the goods come at once.
     - Link: stock reserved and the PENDING order written before the provider is called; a
       failed call releases the stock (the order becomes FAILED) and asks to retry.
+    - The same request (message id) twice buys once: the second run returns the first's order.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, settings: ShopSettingsReader,
@@ -65,6 +67,10 @@ class Buy:
             raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
         tier = await self._reads.tier(cmd.user_id)
         now = self._clock.now()
+        order_id = new_order_id(now, cmd.request_id)
+        earlier = await self._earlier_run(order_id, cmd.user_id) if cmd.request_id else None
+        if earlier is not None:
+            return earlier
         async with self._uow_factory() as uow:
             await uow.customers.ensure(cmd.user_id, now)
             product = await load_for_sale(uow, cmd.code)
@@ -72,7 +78,7 @@ class Buy:
             unit_price = product.price_for(tier)
             method = self._choose(cmd.method, wallet.covers(unit_price * cmd.qty), unit_price * cmd.qty, wallet.balance)
             expires = now + timedelta(minutes=shop.payment_expiry_minutes)
-            order = Order.purchase(new_order_id(now), cmd.user_id, product.code, product.name, cmd.qty,
+            order = Order.purchase(order_id, cmd.user_id, product.code, product.name, cmd.qty,
                                    unit_price, method, now, None if method is PaymentMethod.SALDO else expires)
             if method is PaymentMethod.MIDTRANS:
                 await refuse_second_pending(uow, cmd.user_id)
@@ -92,6 +98,19 @@ class Buy:
             return Purchase(order, product, items, balance=wallet.balance, low_stock=low)
         link = await self._request_link(order, product)
         return Purchase(order, product, [], link=link, low_stock=low)
+
+    async def _earlier_run(self, order_id: str, user_id: str) -> Purchase | None:
+        async with self._uow_factory() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.user_id != user_id:
+                return None
+            product = await uow.products.get(order.product_code or "")
+            items = await uow.products.items_of_order(order.id)
+            wallet = await uow.wallets.get(user_id)
+        assert product is not None
+        if order.method is PaymentMethod.SALDO:
+            return Purchase(order, product, items, balance=wallet.balance)
+        return Purchase(order, product, [], link=PaymentLink(order.payment_url or ""))
 
     def _choose(self, choice: MethodChoice, covered: bool, total: Rupiah, balance: Rupiah) -> PaymentMethod:
         if choice is MethodChoice.SALDO or (choice is MethodChoice.AUTO and (covered or not self._gateway.available)):

@@ -19,6 +19,7 @@ from domain.wallet import LedgerEntry
 class DepositCommand:
     user_id: str
     amount: int
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Deposit:
     - The amount lies within the shop's deposit_min..deposit_max.
     - A top-up is a PENDING order like a link purchase (one PENDING order per customer); the
       wallet is credited only when the payment is confirmed.
+    - The same request (message id) twice makes one top-up order.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
@@ -47,7 +49,13 @@ class Deposit:
             raise PaymentUnavailable(reason="disabled")
         now = self._clock.now()
         amount = Rupiah.positive(cmd.amount)
-        order = Order.topup(new_order_id(now), cmd.user_id, amount, now, now + timedelta(minutes=shop.payment_expiry_minutes))
+        order = Order.topup(new_order_id(now, cmd.request_id), cmd.user_id, amount, now,
+                            now + timedelta(minutes=shop.payment_expiry_minutes))
+        if cmd.request_id:
+            async with self._uow_factory() as uow:
+                earlier = await uow.orders.get(order.id)
+            if earlier is not None and earlier.user_id == cmd.user_id:
+                return TopUp(earlier, PaymentLink(earlier.payment_url or ""))
         async with self._uow_factory() as uow:
             await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)

@@ -14,18 +14,18 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Response
 
-from application.use_cases.payments import ExpireStaleOrders
 from entrypoints.bootstrap import close_adapters
 from entrypoints.container import Application
 from entrypoints.settings import Settings, Transport
-from entrypoints.web.admin_api import admin_router
-from entrypoints.web.admin_common import openapi_config
 from entrypoints.web.gowa import gowa_router
 from entrypoints.web.intake import BackgroundTasks
+from entrypoints.web.admin_api import admin_router
+from entrypoints.web.admin_common import openapi_config
 from entrypoints.web.midtrans import MidtransWebhookController
 from entrypoints.web.ops import ops_router, run_doctor_forever
 from entrypoints.web.simulator import SimulatorController
 from entrypoints.web.whatsapp import whatsapp_router
+from entrypoints.workers import deliver_leftovers, repeat
 
 log = logging.getLogger("tokowa.web")
 
@@ -37,16 +37,6 @@ def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
     return Response({"error": "temporarily unavailable"}, status_code=503)
 
 
-async def run_jobs_forever(expire: ExpireStaleOrders, interval: float) -> None:
-    """The server's own scheduler: expire stale orders every `interval` seconds."""
-    while True:
-        try:
-            await expire()
-        except Exception:
-            log.exception("periodic job failed")
-        await asyncio.sleep(interval)
-
-
 def create_app(settings: Settings, container: Application) -> Litestar:
     adapters = container.adapters
     demo = settings.demo_mode
@@ -54,16 +44,19 @@ def create_app(settings: Settings, container: Application) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        job = doctor = None
+        tasks = []
         if settings.run_jobs_in_server:
-            job = asyncio.create_task(run_jobs_forever(container.use_cases().expire_stale, settings.jobs_interval_seconds))
-            doctor = asyncio.create_task(run_doctor_forever(container.doctor(), settings.doctor_interval_seconds))
+            tasks = [
+                asyncio.create_task(repeat(container.use_cases().expire_stale, settings.jobs_interval_seconds, "expiry")),
+                asyncio.create_task(repeat(lambda: deliver_leftovers(container), settings.delivery_interval_seconds,
+                                           "delivery")),
+                asyncio.create_task(run_doctor_forever(container.doctor(), settings.doctor_interval_seconds)),
+            ]
         try:
             yield
         finally:
-            for task in (job, doctor):
-                if task is not None:
-                    task.cancel()
+            for task in tasks:
+                task.cancel()
             await background.drain(timeout=SHUTDOWN_GRACE_SECONDS)
             await close_adapters(container)
 

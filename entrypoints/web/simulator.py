@@ -8,6 +8,7 @@ from importlib import resources
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.response import Response
 
@@ -67,7 +68,8 @@ class SimulatorController(Controller):
         return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)
-    async def poll(self, user: str, messenger: SimulatorMessenger, after: int = 0, wait: float = 0) -> dict[str, Any]:
+    async def poll(self, user: FromQuery[str], messenger: SimulatorMessenger, after: FromQuery[int] = 0,
+                   wait: FromQuery[float] = 0) -> dict[str, Any]:
         wa_id = _user(user)
         if not messenger.sent_to(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))

@@ -26,7 +26,8 @@ from adapters.storage import (
     secret_key_beside,
 )
 from adapters.storage.tables import metadata, stock_items, users
-from application.ports import UnitOfWork
+from application.ports import IncomingMessage, QueuedMessage, UnitOfWork
+from application.replies import Choice, LinkButton, Reply
 from domain.customer import Customer
 from domain.errors import (
     DuplicateLedgerReference,
@@ -43,6 +44,10 @@ from tests.fixtures.storage import truncate_all
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 USER, OTHER = "6281100000001", "6281100000002"
 Factory = Callable[[], UnitOfWork]
+
+
+def message(message_id: str, text: str | None = ".menu") -> IncomingMessage:
+    return IncomingMessage(message_id, USER, text)
 
 
 def at(minutes: int) -> datetime:
@@ -84,12 +89,14 @@ async def test_leaving_the_block_without_commit_discards_everything(new_uow: Fac
         await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
         await uow.customers.ensure(USER, T0)
         await uow.settings.put("shop_name", "Toko")
-        await uow.inbox.record("wamid.1", T0)
+        await uow.inbox.record(message("wamid.1"), T0, at(2))
+        await uow.outbox.add(USER, Reply("hi"), T0, T0)
     async with new_uow() as uow:
         assert await uow.products.count() == 0
         assert await uow.customers.get(USER) is None
         assert await uow.settings.all() == {}
-        assert await uow.inbox.record("wamid.1", T0) is True
+        assert await uow.inbox.record(message("wamid.1"), T0, at(2)) is True
+        assert await uow.outbox.pending_count() == 0
 
 
 async def test_explicit_rollback_and_errors_discard(new_uow: Factory) -> None:
@@ -444,14 +451,55 @@ async def test_settings_are_overwritten_by_key(new_uow: Factory) -> None:
 
 async def test_message_ids_and_payment_events_are_recorded_once(new_uow: Factory) -> None:
     async with new_uow() as uow:
-        assert await uow.inbox.record("wamid.1", T0) is True
+        assert await uow.inbox.record(message("wamid.1"), T0, at(2)) is True
         assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", T0) is True
         await uow.commit()
     async with new_uow() as uow:
-        assert await uow.inbox.record("wamid.1", at(1)) is False
-        assert await uow.inbox.record("wamid.2", at(1)) is True
+        assert await uow.inbox.record(message("wamid.1"), at(1), at(3)) is False
+        assert await uow.inbox.record(message("wamid.2"), at(1), at(3)) is True
         assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", at(1)) is False
         assert await uow.payments.record("INV-1", "INV-1:expire", "{}", at(1)) is True
+
+
+async def test_unfinished_messages_come_back_once_their_lease_runs_out(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.inbox.record(message("wamid.a", "halo"), T0, at(2))
+        await uow.inbox.record(IncomingMessage("wamid.b", OTHER, None, "ID.123"), at(1), at(3))
+        await uow.inbox.record(message("wamid.c"), at(1), at(3))
+        await uow.inbox.finish("wamid.c", at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.claim_stale(at(1), at(10)) == []  # still leased to their workers
+        claimed = await uow.inbox.claim_stale(at(5), at(10))
+        await uow.commit()
+    assert claimed == [message("wamid.a", "halo"), IncomingMessage("wamid.b", OTHER, None, "ID.123")]
+    async with new_uow() as uow:
+        assert await uow.inbox.claim_stale(at(6), at(20)) == []  # leased again by the claim
+        assert [m.message_id for m in await uow.inbox.claim_stale(at(11), at(20), limit=1)] == ["wamid.a"]
+
+
+async def test_outbox_keeps_replies_until_sent_and_retries_after_postponing(new_uow: Factory) -> None:
+    reply = Reply("Pilih", choices=(Choice(".buy NF1", "NF1", "Rp 35.000"),), choices_button="Lihat",
+                  link=LinkButton("Bayar", "https://pay.test/x"))
+    async with new_uow() as uow:
+        first = await uow.outbox.add(USER, reply, T0, at(1))
+        second = await uow.outbox.add(OTHER, Reply("ok"), T0, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.pending_count() == 2
+        assert await uow.outbox.claim_due(T0, at(5)) == []
+        assert (await uow.outbox.get(first)) == QueuedMessage(first, USER, reply, 0)
+        await uow.outbox.mark_sent(second, at(1))
+        await uow.outbox.postpone(first, at(3))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.get(second) is None and await uow.outbox.pending_count() == 1
+        assert await uow.outbox.claim_due(at(2), at(9)) == []
+        assert await uow.outbox.claim_due(at(3), at(9)) == [QueuedMessage(first, USER, reply, 1)]
+        await uow.outbox.give_up(first, at(3))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.pending_count() == 0 and await uow.outbox.claim_due(at(99), at(100)) == []
 
 
 # --- the SQL adapters only --------------------------------------------------------------------

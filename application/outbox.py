@@ -1,0 +1,81 @@
+"""Sending what the outbox holds: right after the commit that queued it, and again later for
+whatever could not go out (the transport was down, or the process died before sending).
+
+A message is marked sent only after the transport accepted it, so it is sent twice only when
+the process dies between those two steps. Several instances may drain at once: claiming leases
+each message to one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from application.errors import MessengerUnavailable, StorageUnavailable
+from application.ports import Clock, Messenger, QueuedMessage, UnitOfWork, UnitOfWorkFactory
+from application.replies import Reply
+
+log = logging.getLogger("tokowa.outbox")
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 15
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at 30 minutes: about five hours of retries in all."""
+    return timedelta(seconds=min(5 * 2**attempts, 1800))
+
+
+class OutboxSender:
+    def __init__(self, uow_factory: UnitOfWorkFactory, messenger: Messenger, clock: Clock) -> None:
+        self._uow_factory, self._messenger, self._clock = uow_factory, messenger, clock
+
+    async def queue(self, uow: UnitOfWork, to: str, reply: Reply) -> QueuedMessage:
+        """Add a message inside the caller's unit of work, leased to this process."""
+        now = self._clock.now()
+        message_id = await uow.outbox.add(to, reply, now, now + LEASE)
+        return QueuedMessage(message_id, to, reply, 0)
+
+    async def deliver(self, messages: list[QueuedMessage]) -> None:
+        """Send messages queued by a unit of work that has committed."""
+        for message in messages:
+            await self._send(message)
+
+    async def send_once(self, to: str, reply: Reply) -> None:
+        """Bypass the outbox (the database is down): one try, raises MessengerUnavailable."""
+        await self._messenger.send(to, reply)
+
+    async def drain(self, limit: int = 50) -> int:
+        """Send what is due (left over or postponed); returns how many were tried."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            due = await uow.outbox.claim_due(now, now + LEASE, limit)
+            await uow.commit()
+        await self.deliver(due)
+        return len(due)
+
+    async def _send(self, message: QueuedMessage) -> None:
+        try:
+            await self._messenger.send(message.to, message.reply)
+        except MessengerUnavailable:
+            await self._failed(message)
+            return
+        try:
+            async with self._uow_factory() as uow:
+                await uow.outbox.mark_sent(message.id, self._clock.now())
+                await uow.commit()
+        except StorageUnavailable:
+            log.error("sent message not marked as sent; it may go out again", extra={"outbox_id": message.id})
+
+    async def _failed(self, message: QueuedMessage) -> None:
+        now = self._clock.now()
+        try:
+            async with self._uow_factory() as uow:
+                if message.attempts + 1 >= MAX_ATTEMPTS:
+                    log.error("message given up after %d attempts", message.attempts + 1, extra={"outbox_id": message.id})
+                    await uow.outbox.give_up(message.id, now)
+                else:
+                    await uow.outbox.postpone(message.id, now + retry_delay(message.attempts))
+                await uow.commit()
+        except StorageUnavailable:
+            log.error("could not postpone a message; its lease will bring it back", extra={"outbox_id": message.id})

@@ -1,0 +1,31 @@
+"""Background work every instance runs: processing messages a dead worker left unfinished,
+sending what the outbox still holds, expiring stale orders. Each step claims its rows in the
+database, so any number of instances can run them at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from entrypoints.container import Application
+
+log = logging.getLogger("tokowa.workers")
+
+
+async def deliver_leftovers(container: Application) -> int:
+    """Unfinished inbox messages, then every due outbox message; returns how many were handled."""
+    handled = await container.pipeline().recover()
+    while (sent := await container.outbox().drain()) > 0:
+        handled += sent
+    return handled
+
+
+async def repeat(job: Callable[[], Awaitable[object]], interval: float, name: str) -> None:
+    """Run `job` every `interval` seconds until cancelled; a failing round is logged, not fatal."""
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed", extra={"job": name})
+        await asyncio.sleep(interval)
