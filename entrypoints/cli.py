@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import socket
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -48,12 +50,25 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     if not _port_free(host, port):
         return _fail(f"port {port} on {host} is already in use; stop the other process or use --port")
+    workers = args.workers
+    if workers < 1:
+        return _fail("--workers must be 1 or more")
+    if workers > 1 and settings.demo_mode:
+        return _fail("the simulator keeps its chats in one process: use --workers 1 in demo mode")
     settings = settings.model_copy(update={"host": host, "port": port})
     asyncio.run(prepare_database(settings))
-    container = build_application(settings)
-    app = create_app(settings, container)
-    print(f"Tokowa is listening on http://{host}:{port}" + ("  (demo mode: open it in a browser)" if settings.demo_mode else ""))
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=1)
+    banner = f"Tokowa is listening on http://{host}:{port}"
+    if workers == 1:
+        app = create_app(settings, build_application(settings))
+        print(banner + ("  (demo mode: open it in a browser)" if settings.demo_mode else ""), flush=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return 0
+    build_application(settings)  # fail here, once, on a configuration no worker could start with
+    os.environ.update({"TOKOWA_HOST": host, "TOKOWA_PORT": str(port)})
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tokowa-metrics-"))
+    print(f"{banner} with {workers} worker processes", flush=True)
+    uvicorn.run("entrypoints.web.asgi:create", factory=True, host=host, port=port, log_level="warning",
+                workers=workers)
     return 0
 
 
@@ -171,6 +186,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app (webhooks, admin API, pages)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL and Redis recommended)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", required=True, help="your WhatsApp number, e.g. 6281234567890")
