@@ -26,9 +26,10 @@ RETRIED_ERROR_CODES = frozenset({130429, 131056})
 def meta_error(response: httpx.Response) -> tuple[int | None, str]:
     """Meta's `error.code` and `error.type` from a refusal, when the body has them."""
     try:
-        error = response.json().get("error")
+        data = response.json()
     except ValueError:
         return None, ""
+    error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return None, ""
     code = error.get("code")
