@@ -51,6 +51,10 @@ class ShopSettingsReader:
     async def invalidate(self) -> None:
         await self._cache.delete(SETTINGS_KEY)
 
+    @property
+    def default_language(self) -> str:
+        return self._language
+
 
 class ShopReads:
     """The cached reads of browsing: product list and detail (5 min), balance and tier (1 min)."""

@@ -161,7 +161,7 @@ class ChatPipeline:
         try:
             return (await self._settings.get()).language
         except StorageUnavailable:
-            return "id"
+            return self._settings.default_language
 
     @staticmethod
     def _limit_of(command: str, shop: ShopSettings) -> int:
