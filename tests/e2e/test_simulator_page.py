@@ -1,0 +1,118 @@
+"""The simulator chat page in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
+never a downloaded browser), against a real `tokowa serve` on the embedded default: pick a
+number, open the product list, pick a product, tap buy, pay on the simulator's pay page, and see
+the goods arrive in the chat."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Nothing from the developer's environment may pick another transport, database or payment provider.
+CLEARED_PREFIXES = ("WHATSAPP_", "GOWA_", "MIDTRANS_", "TOKOWA_", "DATABASE_URL", "REDIS_URL")
+
+pytestmark = pytest.mark.slow
+
+
+def _chromium() -> str:
+    if shutil.which(CHROMIUM) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _tokowa() -> str:
+    script = Path(sys.executable).with_name("tokowa")
+    assert script.exists(), "the tokowa console script is not installed (pip install -e .)"
+    return str(script)
+
+
+@pytest.fixture
+def served_shop(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED_PREFIXES)}
+    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/shop.db", "TOKOWA_HOST": "127.0.0.1",
+                "TOKOWA_PORT": str(port), "TOKOWA_SERVER_JOBS": "false"})
+    demo = subprocess.run([_tokowa(), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    server = subprocess.Popen([_tokowa(), "serve"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"tokowa serve exited: {server.stderr.read() if server.stderr else ''}")
+            try:
+                if httpx.get(f"{url}/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "tokowa serve did not start within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_a_customer_buys_a_product_through_the_chat_page(served_shop: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+            page.fill("#user", "0812-3456-7890")
+            page.press("#user", "Tab")
+
+            page.fill("#text", ".produk")
+            page.press("#text", "Enter")
+            page.locator(".msg.in .list-button").last.click()
+            page.locator(".sheet .row", has_text="DEMO1").click()
+
+            expect(page.locator(".msg.in").last).to_contain_text("Netflix Premium 1 Bulan")
+            page.locator(".msg.in .choice", has_text="DEMO1").last.click()
+
+            pay_button = page.locator(".msg.in a.link-button").last
+            expect(pay_button).to_be_visible()
+            with page.expect_popup() as popup:
+                pay_button.click()
+            pay_page = popup.value
+            pay_page.wait_for_load_state()
+            expect(pay_page.locator(".amount")).to_contain_text("35")
+            pay_page.click("button.pay")
+            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+
+            # The delivery arrives in the chat by itself (long polling): the order and its item.
+            log = page.locator("#log")
+            expect(log).to_contain_text("Pesanan INV-")
+            expect(log).to_contain_text("netflix.demo1@tokowa.test")
+            expect(page.locator("#status")).to_contain_text("0812-3456-7890")
+        finally:
+            browser.close()
