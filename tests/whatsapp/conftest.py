@@ -129,7 +129,7 @@ def cloud_settings(graph_url: str, **extra: Any) -> Settings:
         "TOKOWA_SERVER_JOBS": False, "TOKOWA_PUBLIC_URL": "https://shop.example",
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def gowa_settings(gowa_url: str, **extra: Any) -> Settings:
@@ -138,7 +138,7 @@ def gowa_settings(gowa_url: str, **extra: Any) -> Settings:
         "GOWA_WEBHOOK_SECRET": GOWA_SECRET, "TOKOWA_SERVER_JOBS": False, "TOKOWA_PUBLIC_URL": "https://shop.example",
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 class WebhookApp:
@@ -187,7 +187,8 @@ class running_app:  # noqa: N801 (used like a function)
         if messenger is not None:
             self.container.adapters.messenger.override(messenger)
         self.app = create_app(settings, self.container)
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),  # type: ignore[arg-type]
+                                        base_url="http://testserver")
         self._started, self._stop = asyncio.Event(), asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

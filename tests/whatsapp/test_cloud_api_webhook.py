@@ -237,7 +237,7 @@ async def test_the_answer_does_not_wait_for_the_reply_to_be_sent(cloud_app: Webh
 
 
 async def test_the_webhook_is_not_there_without_the_cloud_api_transport() -> None:
-    settings = Settings(_env_file=None, TOKOWA_SERVER_JOBS=False)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, TOKOWA_SERVER_JOBS=False)
     async with running_app(settings) as app:
         assert await app.post(PATH, sample("text_produk")[0], secret=APP_SECRET) == 404
         assert (await app.client.get(PATH, params={"hub.mode": "subscribe"})).status_code == 404
