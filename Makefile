@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tokowa needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -25,6 +25,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+
+bench: $(STAMP)
+	bench/run_all.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .hypothesis

@@ -1,0 +1,111 @@
+"""Benchmark (b): the full purchase path's throughput, Tokowa beside the raw reference app, one run.
+
+Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo: webhook in -> reply at
+the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
+holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
+each on its own fresh database), one after the other; the raw app is `bench/raw_app.py`.
+
+    .venv/bin/python bench/purchase_throughput.py [--clients 64 --duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import asyncpg
+
+from common import (
+    ACCESS_TOKEN, APP_SECRET, BIN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
+    clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
+)
+from load import Result, closed_loop
+
+
+def buy(_: random.Random) -> str:
+    return ".buy BENCH1"
+
+
+async def run_tokowa(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace) -> Result:
+    prefix = f"bench:{secrets.token_hex(4)}:"
+    try:
+        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix) as server:
+            await seed_shop(server.port, [n for group in numbers for n in group], products=1)
+            return await closed_loop(server.port, graph, numbers, args.warmup, args.duration, buy)
+    finally:
+        await clean_redis(prefix)
+
+
+async def seed_raw(dsn: str, users: list[str]) -> None:
+    conn = await asyncpg.connect(dsn)
+    now = datetime.now(timezone.utc)
+    try:
+        await conn.execute("INSERT INTO produk (id, nama, harga, stok, aktif, uses_items, data) "
+                           "VALUES ('BENCH1', 'Bench BENCH1', 1000, 1000000, true, false, '{}')")
+        await conn.executemany("INSERT INTO users (user_id, saldo, role, data, created_at) VALUES ($1, 100000000, "
+                               "'bronze', '{}', $2)", [(u, now) for u in users])
+        await conn.executemany("INSERT INTO ledger (user_id, delta, balance_after, reason, reference, created_at) "
+                               "VALUES ($1, 100000000, 100000000, 'adjustment', $2, $3)",
+                               [(u, f"bench-{u}", now) for u in users])
+    finally:
+        await conn.close()
+
+
+async def run_raw(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace) -> Result:
+    prefix = f"bench:{secrets.token_hex(4)}:"
+    port = free_port()
+    try:
+        async with BenchDatabase() as db:
+            await seed_raw(db.dsn, [n for group in numbers for n in group])
+            env = {**os.environ, "RAW_DSN": db.dsn, "REDIS_URL": REDIS_URL, "RAW_REDIS_PREFIX": prefix,
+                   "WHATSAPP_API_URL": graph.url, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+                   "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET}
+            log = Path(f"/tmp/{db.name}-raw.log").open("wb")
+            process = subprocess.Popen([str(BIN / "uvicorn"), "raw_app:app", "--app-dir", str(Path(__file__).parent),
+                                        "--port", str(port), "--log-level", "warning"],
+                                       env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                await wait_until_up(port, process)
+                return await closed_loop(port, graph, numbers, args.warmup, args.duration, buy)
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
+                log.close()
+    finally:
+        await clean_redis(prefix)
+
+
+def report(name: str, r: Result) -> float:
+    rate = r.replied / r.seconds
+    out(line(f"{name}: purchases/s", f"{rate:.0f}  (errors {r.errors})"))
+    out(line(f"{name}: end-to-end p50 / p99 (saturated)", f"{ms(percentile(r.e2e, 50))} / {ms(percentile(r.e2e, 99))}"))
+    return rate
+
+
+async def main(args: argparse.Namespace) -> None:
+    graph = await FakeGraph().start()
+    numbers = [[customer(50_000 + c * 10 + k) for k in range(10)] for c in range(args.clients)]
+    try:
+        raw = await run_raw(graph, numbers, args)
+        tokowa = await run_tokowa(graph, numbers, args)
+    finally:
+        await graph.stop()
+    out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo, "
+        f"{args.duration:g} s after {args.warmup:g} s warm-up, one worker each")
+    raw_rate = report("raw asyncpg + redis-py app", raw)
+    tokowa_rate = report("Tokowa (tokowa serve)", tokowa)
+    out(line("ratio Tokowa / raw", f"{tokowa_rate / raw_rate:.2f}x  (target >= 0.8x, aim 1.0x)"))
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--warmup", type=float, default=3.0)
+    asyncio.run(main(p.parse_args()))

@@ -1,0 +1,124 @@
+"""Profiling aid: round trips per message on Tokowa's real adapters (PostgreSQL + Redis), in process.
+
+Builds the application as `tokowa serve` does, swaps the messenger for a counting one, sends
+messages through the pipeline one at a time and counts, per message: transactions, pool
+checkouts (each one a pre-ping round trip while TOKOWA_DB_POOL_PRE_PING is on), SQL statements
+(SQLAlchemy `before_cursor_execute`), Redis commands, outbound sends and Python function calls.
+
+    .venv/bin/python bench/roundtrips.py [--messages 200] [--statements]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import collections
+import pstats
+import secrets
+import time
+from typing import Any
+
+from cryptography.fernet import Fernet
+from dependency_injector import providers
+from sqlalchemy import event
+
+from application.ports import IncomingMessage
+from application.replies import Reply
+from common import PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, clean_redis, customer, line, out
+from entrypoints.bootstrap import build_application, close_adapters
+from entrypoints.settings import Settings
+
+
+class CountingMessenger:
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, to: str, reply: Reply) -> None:
+        self.sent += 1
+
+
+async def seed(container: Any, users: list[str]) -> None:
+    from application.use_cases.catalog_admin import AddProductCommand
+    from application.use_cases.wallet import AdjustBalanceCommand
+    uc = container.use_cases()
+    await uc.add_product(AddProductCommand("BENCH1", "Bench BENCH1", 1000, 1_000_000))
+    await uc.change_setting("buy_rate_limit_per_minute", "10000")
+    await uc.change_setting("rate_limit_per_minute", "10000")
+    for user in users:
+        await uc.adjust_balance(AdjustBalanceCommand(user, 100_000_000, True, f"bench-{user}"))
+
+
+async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
+    prefix = f"bench:{secrets.token_hex(4)}:"
+    async with BenchDatabase() as db:
+        settings = Settings(_env_file=None, DATABASE_URL=db.sqlalchemy_url, REDIS_URL=REDIS_URL,  # type: ignore[call-arg]
+                            TOKOWA_REDIS_PREFIX=prefix, WHATSAPP_ACCESS_TOKEN="x", WHATSAPP_APP_SECRET="x",
+                            WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_API_URL="http://127.0.0.1:9",
+                            TOKOWA_SECRET_KEY=Fernet.generate_key().decode())
+        container = build_application(settings)
+        messenger = CountingMessenger()
+        container.adapters.messenger.override(providers.Object(messenger))
+        engine = container.adapters.storage().engine.sync_engine
+        client = container.adapters.coordination().client
+        counts: collections.Counter[str] = collections.Counter()
+        statements: collections.Counter[str] = collections.Counter()
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _stmt(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
+            counts["sql"] += 1
+            statements[" ".join(statement.split())[:110]] += 1
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            counts["transactions"] += 1
+
+        @event.listens_for(engine.pool, "checkout")
+        def _checkout(*a: Any) -> None:
+            counts["checkouts"] += 1
+
+        original = client.execute_command
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            counts["redis"] += 1
+            return await original(*args, **kwargs)
+
+        client.execute_command = counted  # type: ignore[method-assign]
+        try:
+            users = [customer(70_000 + i) for i in range(n)]
+            await seed(container, users)
+            pipeline = container.pipeline()
+            for label, text in texts.items():
+                await pipeline.handle(IncomingMessage(f"warm-{secrets.token_hex(6)}", users[0], text))
+                counts.clear()
+                statements.clear()
+                messenger.sent = 0
+                profile = cProfile.Profile()
+                start = time.perf_counter()
+                profile.enable()
+                for user in users:
+                    await pipeline.handle(IncomingMessage(f"wamid.{secrets.token_hex(8)}", user, text))
+                profile.disable()
+                elapsed = time.perf_counter() - start
+                calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+                out(f"per `{text}` message (mean of {n}, one at a time, profiler on):")
+                out(line("transactions / pool checkouts", f"{counts['transactions'] / n:.1f} / {counts['checkouts'] / n:.1f}"))
+                out(line("SQL statements", f"{counts['sql'] / n:.1f}"))
+                out(line("Redis commands", f"{counts['redis'] / n:.1f}"))
+                out(line("Graph API sends", f"{messenger.sent / n:.1f}"))
+                out(line("Python function calls", f"{calls / n:,.0f}"))
+                out(line("wall time per message (serial, profiled)", f"{elapsed / n * 1000:.1f} ms"))
+                if show_statements:
+                    for statement, count in statements.most_common():
+                        out(f"      {count / n:4.1f}x {statement}")
+        finally:
+            await close_adapters(container)
+            await clean_redis(prefix)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--messages", type=int, default=200)
+    p.add_argument("--statements", action="store_true")
+    a = p.parse_args()
+    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages, a.statements))

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every benchmark (about 4 minutes on the 2-core machine) and prints the figures.
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; each script makes
+# and drops its own database and cleans its own Redis key prefix.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=../.venv/bin/python
+echo "Tokowa benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+$PY webhook_latency.py
+$PY purchase_throughput.py
+$PY browse_cache.py
+$PY memory.py
+echo "Targets: ack p99 < 20 ms and p99 < 50 ms at 200 customers (a); purchases >= 0.8x raw, aim 1.0x (b);"
+echo "         browse hit rate >= 95% (c); < 150 MB per worker (d)."

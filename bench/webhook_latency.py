@@ -1,0 +1,69 @@
+"""Benchmark (a): webhook acknowledgement latency and end-to-end latency under simulated customers.
+
+`tokowa serve` (one worker, Cloud API transport, PostgreSQL + Redis) behind signed webhooks; replies
+go to a fake Graph API in this process that timestamps them. Traffic is `.produk`, `.saldo` and
+`.buy` (saldo). Open loop for latency (default 200 customers, one message every 2 s each, ~100
+msg/s, 20 s), then a closed-loop saturation run for the rate.
+
+    .venv/bin/python bench/webhook_latency.py [--customers 200 --interval 2 --duration 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import secrets
+
+from common import (
+    BenchDatabase, FakeGraph, TokowaServer, clean_redis, customer, line, ms, out, percentile, seed_shop,
+)
+from load import closed_loop, open_loop
+
+
+def mix(codes: list[str]) -> object:
+    def pick(rng: random.Random) -> str:
+        roll = rng.random()
+        if roll < 0.5:
+            return ".produk"
+        if roll < 0.8:
+            return ".saldo"
+        return f".buy {rng.choice(codes)}"
+    return pick
+
+
+async def main(args: argparse.Namespace) -> None:
+    prefix = f"bench:{secrets.token_hex(4)}:"
+    graph = await FakeGraph().start()
+    try:
+        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix) as server:
+            users = [customer(n) for n in range(args.customers + args.clients * 10)]
+            codes = await seed_shop(server.port, users)
+            pick = mix(codes)
+            await open_loop(server.port, graph, users[:50], 0.5, 2.0, pick)  # warm-up
+            o = await open_loop(server.port, graph, users[:args.customers], args.interval, args.duration, pick)
+            out(f"(a) webhook latency, open loop: {args.customers} customers, one message every {args.interval:g} s, "
+                f"{args.duration:g} s (.produk 50% / .saldo 30% / .buy 20%)")
+            out(line("messages acknowledged", f"{len(o.acks)} ({len(o.acks) / args.duration:.0f} msg/s), errors {o.errors}"))
+            out(line("ack latency p50 / p99", f"{ms(percentile(o.acks, 50))} / {ms(percentile(o.acks, 99))}"))
+            out(line("end-to-end (webhook -> Graph API) p50 / p99",
+                     f"{ms(percentile(o.e2e, 50))} / {ms(percentile(o.e2e, 99))}  ({o.replied} replies)"))
+            numbers = [users[args.customers + i * 10: args.customers + (i + 1) * 10] for i in range(args.clients)]
+            c = await closed_loop(server.port, graph, numbers, 2.0, args.saturation, pick)
+            out(f"(a) saturation, closed loop: {args.clients} clients back to back, {args.saturation:g} s")
+            out(line("messages/s (reply received)", f"{c.replied / c.seconds:.0f}, errors {c.errors}"))
+            out(line("ack p50 / p99 at saturation (queueing)", f"{ms(percentile(c.acks, 50))} / {ms(percentile(c.acks, 99))}"))
+            out(line("end-to-end p50 at saturation", ms(percentile(c.e2e, 50))))
+    finally:
+        await graph.stop()
+        await clean_redis(prefix)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--customers", type=int, default=200)
+    p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--saturation", type=float, default=8.0)
+    asyncio.run(main(p.parse_args()))
