@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.coordination.stats import CoordinationStats
+from adapters.messaging.stats import DeliveryStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -68,12 +69,21 @@ class Metrics:
                             registry=r, multiprocess_mode="livemax")
         self._started = time.monotonic()
         self.start_time.set(time.time())
+        self.delivery_statuses = Counter("tokowa_whatsapp_delivery_statuses", "Delivery statuses WhatsApp reported",
+                                         ["status"], registry=r)
+        self.delivery_failures = Counter("tokowa_whatsapp_delivery_failures", "Failed deliveries by Meta error code",
+                                         ["code"], registry=r)
         self._stats: list[_StatsSource] = []
         self._engines: list[AsyncEngine] = []
+        self._deliveries: list[tuple[DeliveryStats, dict[str, int], dict[int, int]]] = []
 
     def watch_coordination(self, stats: CoordinationStats) -> None:
         """Export the counters of this coordination adapter set."""
         self._stats.append(_StatsSource(stats))
+
+    def watch_deliveries(self, stats: DeliveryStats) -> None:
+        """Export the delivery statuses and failure codes a WhatsApp transport received."""
+        self._deliveries.append((stats, {}, {}))
 
     def watch_engine(self, engine: AsyncEngine) -> None:
         """Time every statement of this engine and export its pool state."""
@@ -97,6 +107,13 @@ class Metrics:
             self.db_pool_size.set(_call(pool, "size"))
             self.db_pool_checked_out.set(_call(pool, "checkedout"))
             self.db_pool_overflow.set(max(0, _call(pool, "overflow")))
+        for delivery, seen_statuses, seen_codes in self._deliveries:
+            for status, count in list(delivery.statuses.items()):
+                self.delivery_statuses.labels(status).inc(count - seen_statuses.get(status, 0))
+                seen_statuses[status] = count
+            for code, count in list(delivery.failures.items()):
+                self.delivery_failures.labels(str(code)).inc(count - seen_codes.get(code, 0))
+                seen_codes[code] = count
         self.uptime.set(time.monotonic() - self._started)
 
     def render(self) -> bytes:

@@ -78,6 +78,7 @@ def watch_adapters(container: Application) -> Metrics:
     metrics: Metrics = container.metrics()
     adapters: Any = container.adapters
     metrics.watch_coordination(adapters.coordination().stats)
+    metrics.watch_deliveries(adapters.delivery_stats())
     if "storage" in adapters.providers:
         metrics.watch_engine(adapters.storage().engine)
     return metrics

@@ -200,6 +200,9 @@ async def test_statuses_are_counted_never_answered(cloud_app: WebhookApp, graph:
     stats = cloud_app.container.adapters.delivery_stats()
     assert stats.failures[131047] == 2
     assert stats.statuses["read"] == 1
+    metrics = (await cloud_app.client.get("/metrics")).text
+    assert 'tokowa_whatsapp_delivery_failures_total{code="131047"} 2.0' in metrics
+    assert 'tokowa_whatsapp_delivery_statuses_total{status="read"} 1.0' in metrics
 
 
 class _DatabaseDown:
