@@ -255,8 +255,12 @@ def signed_message(sender: str, message_id: str, text: str) -> tuple[bytes, dict
 class TokowaServer:
     """`tokowa serve` in a subprocess on the Cloud API transport, PostgreSQL and Redis."""
 
-    def __init__(self, db: BenchDatabase, graph_url: str, redis_prefix: str, **extra_env: str) -> None:
+    def __init__(self, db: BenchDatabase, graph_url: str, redis_prefix: str, tweaks: str = "", **extra_env: str) -> None:
+        """`tweaks`: what-if changes for `serve_variant.py` (`no_pre_ping` turns the pool's pre-ping off)."""
         self.port = free_port()
+        self.tweaks = tweaks
+        if "no_pre_ping" in tweaks.split(","):
+            extra_env["TOKOWA_DB_POOL_PRE_PING"] = "false"
         self.log_path = Path(f"/tmp/{db.name}-serve.log")
         self.env = {
             **os.environ,
@@ -264,13 +268,14 @@ class TokowaServer:
             "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WHATSAPP_API_URL": graph_url,
             "TOKOWA_SECRET_KEY": Fernet.generate_key().decode(), "TOKOWA_ADMIN_TOKEN": ADMIN_TOKEN,
-            "TOKOWA_LOG_FORMAT": "json", **extra_env,
+            "TOKOWA_LOG_FORMAT": "json", "BENCH_TWEAKS": tweaks, **extra_env,
         }
         self.process: subprocess.Popen[bytes] | None = None
 
     async def __aenter__(self) -> TokowaServer:
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen([str(BIN / "tokowa"), "serve", "--port", str(self.port)], env=self.env,
+        command = [str(BIN / "python"), str(Path(__file__).parent / "serve_variant.py")] if self.tweaks else [str(BIN / "tokowa")]
+        self.process = subprocess.Popen([*command, "serve", "--port", str(self.port)], env=self.env,
                                         stdout=self._log, stderr=subprocess.STDOUT, cwd="/tmp")
         await wait_until_up(self.port, self.process)
         return self

@@ -1,6 +1,6 @@
 """Benchmark (b): the full purchase path's throughput, Tokowa beside the raw reference app, one run.
 
-Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo: webhook in -> reply at
+Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo (`--products N`: one of N): webhook in -> reply at
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
 each on its own fresh database), one after the other; the raw app is `bench/raw_app.py`.
@@ -28,15 +28,18 @@ from common import (
 from load import Result, closed_loop
 
 
-def buy(_: random.Random) -> str:
-    return ".buy BENCH1"
+PRODUCTS = 1
 
 
-async def run_tokowa(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace) -> Result:
+def buy(rng: random.Random) -> str:
+    return f".buy BENCH{rng.randint(1, PRODUCTS)}"
+
+
+async def run_tokowa(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace, tweaks: str = "") -> Result:
     prefix = f"bench:{secrets.token_hex(4)}:"
     try:
-        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix) as server:
-            await seed_shop(server.port, [n for group in numbers for n in group], products=1)
+        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix, tweaks) as server:
+            await seed_shop(server.port, [n for group in numbers for n in group], products=PRODUCTS)
             return await closed_loop(server.port, graph, numbers, args.warmup, args.duration, buy)
     finally:
         await clean_redis(prefix)
@@ -46,8 +49,9 @@ async def seed_raw(dsn: str, users: list[str]) -> None:
     conn = await asyncpg.connect(dsn)
     now = datetime.now(timezone.utc)
     try:
-        await conn.execute("INSERT INTO produk (id, nama, harga, stok, aktif, uses_items, data) "
-                           "VALUES ('BENCH1', 'Bench BENCH1', 1000, 1000000, true, false, '{}')")
+        await conn.executemany("INSERT INTO produk (id, nama, harga, stok, aktif, uses_items, data) "
+                               "VALUES ($1, $2, 1000, 1000000, true, false, '{}')",
+                               [(f"BENCH{i}", f"Bench BENCH{i}") for i in range(1, PRODUCTS + 1)])
         await conn.executemany("INSERT INTO users (user_id, saldo, role, data, created_at) VALUES ($1, 100000000, "
                                "'bronze', '{}', $2)", [(u, now) for u in users])
         await conn.executemany("INSERT INTO ledger (user_id, delta, balance_after, reason, reference, created_at) "
@@ -89,18 +93,25 @@ def report(name: str, r: Result) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
+    global PRODUCTS
+    PRODUCTS = args.products
     graph = await FakeGraph().start()
     numbers = [[customer(50_000 + c * 10 + k) for k in range(10)] for c in range(args.clients)]
     try:
-        raw = await run_raw(graph, numbers, args)
+        raw = await run_raw(graph, numbers, args) if not args.skip_raw else None
         tokowa = await run_tokowa(graph, numbers, args)
+        variants = [(tweaks, await run_tokowa(graph, numbers, args, tweaks)) for tweaks in args.variant]
     finally:
         await graph.stop()
-    out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo, "
+    out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo of "
+        f"{'one product (one hot stock row)' if PRODUCTS == 1 else f'{PRODUCTS} products at random'}, "
         f"{args.duration:g} s after {args.warmup:g} s warm-up, one worker each")
-    raw_rate = report("raw asyncpg + redis-py app", raw)
+    raw_rate = report("raw asyncpg + redis-py app", raw) if raw is not None else float("nan")
     tokowa_rate = report("Tokowa (tokowa serve)", tokowa)
     out(line("ratio Tokowa / raw", f"{tokowa_rate / raw_rate:.2f}x  (target >= 0.8x, aim 1.0x)"))
+    for tweaks, result in variants:
+        rate = report(f"what-if {tweaks}", result)
+        out(line(f"what-if {tweaks}: ratio to raw", f"{rate / raw_rate:.2f}x"))
 
 
 if __name__ == "__main__":
@@ -108,4 +119,9 @@ if __name__ == "__main__":
     p.add_argument("--clients", type=int, default=64)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--skip-raw", action="store_true", help="Tokowa only (profiling)")
+    p.add_argument("--products", type=int, default=1, help="buy one of N products at random (1: every purchase "
+                   "locks the same stock row)")
+    p.add_argument("--variant", action="append", default=[],
+                   help="also run Tokowa with these what-if tweaks (see serve_variant.py), e.g. no_pre_ping,quiet_httpx")
     asyncio.run(main(p.parse_args()))

@@ -3,7 +3,7 @@
 `tokowa serve` (one worker, Cloud API transport, PostgreSQL + Redis) behind signed webhooks; replies
 go to a fake Graph API in this process that timestamps them. Traffic is `.produk`, `.saldo` and
 `.buy` (saldo). Open loop for latency (default 200 customers, one message every 2 s each, ~100
-msg/s, 20 s), then a closed-loop saturation run for the rate.
+msg/s, 20 s, after a lighter phase of one message every 6 s, ~33 msg/s, 12 s), then a closed-loop saturation run for the rate.
 
     .venv/bin/python bench/webhook_latency.py [--customers 200 --interval 2 --duration 20]
 """
@@ -41,13 +41,16 @@ async def main(args: argparse.Namespace) -> None:
             codes = await seed_shop(server.port, users)
             pick = mix(codes)
             await open_loop(server.port, graph, users[:50], 0.5, 2.0, pick)  # warm-up
-            o = await open_loop(server.port, graph, users[:args.customers], args.interval, args.duration, pick)
-            out(f"(a) webhook latency, open loop: {args.customers} customers, one message every {args.interval:g} s, "
-                f"{args.duration:g} s (.produk 50% / .saldo 30% / .buy 20%)")
-            out(line("messages acknowledged", f"{len(o.acks)} ({len(o.acks) / args.duration:.0f} msg/s), errors {o.errors}"))
-            out(line("ack latency p50 / p99", f"{ms(percentile(o.acks, 50))} / {ms(percentile(o.acks, 99))}"))
-            out(line("end-to-end (webhook -> Graph API) p50 / p99",
-                     f"{ms(percentile(o.e2e, 50))} / {ms(percentile(o.e2e, 99))}  ({o.replied} replies)"))
+            for interval, duration in ((args.light_interval, args.light_duration), (args.interval, args.duration)):
+                if duration <= 0:
+                    continue
+                o = await open_loop(server.port, graph, users[:args.customers], interval, duration, pick)
+                out(f"(a) webhook latency, open loop: {args.customers} customers, one message every {interval:g} s "
+                    f"(~{args.customers / interval:.0f} msg/s offered), {duration:g} s (.produk 50% / .saldo 30% / .buy 20%)")
+                out(line("messages acknowledged", f"{len(o.acks)} ({len(o.acks) / duration:.0f} msg/s), errors {o.errors}"))
+                out(line("ack latency p50 / p99", f"{ms(percentile(o.acks, 50))} / {ms(percentile(o.acks, 99))}"))
+                out(line("end-to-end (webhook -> Graph API) p50 / p99",
+                         f"{ms(percentile(o.e2e, 50))} / {ms(percentile(o.e2e, 99))}  ({o.replied} replies)"))
             numbers = [users[args.customers + i * 10: args.customers + (i + 1) * 10] for i in range(args.clients)]
             c = await closed_loop(server.port, graph, numbers, 2.0, args.saturation, pick)
             out(f"(a) saturation, closed loop: {args.clients} clients back to back, {args.saturation:g} s")
@@ -64,6 +67,8 @@ if __name__ == "__main__":
     p.add_argument("--customers", type=int, default=200)
     p.add_argument("--interval", type=float, default=2.0)
     p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--light-interval", type=float, default=6.0, help="a second, lighter open-loop phase")
+    p.add_argument("--light-duration", type=float, default=12.0, help="0 skips it")
     p.add_argument("--clients", type=int, default=64)
     p.add_argument("--saturation", type=float, default=8.0)
     asyncio.run(main(p.parse_args()))

@@ -1,0 +1,39 @@
+"""`tokowa serve` with what-if changes applied, to measure a proposed change before making it.
+
+BENCH_TWEAKS is a comma-separated list:
+- `quiet_httpx`: the `httpx` logger at WARNING (no INFO line per Graph API request);
+- `no_litestar_logging`: Litestar keeps the CLI's logging (no queue handler and listener thread);
+- `keepalive`: the messenger's httpx pool keeps up to 100 idle connections (default 20), so bursts
+  of concurrent sends do not open and close connections;
+- TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction).
+
+    BENCH_TWEAKS=quiet_httpx,keepalive .venv/bin/python bench/serve_variant.py serve --port N
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+
+import httpx
+
+import adapters.messaging.cloud_api as cloud_api
+import entrypoints.web.app as web_app
+from entrypoints.cli import main
+
+tweaks = set(filter(None, os.environ.get("BENCH_TWEAKS", "").split(",")))
+if "quiet_httpx" in tweaks:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+if "no_litestar_logging" in tweaks:
+    web_app.Litestar = functools.partial(web_app.Litestar, logging_config=None)  # type: ignore[misc]
+if "keepalive" in tweaks:
+    class _KeepAliveClient(httpx.AsyncClient):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(limits=httpx.Limits(max_connections=100, max_keepalive_connections=100), **kwargs)  # type: ignore[arg-type]
+
+    cloud_api.httpx = type("httpx", (), {"AsyncClient": _KeepAliveClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
