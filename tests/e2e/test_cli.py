@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
-TOKOWA = str(Path(sys.executable).with_name("tokowa"))
+from tests.support.processes import TOKOWA, free_port
+
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str = "",
@@ -54,9 +52,7 @@ def test_two_whatsapp_transports_refuse_to_start(tmp_path: Path) -> None:
 
 
 def test_serve_answers_health_and_the_chat_page_and_refuses_a_busy_port(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "DATABASE_URL", "REDIS_URL"))}
     server = subprocess.Popen([TOKOWA, "serve", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -6,8 +6,6 @@ the goods arrive in the chat."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,27 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.support.processes import CHROMIUM_ARGS as ARGS
+from tests.support.processes import chromium as _chromium
+from tests.support.processes import free_port as _free_port
+
 # Nothing from the developer's environment may pick another transport, database or payment provider.
 CLEARED_PREFIXES = ("WHATSAPP_", "GOWA_", "MIDTRANS_", "TOKOWA_", "DATABASE_URL", "REDIS_URL")
 
 pytestmark = pytest.mark.slow
-
-
-def _chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _tokowa() -> str:

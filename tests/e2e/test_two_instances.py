@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,19 +16,13 @@ import pytest
 
 from domain.order import OrderStatus
 from tests.fixtures.storage import run_sync, truncate_all
+from tests.support.processes import TOKOWA, free_port
 from tests.support.wiring import TEST_SECRET_KEY, close, production_adapters
 
-TOKOWA = str(Path(sys.executable).with_name("tokowa"))
 ADMIN = "6281100000001"
 CUSTOMERS = [f"62813{n:08d}" for n in range(30)]
 ITEMS = [f"acc{n}@mail.test|pw{n}" for n in range(10)]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -40,7 +32,7 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "MIDTRANS_"))}
     env.update({"DATABASE_URL": pg_url, "REDIS_URL": "redis://127.0.0.1:6379/0", "TOKOWA_REDIS_PREFIX": prefix,
                 "TOKOWA_SECRET_KEY": TEST_SECRET_KEY, "TOKOWA_ADMIN_NUMBERS": ADMIN})
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     servers = [subprocess.Popen([TOKOWA, "serve", "--port", str(p)], cwd=tmp_path, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for p in ports]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
@@ -110,7 +102,7 @@ def test_concurrent_purchases_at_two_instances_never_oversell_or_deliver_twice(
 
 def test_serve_with_two_worker_processes(pg_url: str, tmp_path: Path) -> None:
     run_sync(truncate_all(pg_url))
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "MIDTRANS_"))}
     env.update({"DATABASE_URL": pg_url, "TOKOWA_SECRET_KEY": TEST_SECRET_KEY, "WHATSAPP_ACCESS_TOKEN": "token",
                 "WHATSAPP_APP_SECRET": "secret", "WHATSAPP_PHONE_NUMBER_ID": "1"})
@@ -136,6 +128,6 @@ def test_serve_with_two_worker_processes(pg_url: str, tmp_path: Path) -> None:
 
 def test_demo_mode_refuses_several_workers(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "DATABASE_URL"))}
-    result = subprocess.run([TOKOWA, "serve", "--port", str(_free_port()), "--workers", "2"], cwd=tmp_path, env=env,
+    result = subprocess.run([TOKOWA, "serve", "--port", str(free_port()), "--workers", "2"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "--workers 1 in demo mode" in result.stderr

@@ -5,40 +5,24 @@ outcomes, the chart and the alerts; a wrong token is refused."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.support.processes import CHROMIUM_ARGS as ARGS
+from tests.support.processes import chromium as _chromium
+from tests.support.processes import free_port as _free_port
 import uvicorn
 
 from entrypoints.web.app import create_app
 from tests.ops.conftest import TOKEN, seed
 from tests.support.shop import Shop, settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.slow
-
-
-def _chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
