@@ -8,9 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-
 from tests.support.processes import TOKOWA, free_port
-
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str = "",
