@@ -3,7 +3,8 @@
 Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo (`--products N`: one of N): webhook in -> reply at
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
-each on its own fresh database), one after the other; the raw app is `bench/raw_app.py`.
+each on its own fresh database), both up at once and measured in alternating rounds so that other
+load on the machine falls on both alike; the raw app is `bench/raw_app.py`.
 
     .venv/bin/python bench/purchase_throughput.py [--clients 64 --duration 10]
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
 import subprocess
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,12 +38,13 @@ def buy(rng: random.Random) -> str:
     return f".buy BENCH{rng.randint(1, PRODUCTS)}"
 
 
-async def run_tokowa(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace, tweaks: str = "") -> Result:
+@contextlib.asynccontextmanager
+async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str = "") -> AsyncIterator[int]:
     prefix = f"bench:{secrets.token_hex(4)}:"
     try:
         async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix, tweaks) as server:
             await seed_shop(server.port, [n for group in numbers for n in group], products=PRODUCTS)
-            return await closed_loop(server.port, graph, numbers, args.warmup, args.duration, buy)
+            yield server.port
     finally:
         await clean_redis(prefix)
 
@@ -61,7 +65,8 @@ async def seed_raw(dsn: str, users: list[str]) -> None:
         await conn.close()
 
 
-async def run_raw(graph: FakeGraph, numbers: list[list[str]], args: argparse.Namespace) -> Result:
+@contextlib.asynccontextmanager
+async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterator[int]:
     prefix = f"bench:{secrets.token_hex(4)}:"
     port = free_port()
     try:
@@ -76,13 +81,21 @@ async def run_raw(graph: FakeGraph, numbers: list[list[str]], args: argparse.Nam
                                        env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 await wait_until_up(port, process)
-                return await closed_loop(port, graph, numbers, args.warmup, args.duration, buy)
+                yield port
             finally:
                 process.terminate()
                 process.wait(timeout=15)
                 log.close()
     finally:
         await clean_redis(prefix)
+
+
+def merge(total: Result, part: Result) -> None:
+    total.acks += part.acks
+    total.e2e += part.e2e
+    total.errors += part.errors
+    total.replied += part.replied
+    total.seconds += part.seconds
 
 
 def report(name: str, r: Result) -> float:
@@ -97,28 +110,39 @@ async def main(args: argparse.Namespace) -> None:
     PRODUCTS = args.products
     graph = await FakeGraph().start()
     numbers = [[customer(50_000 + c * 10 + k) for k in range(10)] for c in range(args.clients)]
+    names = ([] if args.skip_raw else ["raw"]) + ["tokowa"] + args.variant
+    results = {name: Result() for name in names}
     try:
-        raw = await run_raw(graph, numbers, args) if not args.skip_raw else None
-        tokowa = await run_tokowa(graph, numbers, args)
-        variants = [(tweaks, await run_tokowa(graph, numbers, args, tweaks)) for tweaks in args.variant]
+        async with contextlib.AsyncExitStack() as stack:
+            ports = {}
+            for name in names:
+                server = raw_server(graph, numbers) if name == "raw" else tokowa_server(
+                    graph, numbers, "" if name == "tokowa" else name)
+                ports[name] = await stack.enter_async_context(server)
+            # Alternating short rounds: load from elsewhere on the machine hits every app alike.
+            for _ in range(args.rounds):
+                for name in names:
+                    merge(results[name], await closed_loop(ports[name], graph, numbers, args.warmup,
+                                                           args.duration / args.rounds, buy))
     finally:
         await graph.stop()
     out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo of "
         f"{'one product (one hot stock row)' if PRODUCTS == 1 else f'{PRODUCTS} products at random'}, "
-        f"{args.duration:g} s after {args.warmup:g} s warm-up, one worker each")
-    raw_rate = report("raw asyncpg + redis-py app", raw) if raw is not None else float("nan")
-    tokowa_rate = report("Tokowa (tokowa serve)", tokowa)
+        f"{args.rounds} alternating rounds of {args.duration / args.rounds:g} s per app, one worker each")
+    raw_rate = report("raw asyncpg + redis-py app", results["raw"]) if "raw" in results else float("nan")
+    tokowa_rate = report("Tokowa (tokowa serve)", results["tokowa"])
     out(line("ratio Tokowa / raw", f"{tokowa_rate / raw_rate:.2f}x  (target >= 0.8x, aim 1.0x)"))
-    for tweaks, result in variants:
-        rate = report(f"what-if {tweaks}", result)
+    for tweaks in args.variant:
+        rate = report(f"what-if {tweaks}", results[tweaks])
         out(line(f"what-if {tweaks}: ratio to raw", f"{rate / raw_rate:.2f}x"))
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--clients", type=int, default=64)
-    p.add_argument("--duration", type=float, default=10.0)
-    p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--duration", type=float, default=12.0, help="measured seconds per app, over all rounds")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds before each round's measurement")
+    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--skip-raw", action="store_true", help="Tokowa only (profiling)")
     p.add_argument("--products", type=int, default=1, help="buy one of N products at random (1: every purchase "
                    "locks the same stock row)")
