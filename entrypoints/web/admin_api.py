@@ -9,10 +9,11 @@ from typing import Any
 
 from litestar import Controller, Router, delete, get, patch, post, put
 from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
 
 from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
-from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, AdminContext, token_guard
+from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
 from entrypoints.web.admin_records import OrdersController, ReportsController, SettingsController, WalletsController
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
@@ -38,24 +39,24 @@ class ProductsController(Controller):
     tags = ["products"]
 
     @get("/")
-    async def list_products(self, admin: AdminContext) -> list[ProductOut]:
+    async def list_products(self, admin: Admin) -> list[ProductOut]:
         """Active products, by code."""
         return [product_out(p) for p in await admin.queries.products()]
 
     @post("/")
-    async def create_product(self, admin: AdminContext, data: ProductCreate) -> ProductOut:
+    async def create_product(self, admin: Admin, data: JSONBody[ProductCreate]) -> ProductOut:
         """Create a product (an inactive one with the code is reactivated); 409 when the code is taken."""
         added = await admin.use_cases.add_product(
             AddProductCommand(data.code, data.name, data.price, data.stock, data.description))
         return product_out(added.product)
 
     @get("/{code:str}")
-    async def get_product(self, admin: AdminContext, code: str) -> ProductOut:
+    async def get_product(self, admin: Admin, code: FromPath[str]) -> ProductOut:
         """Any product with the code, active or not."""
         return product_out(await admin.queries.product(code))
 
     @patch("/{code:str}")
-    async def update_product(self, admin: AdminContext, code: str, data: ProductUpdate) -> ProductOut:
+    async def update_product(self, admin: Admin, code: FromPath[str], data: JSONBody[ProductUpdate]) -> ProductOut:
         """Change the given fields; all are checked first, so a refused value changes nothing."""
         changes = {_FIELDS[name]: str(value) for name, value in _given(data).items()}
         trial = copy.deepcopy(await admin.use_cases.check_stock(code))
@@ -67,30 +68,30 @@ class ProductsController(Controller):
         return product_out(product)
 
     @delete("/{code:str}", status_code=200)
-    async def remove_product(self, admin: AdminContext, code: str) -> ProductOut:
+    async def remove_product(self, admin: Admin, code: FromPath[str]) -> ProductOut:
         """Deactivate the product; its orders keep it."""
         return product_out(await admin.use_cases.remove_product(code))
 
     @get("/{code:str}/stock")
-    async def stock(self, admin: AdminContext, code: str) -> StockOut:
+    async def stock(self, admin: Admin, code: FromPath[str]) -> StockOut:
         """How many units are left (never the stock items themselves)."""
         product = await admin.use_cases.check_stock(code)
         return StockOut(product.code, product.stock, product.uses_items)
 
     @post("/{code:str}/stock", status_code=200)
-    async def add_stock(self, admin: AdminContext, code: str, data: StockAdd) -> StockOut:
+    async def add_stock(self, admin: Admin, code: FromPath[str], data: JSONBody[StockAdd]) -> StockOut:
         """Add to a counted product's stock (409 for an item product)."""
         product = await admin.use_cases.add_stock(code, data.quantity)
         return StockOut(product.code, product.stock, product.uses_items)
 
     @put("/{code:str}/stock")
-    async def set_stock(self, admin: AdminContext, code: str, data: StockSet) -> StockOut:
+    async def set_stock(self, admin: Admin, code: FromPath[str], data: JSONBody[StockSet]) -> StockOut:
         """Set a counted product's stock (409 for an item product)."""
         product = await admin.use_cases.set_stock(code, data.stock)
         return StockOut(product.code, product.stock, product.uses_items)
 
     @post("/{code:str}/items", status_code=200)
-    async def add_items(self, admin: AdminContext, code: str, data: StockItemsAdd) -> ItemsAdded:
+    async def add_items(self, admin: Admin, code: FromPath[str], data: JSONBody[StockItemsAdd]) -> ItemsAdded:
         """Add stock items (one per entry); only the count comes back, never the contents."""
         product = await admin.use_cases.add_stock_items(code, list(data.items))
         return ItemsAdded(product.code, len(data.items), product.stock)

@@ -12,10 +12,11 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -56,6 +57,10 @@ class AdminContext:
     queries: ShopQueries
     sales: SalesQueries
     alerts: AlertLog
+
+
+Admin: TypeAlias = NamedDependency[AdminContext]
+"""A route parameter `admin: Admin` receives the router's `admin` dependency."""
 
 
 def token_guard(token: str | None) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, put
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from application.use_cases.wallet import AdjustBalanceCommand
 from domain.order import OrderStatus
 from domain.settings import ShopSettings
-from entrypoints.web.admin_common import AdminContext
+from entrypoints.web.admin_common import Admin
 from entrypoints.web.admin_schemas import (
     AdjustmentOut,
     BalanceAdjust,
@@ -25,8 +25,8 @@ from entrypoints.web.admin_schemas import (
     order_out,
 )
 
-Limit = Annotated[int, Parameter(ge=1, le=200)]
-Days = Annotated[int, Parameter(ge=1, le=90)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Days = Annotated[int, QueryParameter(ge=1, le=90)]
 
 
 class OrdersController(Controller):
@@ -34,14 +34,14 @@ class OrdersController(Controller):
     tags = ["orders"]
 
     @get("/")
-    async def list_orders(self, admin: AdminContext, status: OrderStatus | None = None,
-                          user: Annotated[str | None, Parameter(max_length=32)] = None,
+    async def list_orders(self, admin: Admin, status: FromQuery[OrderStatus | None] = None,
+                          user: Annotated[str | None, QueryParameter(max_length=32)] = None,
                           limit: Limit = 20) -> list[OrderListItem]:
         """Newest first, optionally of one status and/or one customer (wa_id)."""
         return [order_item(o) for o in await admin.queries.orders(status, user, limit)]
 
     @get("/{order_id:str}")
-    async def get_order(self, admin: AdminContext, order_id: str) -> OrderOut:
+    async def get_order(self, admin: Admin, order_id: FromPath[str]) -> OrderOut:
         return order_out(await admin.queries.order(order_id))
 
 
@@ -50,20 +50,20 @@ class WalletsController(Controller):
     tags = ["wallets"]
 
     @get("/{user_id:str}")
-    async def get_wallet(self, admin: AdminContext, user_id: str) -> WalletOut:
+    async def get_wallet(self, admin: Admin, user_id: FromPath[str]) -> WalletOut:
         """The customer's saldo; `user_id` is the wa_id (08.../+62... are accepted too)."""
         wallet = await admin.queries.wallet(user_id)
         return WalletOut(wallet.user_id, wallet.balance.value)
 
     @get("/{user_id:str}/ledger")
-    async def ledger(self, admin: AdminContext, user_id: str, limit: Limit = 50) -> list[LedgerEntryOut]:
+    async def ledger(self, admin: Admin, user_id: FromPath[str], limit: Limit = 50) -> list[LedgerEntryOut]:
         """The ledger, newest first."""
         return [ledger_out(e) for e in await admin.queries.ledger(user_id, limit)]
 
     @post("/{user_id:str}/adjustments")
-    async def adjust(self, admin: AdminContext, user_id: str, data: BalanceAdjust,
-                     idempotency_key: Annotated[str, Parameter(header="Idempotency-Key", min_length=1,
-                                                               max_length=100)]) -> Response[AdjustmentOut]:
+    async def adjust(self, admin: Admin, user_id: FromPath[str], data: JSONBody[BalanceAdjust],
+                     idempotency_key: Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=1,
+                                                                     max_length=100)]) -> Response[AdjustmentOut]:
         """Credit or debit through the ledger (a debit over the balance is 409, never clamped).
         Repeating a request with the same Idempotency-Key changes nothing and answers 200."""
         done = await admin.use_cases.adjust_balance(AdjustBalanceCommand(
@@ -78,11 +78,11 @@ class SettingsController(Controller):
     tags = ["settings"]
 
     @get("/")
-    async def get_settings(self, admin: AdminContext) -> dict[str, str]:
+    async def get_settings(self, admin: Admin) -> dict[str, str]:
         return (await admin.use_cases.settings.get()).as_strings()
 
     @put("/{key:str}")
-    async def put_setting(self, admin: AdminContext, key: str, data: SettingValue) -> dict[str, str]:
+    async def put_setting(self, admin: Admin, key: FromPath[str], data: JSONBody[SettingValue]) -> dict[str, str]:
         """Change one setting; an unknown key is 404, a value it cannot take 400."""
         if key.lower() not in ShopSettings.keys():
             raise NotFoundException(f"no shop setting {key[:50]!r}")
@@ -94,7 +94,7 @@ class ReportsController(Controller):
     tags = ["reports"]
 
     @get("/sales")
-    async def sales(self, admin: AdminContext, days: Days = 1) -> dict[str, Any]:
+    async def sales(self, admin: Admin, days: Days = 1) -> dict[str, Any]:
         """Sales of the last N Asia/Jakarta days (1 = today), as `.rekap` reports them."""
         report = await admin.use_cases.report(days)
         return {
@@ -104,23 +104,23 @@ class ReportsController(Controller):
         }
 
     @get("/daily")
-    async def daily(self, admin: AdminContext, days: Days = 7) -> list[dict[str, Any]]:
+    async def daily(self, admin: Admin, days: Days = 7) -> list[dict[str, Any]]:
         """Paid purchases per day, oldest first (the dashboard's chart)."""
         return [{"day": d.day.isoformat(), "orders": d.orders, "revenue": d.revenue.value}
                 for d in await admin.sales.daily(days)]
 
     @get("/low-stock")
-    async def low_stock(self, admin: AdminContext) -> list[dict[str, Any]]:
+    async def low_stock(self, admin: Admin) -> list[dict[str, Any]]:
         """Active products at or below their low-stock threshold."""
         return [{"code": p.code, "name": p.name, "stock": p.stock} for p in await admin.queries.low_stock()]
 
     @get("/payments")
-    async def payments(self, admin: AdminContext) -> dict[str, int]:
+    async def payments(self, admin: Admin) -> dict[str, int]:
         """How today's orders ended up, by status."""
         return await admin.sales.outcomes_today()
 
     @get("/alerts")
-    async def alerts(self, admin: AdminContext, limit: Limit = 20) -> list[dict[str, Any]]:
+    async def alerts(self, admin: Admin, limit: Limit = 20) -> list[dict[str, Any]]:
         """The latest admin alerts of this server process, newest first."""
         return [{"at": a.at.isoformat(), "key": a.key, "message": a.message, "order_id": a.order_id}
                 for a in admin.alerts.recent(limit)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Response, Router, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from application.use_cases.doctor import CheckConsistency
 from entrypoints.container import Application
@@ -38,7 +38,7 @@ class OpsController(Controller):
         return {"status": "ok"}
 
     @get("/readyz")
-    async def readyz(self, ops_container: Any) -> Response[dict[str, str]]:
+    async def readyz(self, ops_container: NamedDependency[Any]) -> Response[dict[str, str]]:
         database = await _database_state(ops_container)
         redis = await _redis_state(ops_container)
         if database == "down":
@@ -48,7 +48,7 @@ class OpsController(Controller):
         return Response({"status": status, "database": database, "redis": redis}, status_code=code)
 
     @get("/metrics")
-    async def metrics(self, ops_metrics: Metrics) -> Response[bytes]:
+    async def metrics(self, ops_metrics: NamedDependency[Metrics]) -> Response[bytes]:
         return Response(ops_metrics.render(), media_type=CONTENT_TYPE)
 
     @get("/dashboard", media_type="text/html")

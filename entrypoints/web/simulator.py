@@ -8,8 +8,9 @@ from importlib import resources
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
@@ -61,31 +62,33 @@ class SimulatorController(Controller):
         return _page("chat.html")
 
     @post("/sim/messages", include_in_schema=False)
-    async def send(self, data: SimulatorSend, pipeline: ChatPipeline, messenger: SimulatorMessenger) -> dict[str, Any]:
+    async def send(self, data: JSONBody[SimulatorSend], pipeline: NamedDependency[ChatPipeline],
+                   messenger: NamedDependency[SimulatorMessenger]) -> dict[str, Any]:
         user = _user(data.user)
         text = data.text[:MAX_TEXT]
         await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, text))
         return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)
-    async def poll(self, user: FromQuery[str], messenger: SimulatorMessenger, after: FromQuery[int] = 0,
-                   wait: FromQuery[float] = 0) -> dict[str, Any]:
+    async def poll(self, user: FromQuery[str], messenger: NamedDependency[SimulatorMessenger],
+                   after: FromQuery[int] = 0, wait: FromQuery[float] = 0) -> dict[str, Any]:
         wa_id = _user(user)
         if not messenger.sent_to(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))
         return {"user": wa_id, "messages": [_message_json(m) for m in messenger.sent_to(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
-    async def pay_page(self, order_id: str, gateway: SimulatedPaymentGateway) -> str:
+    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway]) -> str:
         amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
         if amount is None:
             raise NotFoundException("unknown payment")
         return _page("pay.html").replace("{{ORDER_ID}}", order_id).replace("{{AMOUNT}}", str(amount))
 
     @post("/pay/{order_id:str}", include_in_schema=False)
-    async def pay_action(self, order_id: str, request: Request[Any, Any, Any], gateway: SimulatedPaymentGateway,
-                         payment_verifier: MidtransNotificationVerifier | None,
-                         handle_notification: HandlePaymentNotification) -> Response[dict[str, str]]:
+    async def pay_action(self, order_id: FromPath[str], request: Request[Any, Any, Any],
+                         gateway: NamedDependency[SimulatedPaymentGateway],
+                         payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
+                         handle_notification: NamedDependency[HandlePaymentNotification]) -> Response[dict[str, str]]:
         """The customer acts at the 'provider'; its signed notification then takes the webhook's path."""
         form = await request.form()
         states = {"pay": PaymentState.PAID, "fail": PaymentState.FAILED, "expire": PaymentState.EXPIRED}
