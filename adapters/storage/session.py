@@ -7,6 +7,7 @@ Every statement goes through `Transaction.execute`, which turns a lost or refuse
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,14 @@ class RetryPolicy:
             yield min(self.base_delay * 2**attempt, self.max_delay)
 
 
+@functools.cache
+def _insert_ignoring_conflicts(table: Table, postgres: bool) -> Executable:
+    """Built once per table and dialect: the values come as parameters, so SQLAlchemy neither
+    rebuilds the statement nor walks it for a cache key on every insert (hot path: inbox, users)."""
+    insert = pg_insert(table) if postgres else sqlite_insert(table)
+    return insert.on_conflict_do_nothing()
+
+
 class Transaction:
     """The connection of one unit of work, with the cipher the repositories need."""
 
@@ -59,8 +68,7 @@ class Transaction:
         A conflict leaves the transaction usable (unlike a failed INSERT on PostgreSQL), so a
         caller may name the broken rule and carry on.
         """
-        insert = pg_insert(table) if self.is_postgres else sqlite_insert(table)
-        result = await self.execute(insert.values(**values).on_conflict_do_nothing())
+        result = await self.execute(_insert_ignoring_conflicts(table, self.is_postgres), values)
         return result.rowcount == 1
 
     @asynccontextmanager
