@@ -69,5 +69,5 @@ def test_serve_answers_health_and_the_chat_page_and_refuses_a_busy_port(tmp_path
         assert busy.returncode != 0 and f"port {port}" in busy.stderr and "already in use" in busy.stderr
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)
     assert server.returncode in (0, -15)

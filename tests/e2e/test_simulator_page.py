@@ -58,7 +58,7 @@ def served_shop(tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         try:
-            server.wait(timeout=15)
+            server.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

@@ -50,7 +50,7 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[list[str]]:
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=15)
+            server.communicate(timeout=15)
         import redis
 
         client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
@@ -123,7 +123,7 @@ def test_serve_with_two_worker_processes(pg_url: str, tmp_path: Path) -> None:
         assert len(pids) >= 2
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.communicate(timeout=20)
 
 
 def test_demo_mode_refuses_several_workers(tmp_path: Path) -> None:
