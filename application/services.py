@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from application.chat.catalog import text
 from application.outbox import OutboxSender
@@ -19,6 +20,7 @@ log = logging.getLogger("tokowa.services")
 PRODUCT_LIST_KEY = "produk:list"
 SETTINGS_KEY = "settings"
 PRODUCT_TTL, BALANCE_TTL, PROFILE_TTL, SETTINGS_TTL = 300, 60, 60, 600
+LOCAL_SETTINGS_TTL = 5.0
 
 
 def product_key(code: str) -> str:
@@ -34,21 +36,30 @@ def profile_key(user_id: str) -> str:
 
 
 class ShopSettingsReader:
-    """Shop settings from the cache (10 min) or the database, over the documented defaults."""
+    """Shop settings over the documented defaults: from this process's copy (5 s), the shared
+    cache (10 min) or the database. A change made here is seen here at once, on other instances
+    within 5 seconds."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache, default_language: str = "id") -> None:
         self._uow_factory, self._cache, self._language = uow_factory, cache, default_language
+        self._local: tuple[float, ShopSettings] | None = None
 
     async def get(self) -> ShopSettings:
+        if self._local is not None and time.monotonic() - self._local[0] < LOCAL_SETTINGS_TTL:
+            return self._local[1]
         cached = await self._cache.get(SETTINGS_KEY)
         if cached is not None:
-            return ShopSettings.from_stored(_decode(cached), self._language)
-        async with self._uow_factory() as uow:
-            stored = await uow.settings.all()
-        await self._cache.set(SETTINGS_KEY, _encode(stored), SETTINGS_TTL)
-        return ShopSettings.from_stored(stored, self._language)
+            stored = _decode(cached)
+        else:
+            async with self._uow_factory() as uow:
+                stored = await uow.settings.all()
+            await self._cache.set(SETTINGS_KEY, _encode(stored), SETTINGS_TTL)
+        shop = ShopSettings.from_stored(stored, self._language)
+        self._local = (time.monotonic(), shop)
+        return shop
 
     async def invalidate(self) -> None:
+        self._local = None
         await self._cache.delete(SETTINGS_KEY)
 
     @property
@@ -106,6 +117,9 @@ class ShopReads:
 
     async def forget_user(self, user_id: str) -> None:
         await self._cache.delete(balance_key(user_id), profile_key(user_id))
+
+    async def forget_balance(self, user_id: str) -> None:
+        await self._cache.delete(balance_key(user_id))
 
 
 class Notifier:

@@ -104,3 +104,6 @@ def configure_logging(log_format: str = "console", level: int = logging.INFO, st
     handler._tokowa = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # One INFO line per outgoing HTTP request would drown the log (and cost time per message).
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, alias="TOKOWA_DB_MAX_OVERFLOW")
     db_pool_timeout: float = Field(5.0, alias="TOKOWA_DB_POOL_TIMEOUT")
     db_connect_timeout: float = Field(5.0, alias="TOKOWA_DB_CONNECT_TIMEOUT")
-    db_pool_pre_ping: bool = Field(True, alias="TOKOWA_DB_POOL_PRE_PING")
+    db_pool_pre_ping: bool = Field(False, alias="TOKOWA_DB_POOL_PRE_PING")
     redis_timeout: float = Field(0.1, alias="TOKOWA_REDIS_TIMEOUT")
     jobs_interval_seconds: float = Field(60.0, alias="TOKOWA_JOBS_INTERVAL")
     delivery_interval_seconds: float = Field(5.0, alias="TOKOWA_DELIVERY_INTERVAL")

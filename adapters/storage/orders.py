@@ -77,7 +77,7 @@ class SqlAlchemyOrderRepository:
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         query = select(transaksi).where(transaksi.c.id == order_id)
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
         return await self._one(query)
 
     async def save(self, order: Order) -> None:

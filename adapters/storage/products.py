@@ -74,7 +74,7 @@ class SqlAlchemyProductRepository:
     async def get(self, code: str, *, for_update: bool = False) -> Product | None:
         query = select(produk).where(produk.c.id == code.upper())
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
         row = (await self._tx.execute(query)).first()
         return _to_product(row) if row is not None else None
 
@@ -166,7 +166,7 @@ class SqlAlchemyProductRepository:
 
     async def _lock(self, code: str) -> None:
         """Serialise item changes per product (PostgreSQL row lock; SQLite holds the write lock)."""
-        query = select(produk.c.id).where(produk.c.id == code).with_for_update()
+        query = select(produk.c.id).where(produk.c.id == code).with_for_update(key_share=True)
         if (await self._tx.execute(query)).first() is None:
             raise ProductNotFound(code=code)
 

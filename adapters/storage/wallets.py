@@ -75,7 +75,7 @@ class SqlAlchemyWalletRepository:
     async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
         query = select(users.c.saldo).where(users.c.user_id == user_id)
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
         saldo = (await self._tx.execute(query)).scalar_one_or_none()
         return Wallet(user_id=user_id, balance=Rupiah(saldo or 0))
 

@@ -85,7 +85,7 @@ class ApplyPaymentStatus:
         if effects.touched_products:
             await self._reads.forget_products(*effects.touched_products)
         for user_id, _ in effects.messages:
-            await self._reads.forget_user(user_id)
+            await self._reads.forget_balance(user_id)
         await self._notifier.deliver(queued)
 
 
@@ -143,6 +143,8 @@ class _Transition:
     async def _late_payment(self) -> None:
         order = self.order
         if order.kind is OrderKind.PURCHASE:
+            # Locks in the order every use case takes them: wallet (it may be credited) before product.
+            await self.uow.wallets.get(order.user_id, for_update=True)
             try:
                 product = await self.uow.products.get(order.product_code or "", for_update=True)
                 if product is None:

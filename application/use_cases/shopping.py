@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.errors import PaymentProviderUnavailable
@@ -12,10 +12,11 @@ from application.ports import (
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import load_for_sale, release_stock, take_stock
-from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists
+from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound
 from domain.money import Rupiah
 from domain.order import Order, OrderStatus, PaymentMethod, new_order_id
-from domain.product import Product
+from domain.product import Product, Tier
+from domain.settings import ShopSettings
 
 
 class MethodChoice(str, enum.Enum):
@@ -67,46 +68,60 @@ class Buy:
             raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
         tier = await self._reads.tier(cmd.user_id)
         now = self._clock.now()
-        order_id = new_order_id(now, cmd.request_id)
-        earlier = await self._earlier_run(order_id, cmd.user_id) if cmd.request_id else None
-        if earlier is not None:
-            return earlier
         async with self._uow_factory() as uow:
-            await uow.customers.ensure(cmd.user_id, now)
-            product = await load_for_sale(uow, cmd.code)
-            wallet = await uow.wallets.get(cmd.user_id, for_update=True)
-            unit_price = product.price_for(tier)
-            method = self._choose(cmd.method, wallet.covers(unit_price * cmd.qty), unit_price * cmd.qty, wallet.balance)
-            expires = now + timedelta(minutes=shop.payment_expiry_minutes)
-            order = Order.purchase(order_id, cmd.user_id, product.code, product.name, cmd.qty,
-                                   unit_price, method, now, None if method is PaymentMethod.SALDO else expires)
-            if method is PaymentMethod.MIDTRANS:
-                await refuse_second_pending(uow, cmd.user_id)
-            was_low = product.is_low(shop.low_stock_threshold)
-            items = await take_stock(uow, product, cmd.qty, order.id)
-            if method is PaymentMethod.SALDO:
-                wallet.debit(order.total, "purchase", order.id, now)
-                await uow.wallets.save(wallet)
-            await uow.orders.add(order)
+            order_id = new_order_id(now, cmd.request_id)
+            earlier = await self._earlier_run(uow, order_id, cmd.user_id) if cmd.request_id else None
+            if earlier is not None:
+                return earlier
+            purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
             await uow.commit()
+        product, order = purchase.product, purchase.order
         await self._reads.forget_products(product.code)
         low = product.is_low(shop.low_stock_threshold) and not was_low
         if low:
             await self._notifier.alert_admins("alert.low_stock", code=product.code, name=product.name, stock=product.stock)
-        if method is PaymentMethod.SALDO:
-            await self._reads.forget_user(cmd.user_id)
-            return Purchase(order, product, items, balance=wallet.balance, low_stock=low)
-        link = await self._request_link(order, product)
-        return Purchase(order, product, [], link=link, low_stock=low)
+        if order.method is PaymentMethod.SALDO:
+            await self._reads.forget_balance(cmd.user_id)
+            return replace(purchase, low_stock=low)
+        return replace(purchase, link=await self._request_link(order, product), low_stock=low)
 
-    async def _earlier_run(self, order_id: str, user_id: str) -> Purchase | None:
-        async with self._uow_factory() as uow:
-            order = await uow.orders.get(order_id)
-            if order is None or order.user_id != user_id:
-                return None
-            product = await uow.products.get(order.product_code or "")
-            items = await uow.products.items_of_order(order.id)
-            wallet = await uow.wallets.get(user_id)
+    async def _sell(self, uow: UnitOfWork, cmd: BuyCommand, tier: Tier, shop: ShopSettings,
+                    order_id: str) -> tuple[Purchase, bool]:
+        """Locks in one order everywhere (wallet, then product) and the busy product row last,
+        so its lock is held only while the stock is taken and the transaction commits."""
+        now = self._clock.now()
+        await uow.customers.ensure(cmd.user_id, now)
+        wallet = await uow.wallets.get(cmd.user_id, for_update=True)
+        offer = await uow.products.get(cmd.code)
+        if offer is None or not offer.active:
+            raise ProductNotFound(code=cmd.code)
+        offer.take(cmd.qty)  # refuse early on what the row says now; the locked re-read below decides
+        unit_price = offer.price_for(tier)
+        total = unit_price * cmd.qty
+        method = self._choose(cmd.method, wallet.covers(total), total, wallet.balance)
+        expires = now + timedelta(minutes=shop.payment_expiry_minutes)
+        order = Order.purchase(order_id, cmd.user_id, offer.code, offer.name, cmd.qty, unit_price, method, now,
+                               None if method is PaymentMethod.SALDO else expires)
+        if method is PaymentMethod.MIDTRANS:
+            await refuse_second_pending(uow, cmd.user_id)
+        else:
+            wallet.debit(order.total, "purchase", order.id, now)
+            await uow.wallets.save(wallet)
+        await uow.orders.add(order)
+        product = await load_for_sale(uow, cmd.code)
+        was_low = product.is_low(shop.low_stock_threshold)
+        items = await take_stock(uow, product, cmd.qty, order.id)
+        balance = wallet.balance if method is PaymentMethod.SALDO else None
+        return Purchase(order, product, items, balance=balance), was_low
+
+    @staticmethod
+    async def _earlier_run(uow: UnitOfWork, order_id: str, user_id: str) -> Purchase | None:
+        order = await uow.orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            return None
+        product = await uow.products.get(order.product_code or "")
+        items = await uow.products.items_of_order(order.id)
+        wallet = await uow.wallets.get(user_id)
         assert product is not None
         if order.method is PaymentMethod.SALDO:
             return Purchase(order, product, items, balance=wallet.balance)

@@ -51,12 +51,10 @@ class Deposit:
         amount = Rupiah.positive(cmd.amount)
         order = Order.topup(new_order_id(now, cmd.request_id), cmd.user_id, amount, now,
                             now + timedelta(minutes=shop.payment_expiry_minutes))
-        if cmd.request_id:
-            async with self._uow_factory() as uow:
-                earlier = await uow.orders.get(order.id)
+        async with self._uow_factory() as uow:
+            earlier = await uow.orders.get(order.id) if cmd.request_id else None
             if earlier is not None and earlier.user_id == cmd.user_id:
                 return TopUp(earlier, PaymentLink(earlier.payment_url or ""))
-        async with self._uow_factory() as uow:
             await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)
             await uow.orders.add(order)
@@ -109,7 +107,7 @@ class AdjustBalance:
                 await uow.commit()
         except DuplicateLedgerReference:
             return await self._first(user_id, reason, cmd.idempotency_key)
-        await self._reads.forget_user(user_id)
+        await self._reads.forget_balance(user_id)
         return BalanceAdjusted(user_id, entry, created)
 
     async def _first(self, user_id: str, reason: str, key: str | None) -> BalanceAdjusted:

@@ -82,6 +82,7 @@ def create_app(settings: Settings, container: Application) -> Litestar:
         openapi_config=openapi_config(),
         state=State({"background": background}),
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        logging_config=None,  # the CLI configured logging (structlog) already; keep it
         debug=False,
     )
 
