@@ -29,6 +29,8 @@ def retry_delay(attempts: int) -> timedelta:
 class OutboxSender:
     def __init__(self, uow_factory: UnitOfWorkFactory, messenger: Messenger, clock: Clock) -> None:
         self._uow_factory, self._messenger, self._clock = uow_factory, messenger, clock
+        self._sent: list[int] = []
+        self._marking = False
 
     async def queue(self, uow: UnitOfWork, to: str, reply: Reply) -> QueuedMessage:
         """Add a message inside the caller's unit of work, leased to this process."""
@@ -60,12 +62,27 @@ class OutboxSender:
         except MessengerUnavailable:
             await self._failed(message)
             return
+        await self._record_sent(message.id)
+
+    async def _record_sent(self, message_id: int) -> None:
+        """Mark sent, grouping under load: while one transaction marks messages sent, the ids
+        of messages sent meanwhile wait and go together in the next one (the caller that started
+        the marking waits for it; the others return at once)."""
+        self._sent.append(message_id)
+        if self._marking:
+            return
+        self._marking = True
         try:
-            async with self._uow_factory() as uow:
-                await uow.outbox.mark_sent(message.id, self._clock.now())
-                await uow.commit()
-        except StorageUnavailable:
-            log.error("sent message not marked as sent; it may go out again", extra={"outbox_id": message.id})
+            while self._sent:
+                batch, self._sent = self._sent, []
+                try:
+                    async with self._uow_factory() as uow:
+                        await uow.outbox.mark_sent(batch, self._clock.now())
+                        await uow.commit()
+                except StorageUnavailable:
+                    log.error("sent messages not marked as sent; they may go out again", extra={"count": len(batch)})
+        finally:
+            self._marking = False
 
     async def _failed(self, message: QueuedMessage) -> None:
         now = self._clock.now()

@@ -152,7 +152,7 @@ class OutboxRepository(Protocol):
     async def get(self, message_id: int) -> QueuedMessage | None:
         """An unsent message, or None once it was sent or given up."""
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None: ...
+    async def mark_sent(self, message_ids: list[int], now: datetime) -> None: ...
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         """A send failed: count the attempt and try again after `until`."""

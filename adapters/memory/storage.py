@@ -339,8 +339,9 @@ class MemoryOutboxRepository(_Repo):
         stored = self.data.outbox.get(message_id)
         return stored.message if stored is not None else None
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
-        self._finish(message_id)
+    async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
+        for message_id in message_ids:
+            self._finish(message_id)
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         stored = self.data.outbox.get(message_id)

@@ -92,8 +92,8 @@ class SqlAlchemyOutboxRepository:
             .where(outbox.c.id == message_id, _UNSENT))).first()
         return _queued(row) if row is not None else None
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
-        await self._tx.execute(update(outbox).where(outbox.c.id == message_id).values(sent_at=now))
+    async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
+        await self._tx.execute(update(outbox).where(outbox.c.id.in_(message_ids)).values(sent_at=now))
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         await self._tx.execute(update(outbox).where(outbox.c.id == message_id)

@@ -489,7 +489,7 @@ async def test_outbox_keeps_replies_until_sent_and_retries_after_postponing(new_
         assert await uow.outbox.pending_count() == 2
         assert await uow.outbox.claim_due(T0, at(5)) == []
         assert (await uow.outbox.get(first)) == QueuedMessage(first, USER, reply, 0)
-        await uow.outbox.mark_sent(second, at(1))
+        await uow.outbox.mark_sent([second], at(1))
         await uow.outbox.postpone(first, at(3))
         await uow.commit()
     async with new_uow() as uow:
