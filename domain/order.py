@@ -146,7 +146,15 @@ class Order:
         return True
 
     def can_settle_late(self) -> bool:
-        return self.status in _LATE_PAYMENT_FROM
+        # paid_at on an EXPIRED/CANCELLED order: its late payment already went to saldo.
+        return self.status in _LATE_PAYMENT_FROM and self.paid_at is None
+
+    def credit_late(self, now: datetime) -> None:
+        """Money arrived too late and went to saldo: the status stays, the payment is recorded
+        so that a repeat of it is neither credited nor delivered again."""
+        if not self.can_settle_late():
+            raise IllegalTransition(order_id=self.id, current=self.status.value, target="PAID")
+        self.paid_at = self.updated_at = now
 
     def settle_late(self, now: datetime) -> None:
         """Money arrived after we expired or cancelled the order, and its stock could be taken again."""

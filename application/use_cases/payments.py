@@ -165,6 +165,8 @@ class _Transition:
         wallet = await self.uow.wallets.get(order.user_id, for_update=True)
         wallet.credit(order.total, "late_payment", order.id, self.now)
         await self.uow.wallets.save(wallet)
+        order.credit_late(self.now)
+        await self.uow.orders.save(order)
         self.effects.outcome = Outcome.LATE_CREDITED
         self.effects.messages.append((order.user_id, Reply(render.text(
             "late.credited", self.lang, order_id=order.id, amount=order.total, balance=wallet.balance))))

@@ -166,3 +166,21 @@ async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
     fake_midtrans.pay(order_id, "refund")
     assert await post(client, fake_midtrans.notification(order_id)) == 200
     assert (await shop.order(order_id)).status is OrderStatus.EXPIRED and await shop.balance(BOB) == 35_000
+
+
+async def test_repeated_late_settlement_credited_to_saldo_pays_out_once(
+        shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    shop.clock.advance(minutes=21)
+    await shop.uc.expire_stale()
+    await shop.say(ADMIN, f".addsaldo {ALICE} 100rb")
+    await shop.say(ALICE, ".buy NF1 3 saldo")
+    fake_midtrans.pay(order_id)
+    assert await post(client, fake_midtrans.notification(order_id)) == 200
+    assert await shop.balance(BOB) == 35_000
+    assert await post(client, fake_midtrans.notification(order_id)) == 200  # Midtrans redelivers
+    await shop.say(ADMIN, ".addstok NF1\nnew1@mail.test|pw9")  # stock is back meanwhile
+    assert await post(client, fake_midtrans.notification(order_id)) == 200
+    assert (await shop.order(order_id)).status is OrderStatus.EXPIRED
+    assert await shop.balance(BOB) == 35_000 and await shop.stock("NF1") == 1
+    assert not any("new1@mail.test" in m for m in shop.inbox(BOB))
