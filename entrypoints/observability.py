@@ -105,5 +105,5 @@ def configure_logging(log_format: str = "console", level: int = logging.INFO, st
     root.addHandler(handler)
     root.setLevel(level)
     # One INFO line per outgoing HTTP request would drown the log (and cost time per message).
-    for chatty in ("httpx", "httpcore"):
+    for chatty in ("httpx", "httpcore", "alembic"):
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
