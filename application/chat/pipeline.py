@@ -20,7 +20,7 @@ from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
 from application.outbox import OutboxSender
-from application.ports import Clock, IncomingMessage, LockManager, RateLimiter, UnitOfWorkFactory
+from application.ports import Clock, IncomingMessage, LockManager, RateLimiter, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from application.services import ShopSettingsReader
 from domain.errors import DomainError
@@ -61,8 +61,18 @@ class ChatPipeline:
             first = await uow.inbox.record(message, now, now + INBOX_LEASE)
             if first:
                 await uow.customers.ensure(message.sender, now)
+                if message.business_user_id:
+                    await self._remember_business_id(uow, message.sender, message.business_user_id)
             await uow.commit()
         return first
+
+    @staticmethod
+    async def _remember_business_id(uow: UnitOfWork, user_id: str, business_user_id: str) -> None:
+        """Keep Meta's business-scoped user id beside the wa_id (newer payloads carry it)."""
+        customer = await uow.customers.get(user_id)
+        if customer is not None and customer.business_user_id != business_user_id:
+            customer.business_user_id = business_user_id
+            await uow.customers.save(customer)
 
     async def process(self, message: IncomingMessage) -> list[Reply]:
         """Run an accepted message; its replies are queued in the outbox in the same transaction

@@ -110,3 +110,44 @@ async def test_database_down_mid_command_leaves_nothing_half_written(shop: Shop)
     shop.adapters.unit_of_work.reset_override()
     assert await shop.balance(ALICE) == 100_000 and await shop.stock("VC") == 20
     assert calls["n"] >= 2  # the purchase itself reached its commit, which failed
+
+
+class _WorkerKilled(BaseException):
+    """The process dies at this point (nothing after it runs)."""
+
+
+async def test_killed_before_the_payment_link_was_made_the_rerun_sends_a_working_link(shop: Shop) -> None:
+    from adapters.payments.simulator import SimulatedPaymentGateway
+    from application.ports import IncomingMessage, PaymentLink, PaymentRequest
+
+    create = SimulatedPaymentGateway.create
+
+    async def dies(self: SimulatedPaymentGateway, request: PaymentRequest) -> PaymentLink:
+        raise _WorkerKilled()
+
+    message = IncomingMessage("wamid.killed-link", BOB, ".buy NF1")
+    assert await shop.pipeline.accept(message)
+    SimulatedPaymentGateway.create = dies  # type: ignore[method-assign]
+    try:
+        await shop.pipeline.process(message)
+    except _WorkerKilled:
+        pass
+    finally:
+        SimulatedPaymentGateway.create = create  # type: ignore[method-assign]
+    shop.clock.advance(minutes=3)  # the lease ran out
+    assert await shop.pipeline.recover() == 1
+    order = await shop.last_order_of(BOB)
+    assert f"http://shop.test/pay/{order.id}" in shop.inbox(BOB)[-1]
+    assert shop.gateway.amount_of(order.id) is not None
+
+
+async def test_the_business_scoped_user_id_is_kept_beside_the_wa_id(shop: Shop) -> None:
+    from application.ports import IncomingMessage
+
+    await shop.pipeline.handle(IncomingMessage("wamid.bsuid-1", BOB, ".saldo", "ID.1234567890"))
+    async with shop.adapters.unit_of_work() as uow:
+        customer = await uow.customers.get(BOB)
+    assert customer is not None and customer.business_user_id == "ID.1234567890"
+    assert await shop.say(BOB, ".saldo") == "Saldo kamu: *Rp 0*"  # later messages without it keep it
+    async with shop.adapters.unit_of_work() as uow:
+        assert (await uow.customers.get(BOB)).business_user_id == "ID.1234567890"  # type: ignore[union-attr]
