@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -71,10 +72,14 @@ class Buy:
         async with self._uow_factory() as uow:
             order_id = new_order_id(now, cmd.request_id)
             earlier = await self._earlier_run(uow, order_id, cmd.user_id) if cmd.request_id else None
-            if earlier is not None:
+            if earlier is None:
+                purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
+                await uow.commit()
+        if earlier is not None:
+            if earlier.link is None or earlier.link.url:
                 return earlier
-            purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
-            await uow.commit()
+            # The first run died between committing the order and getting its link.
+            return replace(earlier, link=await relink(earlier.order, lambda: self._request_link(earlier.order, earlier.product)))
         product, order = purchase.product, purchase.order
         await self._reads.forget_products(product.code)
         low = product.is_low(shop.low_stock_threshold) and not was_low
@@ -148,6 +153,14 @@ async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:
     pending = await uow.orders.pending_of(user_id)
     if pending is not None:
         raise PendingOrderExists(order_id=pending.id)
+
+
+async def relink(order: Order, request: Callable[[], Awaitable[PaymentLink]]) -> PaymentLink:
+    """The link of an order whose first run died before the provider gave one: ask again while
+    it is PENDING; a FAILED one (the provider refused it) reads as the provider being down."""
+    if order.status is not OrderStatus.PENDING:
+        raise PaymentUnavailable(reason="provider")
+    return await request()
 
 
 async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from application.ports import Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWorkFactory
 from application.services import ShopReads, ShopSettingsReader
-from application.use_cases.shopping import refuse_second_pending, request_payment_link
+from application.use_cases.shopping import refuse_second_pending, relink, request_payment_link
 from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
 from domain.money import Rupiah
 from domain.order import Order, new_order_id
@@ -53,15 +53,19 @@ class Deposit:
                             now + timedelta(minutes=shop.payment_expiry_minutes))
         async with self._uow_factory() as uow:
             earlier = await uow.orders.get(order.id) if cmd.request_id else None
-            if earlier is not None and earlier.user_id == cmd.user_id:
-                return TopUp(earlier, PaymentLink(earlier.payment_url or ""))
-            await uow.customers.ensure(cmd.user_id, now)
-            await refuse_second_pending(uow, cmd.user_id)
-            await uow.orders.add(order)
-            await uow.commit()
+            if earlier is None or earlier.user_id != cmd.user_id:
+                await uow.customers.ensure(cmd.user_id, now)
+                await refuse_second_pending(uow, cmd.user_id)
+                await uow.orders.add(order)
+                await uow.commit()
+        if earlier is not None and earlier.user_id == cmd.user_id:
+            if earlier.payment_url:
+                return TopUp(earlier, PaymentLink(earlier.payment_url))
+            order = earlier  # the first run died between committing the order and getting its link
+            amount, now = order.total, order.created_at
         request = PaymentRequest(order.id, amount, (LineItem("TOPUP", "Top-up saldo", amount, 1),),
                                  cmd.user_id, now, shop.payment_expiry_minutes)
-        link = await request_payment_link(self._uow_factory, self._gateway, self._clock, order, request)
+        link = await relink(order, lambda: request_payment_link(self._uow_factory, self._gateway, self._clock, order, request))
         return TopUp(order, link)
 
 
