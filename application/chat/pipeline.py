@@ -101,7 +101,11 @@ class ChatPipeline:
             await uow.commit()
         for message in stale:
             log.warning("processing a message left unfinished", extra={"message_id": message.message_id})
-            await self.process(message)
+            try:
+                await self.process(message)
+            except Exception:
+                # One failing message must not keep the others (claimed with it) waiting forever.
+                log.exception("processing a message failed", extra={"message_id": message.message_id})
         return len(stale)
 
     async def _send_directly(self, message: IncomingMessage, replies: list[Reply]) -> list[Reply]:

@@ -151,3 +151,26 @@ async def test_the_business_scoped_user_id_is_kept_beside_the_wa_id(shop: Shop) 
     assert await shop.say(BOB, ".saldo") == "Saldo kamu: *Rp 0*"  # later messages without it keep it
     async with shop.adapters.unit_of_work() as uow:
         assert (await uow.customers.get(BOB)).business_user_id == "ID.1234567890"  # type: ignore[union-attr]
+
+
+async def test_one_message_that_keeps_failing_does_not_hold_up_the_others_left_unfinished(shop: Shop) -> None:
+    from application.chat.commands import Commands
+    from application.ports import IncomingMessage
+
+    broken = IncomingMessage("wamid.poison", BOB, ".riwayat")
+    fine = IncomingMessage("wamid.fine", ALICE, ".saldo")
+    assert await shop.pipeline.accept(broken) and await shop.pipeline.accept(fine)  # ... then the worker died
+    run = Commands.run
+
+    async def fails_for_bob(self: Commands, cmd: object, ctx: object) -> object:
+        if getattr(ctx, "user_id", None) == BOB:
+            raise RuntimeError("a bug in one command")
+        return await run(self, cmd, ctx)  # type: ignore[arg-type]
+
+    Commands.run = fails_for_bob  # type: ignore[method-assign, assignment]
+    try:
+        shop.clock.advance(minutes=3)
+        await shop.pipeline.recover()
+    finally:
+        Commands.run = run  # type: ignore[method-assign]
+    assert shop.inbox(ALICE) == ["Saldo kamu: *Rp 100.000*"]
