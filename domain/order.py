@@ -57,6 +57,12 @@ def new_order_id(now: datetime, request_id: str | None = None) -> str:
     return f"INV-{now.astimezone(JAKARTA):%Y%m%d}-{suffix}"
 
 
+def earlier_order_ids(now: datetime, request_id: str) -> tuple[str, str]:
+    """The ids a first run of the request may have given its order: today's, and yesterday's
+    for a run that began before midnight (Jakarta) and is repeated after it."""
+    return new_order_id(now, request_id), new_order_id(now - timedelta(days=1), request_id)
+
+
 @dataclass
 class Order:
     """A purchase or a top-up.

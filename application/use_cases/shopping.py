@@ -15,7 +15,7 @@ from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import load_for_sale, release_stock, take_stock
 from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus, PaymentMethod, new_order_id
+from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 
@@ -71,7 +71,9 @@ class Buy:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             order_id = new_order_id(now, cmd.request_id)
-            earlier = await self._earlier_run(uow, order_id, cmd.user_id) if cmd.request_id else None
+            earlier = None
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id else ():
+                earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
             if earlier is None:
                 purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
                 await uow.commit()

@@ -10,7 +10,7 @@ from application.services import ShopReads, ShopSettingsReader
 from application.use_cases.shopping import refuse_second_pending, relink, request_payment_link
 from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
 from domain.money import Rupiah
-from domain.order import Order, new_order_id
+from domain.order import Order, earlier_order_ids, new_order_id
 from domain.phone import normalize_msisdn
 from domain.wallet import LedgerEntry
 
@@ -52,7 +52,9 @@ class Deposit:
         order = Order.topup(new_order_id(now, cmd.request_id), cmd.user_id, amount, now,
                             now + timedelta(minutes=shop.payment_expiry_minutes))
         async with self._uow_factory() as uow:
-            earlier = await uow.orders.get(order.id) if cmd.request_id else None
+            earlier = None
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id else ():
+                earlier = earlier or await uow.orders.get(candidate)
             if earlier is None or earlier.user_id != cmd.user_id:
                 await uow.customers.ensure(cmd.user_id, now)
                 await refuse_second_pending(uow, cmd.user_id)
