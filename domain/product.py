@@ -93,8 +93,11 @@ class Product:
         self.stock -= qty
 
     def give_back(self, qty: int) -> None:
-        """Return units of a reservation that was not paid."""
-        self.stock = _stock_amount(self.stock + qty)
+        """Return units of a reservation that was not paid (always possible: the units were
+        taken from this stock, even if an admin has since set it to the maximum)."""
+        if qty < 0:
+            raise InvalidAmount(value=qty)
+        self.stock += qty
 
     def add_stock(self, qty: int) -> None:
         self._refuse_items()

@@ -252,3 +252,10 @@ async def test_without_link_payments_saldo_still_sells_and_links_are_refused() -
     assert await shop.say(BOB, ".buy VC link") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
     assert await shop.say(BOB, ".deposit 50rb") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
     assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
+
+
+async def test_cancel_returns_the_reservation_even_when_stock_was_set_to_the_maximum(shop: Shop) -> None:
+    await shop.say(BOB, ".buy VC")
+    await shop.say(ADMIN, ".setstok VC 1000000")
+    assert "dibatalkan" in await shop.say(BOB, ".batal")
+    assert (await shop.last_order_of(BOB)).status is OrderStatus.CANCELLED
