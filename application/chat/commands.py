@@ -82,6 +82,14 @@ def _count(cmd: ParsedCommand, raw: str) -> int:
     return value
 
 
+PRICE_FIELDS = frozenset({"harga", "harga_silver", "harga_gold"})
+
+
+def _with_lines(value: str, cmd: ParsedCommand) -> str:
+    """A text value may go on over the message's next lines (delivery text, terms, welcome)."""
+    return "\n".join([value, *cmd.lines]).strip()
+
+
 class Commands:
     def __init__(self, use_cases: UseCases) -> None:
         self.uc = use_cases
@@ -272,8 +280,10 @@ async def _setproduk(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply
     parts = cmd.rest.split(maxsplit=2)
     if len(parts) != 3 or parts[1].lower() not in PRODUCT_FIELDS:
         raise Usage(cmd.name)
-    product = await c.uc.set_product_field(_code(cmd), parts[1], parts[2])
-    return Reply(ctx.t("admin.field_set", field=parts[1].lower(), code=product.code))
+    field = parts[1].lower()
+    value = str(_amount(cmd, parts[2])) if field in PRICE_FIELDS else _with_lines(parts[2], cmd)
+    product = await c.uc.set_product_field(_code(cmd), field, value)
+    return Reply(ctx.t("admin.field_set", field=field, code=product.code))
 
 
 @command("pesanan")
@@ -306,10 +316,11 @@ async def _rekap(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 @command("setting")
 async def _setting(c: Commands, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     key, _, value = cmd.rest.partition(" ")
-    if not key or not value.strip():
+    value = _with_lines(value.strip(), cmd)
+    if not key or not value:
         raise Usage(cmd.name)
-    await c.uc.change_setting(key, value.strip())
-    return Reply(ctx.t("admin.setting_set", key=key.lower(), value=value.strip()))
+    await c.uc.change_setting(key, value)
+    return Reply(ctx.t("admin.setting_set", key=key.lower(), value=value))
 
 
 def usage_reply(command_name: str, lang: str) -> Reply:

@@ -38,12 +38,21 @@ class ParsedCommand:
     admin_only: bool = False
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def _tidy(message: str) -> str:
+    """Invisible characters out, every other kind of space (no-break, ideographic...) a plain one."""
+    return "".join(" " if ch.isspace() and ch not in "\r\n" else ch for ch in message.translate(_INVISIBLE))
+
+
 def parse(message: str) -> ParsedCommand | None:
     """The command in a message, or None when the message is plain chat.
 
     Prefixes `.`, `/`, `!` are equivalent, command words are case-insensitive, extra spaces
-    are ignored; an interactive row or button id `buy:NF1` reads as `.buy NF1`."""
-    stripped = message.strip()
+    are ignored (any Unicode space, and invisible characters phones insert, too); an
+    interactive row or button id `buy:NF1` reads as `.buy NF1`."""
+    stripped = _tidy(message).strip()
     choice = _CHOICE_ID.match(stripped)
     if choice and choice.group(1) in CUSTOMER_COMMANDS:
         stripped = f".{choice.group(1)} {choice.group(2)}"

@@ -196,13 +196,17 @@ class ExpireStaleOrders:
             stale = await uow.orders.pending_expiring_before(cutoff)
         changed = 0
         for order in stale:
-            status = await self._ask_provider(order)
-            if status is not None and status.state in (PaymentState.PAID, PaymentState.FAILED, PaymentState.CANCELLED):
-                outcome = await self._apply(status)
-            else:
-                outcome = await self._apply(PaymentStatus(order.id, PaymentState.EXPIRED, order.total), trusted_amount=True)
-            changed += outcome is not Outcome.UNCHANGED
+            try:
+                changed += await self._settle(order) is not Outcome.UNCHANGED
+            except Exception:  # one bad order must not hold up the others
+                log.exception("expiring a stale order failed", extra={"order_id": order.id})
         return changed
+
+    async def _settle(self, order: Order) -> Outcome:
+        status = await self._ask_provider(order)
+        if status is not None and status.state in (PaymentState.PAID, PaymentState.FAILED, PaymentState.CANCELLED):
+            return await self._apply(status)
+        return await self._apply(PaymentStatus(order.id, PaymentState.EXPIRED, order.total), trusted_amount=True)
 
     async def _ask_provider(self, order: Order) -> PaymentStatus | None:
         if not self._gateway.available:

@@ -184,3 +184,17 @@ async def test_setting_usage(shop: Shop, text: str) -> None:
 @pytest.mark.parametrize("text", [".setting warna biru", ".setting max_qty banyak", ".setting language fr"])
 async def test_setting_invalid(shop: Shop, text: str) -> None:
     assert (await shop.say(ADMIN, text)).startswith("Setting tidak valid.")
+
+
+async def test_setproduk_prices_take_amounts_as_typed_and_texts_take_several_lines(shop: Shop) -> None:
+    assert (await shop.say(ADMIN, ".setproduk VC harga_gold 7,5k")).startswith("Format: .setproduk KODE FIELD NILAI")
+    assert await shop.say(ADMIN, ".setproduk VC harga 12rb") == "harga untuk VC diperbarui."
+    assert "Rp 12.000" in await shop.say(ALICE, ".produk VC")
+    await shop.say(ADMIN, ".setproduk VC teks Kode voucher:\nXYZ-123\nBerlaku 30 hari")
+    reply = await shop.say(ALICE, ".buy VC")
+    assert "Kode voucher:\nXYZ-123\nBerlaku 30 hari" in reply
+
+
+async def test_setting_welcome_text_over_several_lines(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setting welcome_text Halo kak!\nBuka 24 jam.")
+    assert "Halo kak!\nBuka 24 jam." in await shop.say(ALICE, ".menu")

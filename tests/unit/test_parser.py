@@ -46,3 +46,9 @@ def test_interactive_ids_read_as_commands() -> None:
     parsed = parse("buy:NF1")
     assert parsed is not None and parsed.name == "buy" and parsed.args == ("NF1",)
     assert parse("jam:10") is None
+
+
+def test_unicode_spaces_and_invisible_characters_phones_insert_are_ignored() -> None:
+    parsed = parse("\ufeff.buy\u00a0VC\u2003 2\u200b")
+    assert parsed is not None and parsed.name == "buy" and parsed.args == ("VC", "2")
+    assert parse(".saldo\u200b") == parse(".saldo")
