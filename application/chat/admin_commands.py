@@ -1,0 +1,143 @@
+"""The admin commands (only for the numbers in TOKOWA_ADMIN_NUMBERS)."""
+
+from __future__ import annotations
+
+from application.chat.handlers import (
+    PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
+)
+from application.chat.parser import ParsedCommand
+from application.replies import Reply
+from application.use_cases.bundle import UseCases
+from application.use_cases.catalog_admin import AddProductCommand
+from application.use_cases.wallet import AdjustBalanceCommand
+from domain.money import Rupiah
+from domain.order import OrderKind, OrderStatus
+from domain.product import PRODUCT_FIELDS, Tier
+
+
+@command("addproduk")
+async def _addproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    fields = [f.strip() for f in cmd.rest.split("|")]
+    if not 4 <= len(fields) <= 5:
+        raise Usage(cmd.name)
+    code, name, price, stock = fields[0], fields[1], amount_arg(cmd, fields[2]), count_arg(cmd, fields[3])
+    added = await uc.add_product(AddProductCommand(code, name, price, stock, fields[4] if len(fields) == 5 else ""))
+    p = added.product
+    key = "admin.product_reactivated" if added.reactivated else "admin.product_added"
+    return Reply(ctx.t(key, code=p.code, name=p.name, price=p.price, stock=p.stock))
+
+
+@command("setharga")
+async def _setharga(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 2:
+        raise Usage(cmd.name)
+    product = await uc.set_product_field(code_arg(cmd), "harga", str(amount_arg(cmd, cmd.args[1])))
+    return Reply(ctx.t("admin.price_set", code=product.code, price=product.price))
+
+
+@command("addstok")
+async def _addstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    code = code_arg(cmd)
+    if cmd.lines and len(cmd.args) == 1:
+        product = await uc.add_stock_items(code, list(cmd.lines))
+        added = sum(1 for line in cmd.lines)
+        return Reply(ctx.t("admin.items_added", added=added, code=product.code, stock=product.stock))
+    if len(cmd.args) != 2 or cmd.lines:
+        raise Usage(cmd.name)
+    product = await uc.add_stock(code, count_arg(cmd, cmd.args[1]))
+    return Reply(ctx.t("admin.stock_set", code=product.code, stock=product.stock))
+
+
+@command("setstok")
+async def _setstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 2:
+        raise Usage(cmd.name)
+    product = await uc.set_stock(code_arg(cmd), count_arg(cmd, cmd.args[1]))
+    return Reply(ctx.t("admin.stock_set", code=product.code, stock=product.stock))
+
+
+@command("cekstok")
+async def _cekstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1:
+        raise Usage(cmd.name)
+    product = await uc.check_stock(code_arg(cmd))
+    return Reply(ctx.t("admin.stock_count", code=product.code, stock=product.stock))
+
+
+@command("setrole")
+async def _setrole(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) < 2 or cmd.args[-1].lower() not in {t.value for t in Tier}:
+        raise Usage(cmd.name)
+    done = await uc.set_role(" ".join(cmd.args[:-1]), Tier(cmd.args[-1].lower()))
+    new = ctx.t("admin.new_customer") if done.new_customer else ""
+    return Reply(ctx.t("admin.role_set", number=done.user_id, tier=done.tier.value, new=new))
+
+
+@command("hapusproduk")
+async def _hapusproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1:
+        raise Usage(cmd.name)
+    product = await uc.remove_product(code_arg(cmd))
+    return Reply(ctx.t("admin.product_removed", code=product.code))
+
+
+@command("addsaldo", "kurangsaldo")
+async def _adjust(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) < 2:
+        raise Usage(cmd.name)
+    credit = cmd.name == "addsaldo"
+    key = f"wa:{ctx.message_id}" if ctx.message_id else None
+    done = await uc.adjust_balance(AdjustBalanceCommand(" ".join(cmd.args[:-1]), amount_arg(cmd, cmd.args[-1]), credit, key))
+    amount, balance = abs(done.entry.delta.value), done.entry.balance_after
+    if credit:
+        new = ctx.t("admin.new_customer") if done.new_customer else ""
+        return Reply(ctx.t("admin.balance_added", number=done.user_id, amount=Rupiah(amount), balance=balance, new=new))
+    return Reply(ctx.t("admin.balance_taken", number=done.user_id, amount=Rupiah(amount), balance=balance))
+
+
+@command("setproduk")
+async def _setproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    parts = cmd.rest.split(maxsplit=2)
+    if len(parts) != 3 or parts[1].lower() not in PRODUCT_FIELDS:
+        raise Usage(cmd.name)
+    field = parts[1].lower()
+    value = str(amount_arg(cmd, parts[2])) if field in PRICE_FIELDS else with_lines(parts[2], cmd)
+    product = await uc.set_product_field(code_arg(cmd), field, value)
+    return Reply(ctx.t("admin.field_set", field=field, code=product.code))
+
+
+@command("pesanan")
+async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    statuses = {s.value: s for s in OrderStatus}
+    if len(cmd.args) > 1 or (cmd.args and cmd.args[0].upper() not in statuses):
+        raise Usage(cmd.name)
+    orders = await uc.list_orders(statuses[cmd.args[0].upper()] if cmd.args else None)
+    if not orders:
+        return Reply(ctx.t("admin.orders_empty"))
+    rows = []
+    for o in orders:
+        what = ctx.t("history.topup") if o.kind is OrderKind.TOPUP else f"{o.qty}x {o.product_code}"
+        rows.append(ctx.t("admin.orders_row", order_id=o.id, user=o.user_id, what=what, total=o.total,
+                          status=ctx.t(f"status.{o.status.value}")))
+    return Reply("\n".join([ctx.t("admin.orders_header"), *rows]))
+
+
+@command("rekap")
+async def _rekap(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    days = count_arg(cmd, cmd.args[0]) if cmd.args else 1
+    if len(cmd.args) > 1 or not 1 <= days <= 365:
+        raise Usage(cmd.name)
+    r = await uc.report(days)
+    top = "\n".join(ctx.t("admin.report_top", code=code, qty=qty) for code, qty in r.top_products)
+    return Reply(ctx.t("admin.report", days=r.days, since=f"{r.since:%d-%m-%Y}", orders=r.orders, revenue=r.revenue,
+                       topups=r.topups, topup_total=r.topup_total, top=top or ctx.t("admin.report_none")))
+
+
+@command("setting")
+async def _setting(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    key, _, value = cmd.rest.partition(" ")
+    value = with_lines(value.strip(), cmd)
+    if not key or not value:
+        raise Usage(cmd.name)
+    await uc.change_setting(key, value)
+    return Reply(ctx.t("admin.setting_set", key=key.lower(), value=value))

@@ -1,0 +1,106 @@
+"""The customer commands: browse, buy, balance, top-up, history, status, cancel, resend."""
+
+from __future__ import annotations
+
+from application.chat import render
+from application.chat.handlers import ChatContext, Usage, code_arg, command, amount_arg, count_arg
+from application.chat.parser import ParsedCommand
+from application.replies import Reply
+from application.use_cases.bundle import UseCases
+from application.use_cases.shopping import BuyCommand, MethodChoice
+from application.use_cases.wallet import DepositCommand
+from domain.order import OrderKind, OrderStatus
+
+
+@command("menu")
+async def _menu(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    welcome = ctx.shop.welcome_text or ctx.t("menu.welcome")
+    parts = [ctx.t("menu.header", shop=ctx.shop.shop_name, welcome=welcome), ctx.t("menu.customer")]
+    if ctx.is_admin:
+        parts.append(ctx.t("menu.admin"))
+    return Reply("\n\n".join(parts))
+
+
+@command("produk", "detail")
+async def _produk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    tier = await uc.reads.tier(ctx.user_id)
+    if not cmd.args and cmd.name == "produk":
+        return render.product_list(await uc.reads.products(), tier, ctx.lang, ctx.shop.shop_name)
+    code = code_arg(ParsedCommand("produk", cmd.args))
+    product = await uc.reads.product(code)
+    if product is None:
+        return Reply(ctx.t("product.not_found", code=code))
+    return render.product_detail(product, tier, ctx.lang)
+
+
+@command("buy")
+async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    code, qty, method = code_arg(cmd), 1, MethodChoice.AUTO
+    for arg in cmd.args[1:3]:
+        if arg.lower() in ("saldo", "link"):
+            method = MethodChoice(arg.lower())
+        else:
+            qty = count_arg(cmd, arg)
+    if len(cmd.args) > 3:
+        raise Usage(cmd.name)
+    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, request_id=ctx.message_id))
+    order = purchase.order
+    if purchase.link is not None:
+        return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,
+                                   name=order.product_name, total=order.total, expires=render.when(order.expires_at or order.created_at))
+    receipt = ctx.t("buy.paid", order_id=order.id, qty=order.qty, name=order.product_name, total=order.total,
+                    balance=purchase.balance)
+    goods = render.delivery(order, purchase.product, purchase.items, ctx.lang, ctx.shop.shop_name)
+    return Reply(f"{receipt}\n\n{goods.text}")
+
+
+@command("saldo")
+async def _saldo(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    return Reply(ctx.t("balance", balance=await uc.reads.balance(ctx.user_id)))
+
+
+@command("deposit")
+async def _deposit(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1:
+        raise Usage(cmd.name)
+    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), request_id=ctx.message_id))
+    order = topup.order
+    return render.payment_link("deposit.link", ctx.lang, topup.link.url, amount=order.total, order_id=order.id,
+                               expires=render.when(order.expires_at or order.created_at))
+
+
+@command("riwayat")
+async def _riwayat(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    orders = await uc.history(ctx.user_id)
+    if not orders:
+        return Reply(ctx.t("history.empty"))
+    return Reply("\n".join([ctx.t("history.header"), *(render.order_line(o, ctx.lang) for o in orders)]))
+
+
+@command("status")
+async def _status(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1:
+        raise Usage(cmd.name)
+    order = await uc.order_status(ctx.user_id, cmd.args[0])
+    what = ctx.t("history.topup") if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_name}"
+    body = ctx.t("status", order_id=order.id, what=what, total=order.total, method=ctx.t(f"method.{order.method.value}"),
+                 status=ctx.t(f"status.{order.status.value}"), created=render.when(order.created_at))
+    if order.status is OrderStatus.PENDING and order.payment_url:
+        body += "\n" + ctx.t("status.pay_link", url=order.payment_url)
+    return Reply(body)
+
+
+@command("batal")
+async def _batal(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) > 1:
+        raise Usage(cmd.name)
+    order = await uc.cancel(ctx.user_id, cmd.args[0] if cmd.args else None)
+    return Reply(ctx.t("cancel.done", order_id=order.id))
+
+
+@command("kirimulang")
+async def _kirimulang(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) > 1:
+        raise Usage(cmd.name)
+    delivery = await uc.resend(ctx.user_id, cmd.args[0] if cmd.args else None)
+    return render.delivery(delivery.order, delivery.product, delivery.items, ctx.lang, ctx.shop.shop_name)
