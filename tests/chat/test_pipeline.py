@@ -179,7 +179,7 @@ async def test_one_message_that_keeps_failing_does_not_hold_up_the_others_left_u
 
 async def test_a_purchase_rerun_after_midnight_finds_the_first_runs_order(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters.memory.storage import MemoryInboxRepository
+    from adapters.memory.repositories import MemoryInboxRepository
 
     finish = MemoryInboxRepository.finish
 

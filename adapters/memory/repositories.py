@@ -1,0 +1,273 @@
+"""The in-memory repositories: each works on the copy its unit of work holds, and raises the
+same domain errors for the rules a database would enforce."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import datetime
+
+from application.ports import IncomingMessage, QueuedMessage
+from application.replies import Reply
+from domain.customer import Customer
+from domain.errors import (
+    DuplicateLedgerReference,
+    DuplicateProductCode,
+    InvalidStockItems,
+    OutOfStock,
+    PendingOrderExists,
+)
+from domain.money import ZERO, Rupiah
+from domain.order import Order, OrderKind, OrderStatus
+from domain.product import Product
+from domain.wallet import LedgerEntry, Wallet
+
+from adapters.memory.records import MemoryData, StoredItem, StoredMessage, StoredOutgoing
+
+
+class _Repo:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+
+class MemoryProductRepository(_Repo):
+    async def get(self, code: str, *, for_update: bool = False) -> Product | None:
+        found = self.data.products.get(code.upper())
+        return copy.deepcopy(found) if found else None
+
+    async def list_active(self) -> list[Product]:
+        return [copy.deepcopy(p) for p in sorted(self.data.products.values(), key=lambda p: p.code) if p.active]
+
+    async def count(self) -> int:
+        return len(self.data.products)
+
+    async def add(self, product: Product) -> None:
+        if product.code in self.data.products:
+            raise DuplicateProductCode(code=product.code)
+        self.data.products[product.code] = copy.deepcopy(product)
+
+    async def save(self, product: Product) -> None:
+        self.data.products[product.code] = copy.deepcopy(product)
+
+    async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
+        existing = {i.content for i in self.data.items if i.product_code == code}
+        clashes = sum(1 for c in contents if c in existing)
+        if clashes:
+            raise InvalidStockItems(blank=0, duplicates=clashes)
+        for content in contents:
+            self.data.items.append(StoredItem(self.data.next_item_id, code, content))
+            self.data.next_item_id += 1
+        product = self.data.products.get(code)
+        if product is not None:
+            product.uses_items = True
+        self._sync_stock(code)
+
+    async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
+        free = [i for i in self.data.items if i.product_code == code and i.order_id is None][:qty]
+        if len(free) < qty:
+            raise OutOfStock(code=code, asked=qty, left=len(free))
+        for item in free:
+            item.order_id = order_id
+        self._sync_stock(code)
+        return [i.content for i in free]
+
+    async def release_items(self, order_id: str) -> int:
+        held = [i for i in self.data.items if i.order_id == order_id]
+        for item in held:
+            item.order_id = None
+        for code in {i.product_code for i in held}:
+            self._sync_stock(code)
+        return len(held)
+
+    async def items_of_order(self, order_id: str) -> list[str]:
+        return [i.content for i in self.data.items if i.order_id == order_id]
+
+    async def free_item_counts(self) -> dict[str, int]:
+        counts = {i.product_code: 0 for i in self.data.items}
+        for item in self.data.items:
+            if item.order_id is None:
+                counts[item.product_code] += 1
+        return counts
+
+    def _sync_stock(self, code: str) -> None:
+        product = self.data.products.get(code)
+        if product is not None:
+            product.stock = sum(1 for i in self.data.items if i.product_code == code and i.order_id is None)
+
+
+class MemoryCustomerRepository(_Repo):
+    async def get(self, user_id: str) -> Customer | None:
+        found = self.data.customers.get(user_id)
+        return copy.deepcopy(found) if found else None
+
+    async def ensure(self, user_id: str, now: datetime) -> bool:
+        if user_id in self.data.customers:
+            return False
+        self.data.customers[user_id] = Customer(user_id=user_id, created_at=now)
+        self.data.balances[user_id] = ZERO
+        return True
+
+    async def save(self, customer: Customer) -> None:
+        self.data.customers[customer.user_id] = copy.deepcopy(customer)
+        self.data.balances.setdefault(customer.user_id, ZERO)
+
+
+class MemoryWalletRepository(_Repo):
+    async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
+        return Wallet(user_id=user_id, balance=self.data.balances.get(user_id, ZERO))
+
+    async def save(self, wallet: Wallet) -> None:
+        if wallet.user_id not in self.data.customers:
+            raise KeyError(f"no customer {wallet.user_id}")
+        taken = {(e.reason, e.reference) for e in self.data.ledger if e.reference is not None}
+        for entry in wallet.new_entries:
+            if entry.reference is not None and (entry.reason, entry.reference) in taken:
+                raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+        self.data.ledger.extend(wallet.new_entries)
+        self.data.balances[wallet.user_id] = wallet.balance
+        wallet.new_entries.clear()
+
+    async def ledger(self, user_id: str, limit: int = 50) -> list[LedgerEntry]:
+        return [e for e in reversed(self.data.ledger) if e.user_id == user_id][:limit]
+
+    async def ledger_sum(self, user_id: str) -> Rupiah:
+        return Rupiah(sum(e.delta.value for e in self.data.ledger if e.user_id == user_id))
+
+    async def off_ledger(self, limit: int = 100) -> list[tuple[str, Rupiah, Rupiah]]:
+        sums: dict[str, int] = {}
+        for entry in self.data.ledger:
+            sums[entry.user_id] = sums.get(entry.user_id, 0) + entry.delta.value
+        off = [(user_id, self.data.balances.get(user_id, ZERO), Rupiah(sums.get(user_id, 0)))
+               for user_id in sorted(self.data.customers)
+               if self.data.balances.get(user_id, ZERO).value != sums.get(user_id, 0)]
+        return off[:limit]
+
+
+class MemoryOrderRepository(_Repo):
+    async def add(self, order: Order) -> None:
+        if order.id in self.data.orders:
+            raise ValueError(f"order id {order.id} exists")
+        self._check_pending(order)
+        self.data.orders[order.id] = replace(order)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        found = self.data.orders.get(order_id)
+        return replace(found) if found else None
+
+    async def save(self, order: Order) -> None:
+        self._check_pending(order)
+        self.data.orders[order.id] = replace(order)
+
+    async def pending_of(self, user_id: str) -> Order | None:
+        return next((replace(o) for o in self._of(user_id) if o.status is OrderStatus.PENDING), None)
+
+    async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
+        return self._of(user_id)[:limit]
+
+    async def last_paid_purchase_of(self, user_id: str) -> Order | None:
+        paid = [o for o in self._of(user_id) if o.status is OrderStatus.PAID and o.kind is OrderKind.PURCHASE]
+        # the most recently paid (a link order may be paid after a later saldo order)
+        return max(paid, key=lambda o: (o.paid_at or o.created_at, o.created_at, o.id), default=None)
+
+    async def recent(self, status: OrderStatus | None = None, limit: int = 20) -> list[Order]:
+        rows = [o for o in self._newest() if status is None or o.status is status]
+        return [replace(o) for o in rows[:limit]]
+
+    async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
+        rows = [
+            o for o in self.data.orders.values()
+            if o.status is OrderStatus.PENDING and o.expires_at is not None and o.expires_at < cutoff
+        ]
+        return [replace(o) for o in sorted(rows, key=lambda o: o.created_at)[:limit]]
+
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
+        return [
+            replace(o) for o in self._newest()
+            if o.status is OrderStatus.PAID and o.paid_at is not None and start <= o.paid_at < end
+        ]
+
+    def _newest(self) -> list[Order]:
+        return sorted(self.data.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
+
+    def _of(self, user_id: str) -> list[Order]:
+        return [replace(o) for o in self._newest() if o.user_id == user_id]
+
+    def _check_pending(self, order: Order) -> None:
+        if order.status is not OrderStatus.PENDING:
+            return
+        for other in self.data.orders.values():
+            if other.user_id == order.user_id and other.status is OrderStatus.PENDING and other.id != order.id:
+                raise PendingOrderExists(order_id=other.id)
+
+
+class MemorySettingsRepository(_Repo):
+    async def all(self) -> dict[str, str]:
+        return dict(self.data.settings)
+
+    async def put(self, key: str, value: str) -> None:
+        self.data.settings[key] = value
+
+
+class MemoryInboxRepository(_Repo):
+    async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
+        if message.message_id in self.data.inbox:
+            return False
+        self.data.inbox[message.message_id] = StoredMessage(message, now, lease_until)
+        return True
+
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+        stale = sorted((m for m in self.data.inbox.values() if not m.finished and m.lease_until <= now),
+                       key=lambda m: m.received_at)[:limit]
+        for stored in stale:
+            stored.lease_until = lease_until
+        return [m.message for m in stale]
+
+    async def finish(self, message_id: str, now: datetime) -> None:
+        if message_id in self.data.inbox:
+            self.data.inbox[message_id].finished = True
+
+
+class MemoryOutboxRepository(_Repo):
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
+        message_id = self.data.next_outbox_id
+        self.data.next_outbox_id += 1
+        self.data.outbox[message_id] = StoredOutgoing(QueuedMessage(message_id, to, reply, 0), now, lease_until)
+        return message_id
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
+        due = [o for o in self.data.outbox.values() if o.lease_until <= now][:limit]
+        for stored in due:
+            stored.lease_until = lease_until
+        return [o.message for o in due]
+
+    async def get(self, message_id: int) -> QueuedMessage | None:
+        stored = self.data.outbox.get(message_id)
+        return stored.message if stored is not None else None
+
+    async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
+        for message_id in message_ids:
+            self._finish(message_id)
+
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        stored = self.data.outbox.get(message_id)
+        if stored is not None:
+            stored.lease_until = until
+            stored.message = replace(stored.message, attempts=stored.message.attempts + 1)
+
+    async def give_up(self, message_id: int, now: datetime) -> None:
+        self._finish(message_id)
+
+    async def pending_count(self) -> int:
+        return len(self.data.outbox)
+
+    def _finish(self, message_id: int) -> None:
+        # Sent messages are not kept: the memory store is copied on every unit of work.
+        self.data.outbox.pop(message_id, None)
+
+
+class MemoryPaymentEventRepository(_Repo):
+    async def record(self, order_id: str, event_key: str, raw: str, now: datetime) -> bool:
+        if event_key in self.data.payment_events:
+            return False
+        self.data.payment_events[event_key] = raw
+        return True
