@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from application.replies import Choice, LinkButton, Reply
@@ -32,8 +32,23 @@ def _product_from(d: dict[str, Any]) -> Product:
     return Product(**d)
 
 
-def tier_from(data: str | None) -> Tier | None:
-    return Tier(data) if data in {t.value for t in Tier} else None
+@dataclass(frozen=True)
+class Profile:
+    """What the chat needs of a customer on every message: price tier and own language."""
+
+    tier: Tier
+    language: str | None
+
+
+def profile_to_str(profile: Profile) -> str:
+    return f"{profile.tier.value}|{profile.language or ''}"
+
+
+def profile_from(data: str | None) -> Profile | None:
+    tier, _, language = (data or "").partition("|")
+    if tier not in {t.value for t in Tier}:
+        return None
+    return Profile(Tier(tier), language if language in ("id", "en") else None)
 
 
 def reply_to_json(reply: Reply) -> str:

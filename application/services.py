@@ -10,7 +10,7 @@ from application.chat.catalog import text
 from application.outbox import OutboxSender
 from application.ports import Cache, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
-from application.serialization import product_to_json, products_from_json, tier_from
+from application.serialization import Profile, product_to_json, products_from_json, profile_from, profile_to_str
 from domain.money import Rupiah
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
@@ -103,14 +103,18 @@ class ShopReads:
         return wallet.balance
 
     async def tier(self, user_id: str) -> Tier:
-        cached = tier_from(await self._cache.get(profile_key(user_id)))
+        return (await self.profile(user_id)).tier
+
+    async def profile(self, user_id: str) -> Profile:
+        """The customer's tier and own language (1 min cache)."""
+        cached = profile_from(await self._cache.get(profile_key(user_id)))
         if cached is not None:
             return cached
         async with self._uow_factory() as uow:
             customer = await uow.customers.get(user_id)
-        tier = customer.tier if customer else Tier.BRONZE
-        await self._cache.set(profile_key(user_id), tier.value, PROFILE_TTL)
-        return tier
+        profile = Profile(customer.tier, customer.language) if customer else Profile(Tier.BRONZE, None)
+        await self._cache.set(profile_key(user_id), profile_to_str(profile), PROFILE_TTL)
+        return profile
 
     async def forget_products(self, *codes: str) -> None:
         await self._cache.delete(PRODUCT_LIST_KEY, *(product_key(c) for c in codes))

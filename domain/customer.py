@@ -14,3 +14,4 @@ class Customer:
     tier: Tier = Tier.BRONZE
     created_at: datetime | None = None
     business_user_id: str | None = None
+    language: str | None = None  # None: the shop's language

@@ -36,7 +36,7 @@ from application.use_cases.doctor import CheckConsistency
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ExpireStaleOrders
-from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetRole
+from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
 from entrypoints.alerts import AlertLog, AlertLoggingNotifier
@@ -153,6 +153,7 @@ class Application(containers.DeclarativeContainer):
         remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads),
         check_stock=providers.Singleton(CheckStock, adapters.unit_of_work.provider),
         set_role=providers.Singleton(SetRole, adapters.unit_of_work.provider, reads, adapters.clock),
+        set_language=providers.Singleton(SetLanguage, adapters.unit_of_work.provider, reads, adapters.clock),
         adjust_balance=providers.Singleton(AdjustBalance, adapters.unit_of_work.provider, reads, adapters.clock),
         list_orders=providers.Singleton(ListOrders, adapters.unit_of_work.provider),
         report=providers.Singleton(Report, adapters.unit_of_work.provider, adapters.clock),

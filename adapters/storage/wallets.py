@@ -36,6 +36,7 @@ class SqlAlchemyCustomerRepository:
             tier=Tier(row.role),
             created_at=row.created_at,
             business_user_id=data.get("business_user_id"),
+            language=data.get("language"),
         )
 
     async def ensure(self, user_id: str, now: datetime) -> bool:
@@ -46,7 +47,7 @@ class SqlAlchemyCustomerRepository:
     async def save(self, customer: Customer) -> None:
         values = {
             "role": customer.tier.value,
-            "data": {"business_user_id": customer.business_user_id},
+            "data": {"business_user_id": customer.business_user_id, "language": customer.language},
         }
         insert = pg_insert(users) if self._tx.is_postgres else sqlite_insert(users)
         statement = insert.values(

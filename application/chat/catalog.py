@@ -19,7 +19,8 @@ _ID: dict[str, str] = {
         ".riwayat — 10 transaksi terakhir\n"
         ".status ORDER_ID — cek pesanan\n"
         ".batal — batalkan pembayaran yang menunggu\n"
-        ".kirimulang [ORDER_ID] — kirim ulang pesanan"
+        ".kirimulang [ORDER_ID] — kirim ulang pesanan\n"
+        ".bahasa id|en — bahasa balasan"
     ),
     "menu.admin": (
         "*Admin*\n"
@@ -103,6 +104,8 @@ _ID: dict[str, str] = {
     "usage.status": "Format: .status ORDER_ID",
     "usage.batal": "Format: .batal [ORDER_ID]",
     "usage.kirimulang": "Format: .kirimulang [ORDER_ID]",
+    "usage.bahasa": "Format: .bahasa id|en",
+    "language.set": "Baik, balasan sekarang dalam Bahasa Indonesia.",
     "usage.addproduk": "Format: .addproduk KODE|Nama|Harga|Stok[|Deskripsi]",
     "usage.setharga": "Format: .setharga KODE HARGA",
     "usage.addstok": "Format: .addstok KODE JUMLAH, atau .addstok KODE lalu satu item per baris",
@@ -170,7 +173,8 @@ _EN: dict[str, str] = {
         ".history — last 10 transactions\n"
         ".status ORDER_ID — check an order\n"
         ".cancel — cancel a pending payment\n"
-        ".resend [ORDER_ID] — send an order again"
+        ".resend [ORDER_ID] — send an order again\n"
+        ".language id|en — reply language"
     ),
     "menu.admin": _ID["menu.admin"],
     "products.header": "*{shop} products*",
@@ -243,6 +247,8 @@ _EN: dict[str, str] = {
     "usage.status": "Usage: .status ORDER_ID",
     "usage.batal": "Usage: .cancel [ORDER_ID]",
     "usage.kirimulang": "Usage: .resend [ORDER_ID]",
+    "usage.bahasa": "Usage: .language id|en",
+    "language.set": "OK, replies are now in English.",
     "usage.addproduk": _ID["usage.addproduk"],
     "usage.setharga": _ID["usage.setharga"],
     "usage.addstok": "Usage: .addstok CODE QTY, or .addstok CODE followed by one item per line",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.chat import render
+from application.chat.catalog import LANGUAGES, text
 from application.chat.handlers import ChatContext, Usage, code_arg, command, amount_arg, count_arg
 from application.chat.parser import ParsedCommand
 from application.replies import Reply
@@ -104,3 +105,12 @@ async def _kirimulang(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Rep
         raise Usage(cmd.name)
     delivery = await uc.resend(ctx.user_id, cmd.args[0] if cmd.args else None)
     return render.delivery(delivery.order, delivery.product, delivery.items, ctx.lang, ctx.shop.shop_name)
+
+
+@command("bahasa")
+async def _bahasa(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1 or cmd.args[0].lower() not in LANGUAGES:
+        raise Usage(cmd.name)
+    language = cmd.args[0].lower()
+    await uc.set_language(ctx.user_id, language)
+    return Reply(text("language.set", language))

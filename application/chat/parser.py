@@ -17,6 +17,7 @@ CUSTOMER_COMMANDS: dict[str, str] = {
     "status": "status", "cek": "status",
     "batal": "batal", "cancel": "batal",
     "kirimulang": "kirimulang", "resend": "kirimulang",
+    "bahasa": "bahasa", "language": "bahasa",
 }
 ADMIN_COMMANDS: dict[str, str] = {
     name: name for name in (

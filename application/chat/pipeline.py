@@ -41,6 +41,7 @@ class ChatPipeline:
                  limiter: RateLimiter, locks: LockManager, outbox: OutboxSender, clock: Clock,
                  admins: frozenset[str]) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
+        self._reads = commands.uc.reads
         self._limiter, self._locks, self._outbox, self._clock = limiter, locks, outbox, clock
         self._admins = admins
 
@@ -126,7 +127,8 @@ class ChatPipeline:
     async def _process(self, message: IncomingMessage) -> list[Reply]:
         shop = await self._settings.get()
         admin = message.sender in self._admins
-        ctx = ChatContext(message.sender, shop.language, shop, admin, message.message_id)
+        language = (await self._reads.profile(message.sender)).language or shop.language
+        ctx = ChatContext(message.sender, language, shop, admin, message.message_id)
         if message.text is None:
             return await self._hint(ctx, "media", "error.unsupported_media")
         parsed = parse(message.text)

@@ -10,7 +10,7 @@ from application.use_cases.catalog_admin import (
 )
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payments import ApplyPaymentStatus, ExpireStaleOrders
-from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetRole
+from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
 
@@ -33,6 +33,7 @@ class UseCases:
     remove_product: RemoveProduct
     check_stock: CheckStock
     set_role: SetRole
+    set_language: SetLanguage
     adjust_balance: AdjustBalance
     list_orders: ListOrders
     report: Report

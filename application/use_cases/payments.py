@@ -67,7 +67,9 @@ class ApplyPaymentStatus:
                 effects.alerts.append(("alert.amount_mismatch", {
                     "order_id": order.id, "paid": status.gross_amount, "total": order.total}))
             elif status.state is not PaymentState.PENDING:
-                await _Transition(uow, order, effects, self._clock, shop.language, shop.shop_name).apply(status.state)
+                customer = await uow.customers.get(order.user_id)
+                lang = customer.language if customer is not None and customer.language else shop.language
+                await _Transition(uow, order, effects, self._clock, lang, shop.shop_name).apply(status.state)
             queued = await self._queue(uow, effects)
             await uow.commit()
         await self._publish(effects, queued)

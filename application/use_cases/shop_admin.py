@@ -41,6 +41,23 @@ class SetRole:
         return RoleSet(user_id, tier, created)
 
 
+class SetLanguage:
+    """A customer chooses the language the bot answers them in (`.bahasa en`)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, clock: Clock) -> None:
+        self._uow_factory, self._reads, self._clock = uow_factory, reads, clock
+
+    async def __call__(self, user_id: str, language: str) -> None:
+        async with self._uow_factory() as uow:
+            await uow.customers.ensure(user_id, self._clock.now())
+            customer = await uow.customers.get(user_id)
+            assert customer is not None
+            customer.language = language
+            await uow.customers.save(customer)
+            await uow.commit()
+        await self._reads.forget_user(user_id)
+
+
 class ListOrders:
     """The shop's recent orders, optionally of one status."""
 

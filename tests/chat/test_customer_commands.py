@@ -259,3 +259,19 @@ async def test_cancel_returns_the_reservation_even_when_stock_was_set_to_the_max
     await shop.say(ADMIN, ".setstok VC 1000000")
     assert "dibatalkan" in await shop.say(BOB, ".batal")
     assert (await shop.last_order_of(BOB)).status is OrderStatus.CANCELLED
+
+
+async def test_a_customer_chooses_english_and_keeps_it_for_deliveries_too(shop: Shop) -> None:
+    assert await shop.say(BOB, ".language en") == "OK, replies are now in English."
+    assert await shop.say(BOB, ".saldo") == "Your balance: *Rp 0*"
+    assert await shop.say(ALICE, ".saldo") == "Saldo kamu: *Rp 100.000*"  # others keep the shop's language
+    await shop.say(BOB, ".buy NF1")
+    await shop.pay((await shop.last_order_of(BOB)).id)
+    assert any(m.startswith("📦 *Order INV-") and "Thank you for shopping" in m for m in shop.inbox(BOB))
+    assert await shop.say(BOB, ".bahasa id") == "Baik, balasan sekarang dalam Bahasa Indonesia."
+    assert await shop.say(BOB, ".balance") == "Saldo kamu: *Rp 0*"
+
+
+@pytest.mark.parametrize("text", [".bahasa", ".bahasa fr", ".language en id"])
+async def test_language_usage(shop: Shop, text: str) -> None:
+    assert await shop.say(BOB, text) == "Format: .bahasa id|en"

@@ -260,10 +260,11 @@ async def test_customers_are_created_once_and_keep_their_tier(new_uow: Factory) 
         assert customer == Customer(USER, Tier.BRONZE, created_at=T0)
         customer.tier = Tier.GOLD
         customer.business_user_id = "ID.123"
+        customer.language = "en"
         await uow.customers.save(customer)
         await uow.commit()
     async with new_uow() as uow:
-        assert await uow.customers.get(USER) == Customer(USER, Tier.GOLD, T0, "ID.123")
+        assert await uow.customers.get(USER) == Customer(USER, Tier.GOLD, T0, "ID.123", "en")
         assert (await uow.wallets.get(USER)).balance == Rupiah(0)
 
 
