@@ -32,10 +32,10 @@ class MeteredChatPipeline(ChatPipeline):
         self._metrics.messages_in.labels("accepted" if first else "redelivered").inc()
         return first
 
-    async def process(self, message: IncomingMessage) -> list[Reply]:
+    async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
         started = time.perf_counter()
         try:
-            return await super().process(message)
+            return await super().process(message, rerun=rerun)
         finally:
             self._metrics.processing.observe(time.perf_counter() - started)
             self._metrics.refresh()

@@ -44,7 +44,7 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, request_id=ctx.message_id))
+    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun))
     order = purchase.order
     if purchase.link is not None:
         return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,
@@ -64,7 +64,7 @@ async def _saldo(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _deposit(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 1:
         raise Usage(cmd.name)
-    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), request_id=ctx.message_id))
+    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun))
     order = topup.order
     return render.payment_link("deposit.link", ctx.lang, topup.link.url, amount=order.total, order_id=order.id,
                                expires=render.when(order.expires_at or order.created_at))

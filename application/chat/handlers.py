@@ -35,6 +35,7 @@ class ChatContext:
     shop: ShopSettings
     is_admin: bool
     message_id: str = ""
+    rerun: bool = False  # processed again after its worker died
 
     def t(self, key: str, /, **params: object) -> str:
         return text(key, self.lang, **params)

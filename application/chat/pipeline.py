@@ -75,11 +75,11 @@ class ChatPipeline:
             customer.business_user_id = business_user_id
             await uow.customers.save(customer)
 
-    async def process(self, message: IncomingMessage) -> list[Reply]:
+    async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
         """Run an accepted message; its replies are queued in the outbox in the same transaction
-        that finishes the message, then sent."""
+        that finishes the message, then sent. `rerun`: a dead worker may have run it before."""
         try:
-            replies = await self._process(message)
+            replies = await self._process(message, rerun)
         except StorageUnavailable:
             log.error("database unavailable", extra={"message_id": message.message_id})
             return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
@@ -103,7 +103,7 @@ class ChatPipeline:
         for message in stale:
             log.warning("processing a message left unfinished", extra={"message_id": message.message_id})
             try:
-                await self.process(message)
+                await self.process(message, rerun=True)
             except Exception:
                 # One failing message must not keep the others (claimed with it) waiting forever.
                 log.exception("processing a message failed", extra={"message_id": message.message_id})
@@ -124,11 +124,11 @@ class ChatPipeline:
                 log.warning("reply not sent", extra={"message_id": message.message_id})
         return replies
 
-    async def _process(self, message: IncomingMessage) -> list[Reply]:
+    async def _process(self, message: IncomingMessage, rerun: bool) -> list[Reply]:
         shop = await self._settings.get()
         admin = message.sender in self._admins
         language = (await self._reads.profile(message.sender)).language or shop.language
-        ctx = ChatContext(message.sender, language, shop, admin, message.message_id)
+        ctx = ChatContext(message.sender, language, shop, admin, message.message_id, rerun)
         if message.text is None:
             return await self._hint(ctx, "media", "error.unsupported_media")
         parsed = parse(message.text)

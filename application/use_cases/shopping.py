@@ -33,6 +33,7 @@ class BuyCommand:
     qty: int = 1
     method: MethodChoice = MethodChoice.AUTO
     request_id: str | None = None
+    rerun: bool = False  # the same request may have run before (a worker died): look for its order
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Buy:
         async with self._uow_factory() as uow:
             order_id = new_order_id(now, cmd.request_id)
             earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id else ():
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
                 earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
             if earlier is None:
                 purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)

@@ -18,9 +18,10 @@ async def load_for_sale(uow: UnitOfWork, code: str) -> Product:
 async def take_stock(uow: UnitOfWork, product: Product, qty: int, order_id: str) -> list[str]:
     """Take `qty` units for the order; item products hand out their oldest free items."""
     product.take(qty)
-    items = await uow.products.take_items(product.code, qty, order_id) if product.uses_items else []
+    if product.uses_items:
+        return await uow.products.take_items(product.code, qty, order_id)  # recounts the stock itself
     await uow.products.save(product)
-    return items
+    return []
 
 
 async def release_stock(uow: UnitOfWork, order: Order) -> None:

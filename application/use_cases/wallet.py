@@ -20,6 +20,7 @@ class DepositCommand:
     user_id: str
     amount: int
     request_id: str | None = None
+    rerun: bool = False  # the same request may have run before (a worker died): look for its order
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Deposit:
                             now + timedelta(minutes=shop.payment_expiry_minutes))
         async with self._uow_factory() as uow:
             earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id else ():
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
                 earlier = earlier or await uow.orders.get(candidate)
             if earlier is None or earlier.user_id != cmd.user_id:
                 await uow.customers.ensure(cmd.user_id, now)
