@@ -198,3 +198,7 @@ async def test_setproduk_prices_take_amounts_as_typed_and_texts_take_several_lin
 async def test_setting_welcome_text_over_several_lines(shop: Shop) -> None:
     await shop.say(ADMIN, ".setting welcome_text Halo kak!\nBuka 24 jam.")
     assert "Halo kak!\nBuka 24 jam." in await shop.say(ALICE, ".menu")
+
+
+async def test_addproduk_with_a_name_too_long_says_so(shop: Shop) -> None:
+    assert await shop.say(ADMIN, ".addproduk LONG|" + "x" * 101 + "|1000|1") == "Nama produk harus 1 sampai 100 karakter."
