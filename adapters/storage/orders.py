@@ -5,17 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.errors import violates
-from adapters.storage.session import Transaction
+from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import transaksi
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
 
 _NEWEST_FIRST = (transaksi.c.created_at.desc(), transaksi.c.id.desc())
+
+
+_COLUMNS = (
+    "user_id", "produk_id", "status", "kind", "method", "qty", "unit_price", "total", "created_at",
+    "expires_at", "paid_at", "updated_at", "payment_url", "meta",
+)
+# Built once; `_values` gives exactly these columns, passed as parameters.
+_SAVE = update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS))
 
 
 def _values(order: Order) -> dict[str, Any]:
@@ -82,7 +90,7 @@ class SqlAlchemyOrderRepository:
 
     async def save(self, order: Order) -> None:
         try:
-            await self._tx.execute(update(transaksi).where(transaksi.c.id == order.id).values(**_values(order)))
+            await self._tx.execute(_SAVE, {"order_id": order.id, **bound_params(_values(order))})
         except IntegrityError as error:
             if violates(error, "uq_transaksi_one_pending_per_user", "transaksi.user_id"):
                 raise PendingOrderExists(user_id=order.user_id) from error

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from adapters.storage.session import Transaction
+from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
 from domain.errors import DuplicateProductCode, InvalidStockItems, OutOfStock, ProductNotFound
 from domain.money import Rupiah
@@ -26,6 +26,21 @@ def _free_items(code: Any) -> ColumnElement[int]:
         .where(stock_items.c.produk_id == code, stock_items.c.order_id.is_(None))
         .scalar_subquery()
     )
+
+
+_SAVED_COLUMNS = ("nama", "harga", "aktif", "uses_items", "data")
+# Built once: an UPDATE built per call with `.values(...)` is walked and cache-keyed every time.
+# An item product's `stok` is its count of free items, so that one has a statement of its own.
+_SAVE = (
+    update(produk)
+    .where(produk.c.id == bindparam("code"))
+    .values(**bound(produk, *_SAVED_COLUMNS, "stok"))
+)
+_SAVE_ITEM_PRODUCT = (
+    update(produk)
+    .where(produk.c.id == bindparam("code"))
+    .values(stok=_free_items(produk.c.id), **bound(produk, *_SAVED_COLUMNS))
+)
 
 
 def _row_values(product: Product) -> dict[str, Any]:
@@ -93,8 +108,9 @@ class SqlAlchemyProductRepository:
     async def save(self, product: Product) -> None:
         values = _row_values(product)
         if product.uses_items:
-            values["stok"] = _free_items(produk.c.id)
-        await self._tx.execute(update(produk).where(produk.c.id == product.code).values(**values))
+            del values["stok"]
+        statement = _SAVE_ITEM_PRODUCT if product.uses_items else _SAVE
+        await self._tx.execute(statement, {"code": product.code, **bound_params(values)})
 
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
         await self._lock(code)

@@ -6,15 +6,28 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from adapters.storage.session import Transaction
+from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import inbox, outbox, payment_events, settings
 from application.ports import IncomingMessage, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
+
+
+# The per-message writes, built once: values come as parameters, so SQLAlchemy neither rebuilds
+# these statements nor walks them for a cache key on every message.
+_FINISH = update(inbox).where(inbox.c.message_id == bindparam("finished_id")).values(**bound(inbox, "finished_at"))
+_QUEUE = (
+    outbox.insert()
+    .values(**bound(outbox, "recipient", "payload", "created_at", "lease_until", "attempts"))
+    .returning(outbox.c.id)
+)
+_MARK_SENT = (
+    update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(**bound(outbox, "sent_at"))
+)
 
 
 class SqlAlchemySettingsRepository:
@@ -62,7 +75,7 @@ class SqlAlchemyInboxRepository:
                                 (row.body or {}).get("business_user_id")) for row in ordered]
 
     async def finish(self, message_id: str, now: datetime) -> None:
-        await self._tx.execute(update(inbox).where(inbox.c.message_id == message_id).values(finished_at=now))
+        await self._tx.execute(_FINISH, {"finished_id": message_id, "v_finished_at": now})
 
 
 class SqlAlchemyOutboxRepository:
@@ -72,9 +85,10 @@ class SqlAlchemyOutboxRepository:
         self._tx = tx
 
     async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
-        result = await self._tx.execute(outbox.insert().values(
-            recipient=to, payload=reply_to_json(reply), created_at=now, lease_until=lease_until, attempts=0,
-        ).returning(outbox.c.id))
+        result = await self._tx.execute(_QUEUE, bound_params({
+            "recipient": to, "payload": reply_to_json(reply), "created_at": now, "lease_until": lease_until,
+            "attempts": 0,
+        }))
         return int(result.scalar_one())
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
@@ -93,7 +107,7 @@ class SqlAlchemyOutboxRepository:
         return _queued(row) if row is not None else None
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
-        await self._tx.execute(update(outbox).where(outbox.c.id.in_(message_ids)).values(sent_at=now))
+        await self._tx.execute(_MARK_SENT, {"ids": list(message_ids), "v_sent_at": now})
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         await self._tx.execute(update(outbox).where(outbox.c.id == message_id)

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Table
+from sqlalchemy import BindParameter, Executable, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -47,6 +47,17 @@ def _insert_ignoring_conflicts(table: Table, postgres: bool) -> Executable:
     rebuilds the statement nor walks it for a cache key on every insert (hot path: inbox, users)."""
     insert = pg_insert(table) if postgres else sqlite_insert(table)
     return insert.on_conflict_do_nothing()
+
+
+def bound(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
+    """SET/VALUES placeholders for prebuilt statements: column `x` takes parameter `v_x` (a name
+    apart from the column's own, which SQLAlchemy reserves), typed like the column."""
+    return {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
+
+
+def bound_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameter dict for placeholders made by `bound`."""
+    return {f"v_{name}": value for name, value in values.items()}
 
 
 class Transaction:

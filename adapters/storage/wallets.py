@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.errors import violates
-from adapters.storage.session import Transaction
+from adapters.storage.session import Transaction, bound
 from adapters.storage.tables import ledger, users
 from domain.customer import Customer
 from domain.errors import DuplicateLedgerReference, InsufficientBalance
@@ -56,6 +56,10 @@ class SqlAlchemyCustomerRepository:
         await self._tx.execute(statement)
 
 
+# Built once (hot path: every purchase and deposit); the values come as parameters.
+_SET_SALDO = update(users).where(users.c.user_id == bindparam("wallet_user_id")).values(**bound(users, "saldo"))
+
+
 def _to_entry(row: Row[Any]) -> LedgerEntry:
     return LedgerEntry(
         user_id=row.user_id,
@@ -96,7 +100,7 @@ class SqlAlchemyWalletRepository:
                 raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
         try:
             result = await self._tx.execute(
-                update(users).where(users.c.user_id == wallet.user_id).values(saldo=wallet.balance.value)
+                _SET_SALDO, {"wallet_user_id": wallet.user_id, "v_saldo": wallet.balance.value}
             )
         except IntegrityError as error:
             if violates(error, "ck_users_saldo_nonneg", "saldo"):
