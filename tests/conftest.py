@@ -1,3 +1,3 @@
 """Plugins shared by every test suite."""
 
-pytest_plugins = ["tests.fixtures.storage"]
+pytest_plugins = ["tests.fixtures.storage", "tests.fixtures.redis"]

@@ -8,11 +8,9 @@ are about outcomes, counters and breaker state, never about elapsed time.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import pytest
 from redis.asyncio import Redis
 
 from adapters.coordination import Coordination, build_coordination
@@ -122,25 +120,6 @@ async def use_every_port(coordination: Coordination) -> tuple[object, ...]:
 FAILED_OPEN = (None, ALLOWED, True)
 
 
-@pytest.fixture
-async def redis_client() -> AsyncIterator[Redis]:
-    client = Redis(host=REDIS_HOST, port=REDIS_PORT, decode_responses=True, socket_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        pytest.fail(f"Redis at {REDIS_HOST}:{REDIS_PORT} is unreachable: {exc!r}")
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
-    prefix = f"tokowa-test:{secrets.token_hex(6)}:"
-    yield prefix
-    keys = [key async for key in redis_client.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis_client.delete(*keys)
 
 
 async def guarded(scenario: Callable[[], Awaitable[None]]) -> None:
