@@ -27,15 +27,16 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, uow_factory: UnitOfWorkFactory, messenger: Messenger, clock: Clock) -> None:
-        self._uow_factory, self._messenger, self._clock = uow_factory, messenger, clock
+    def __init__(self, uow_factory: UnitOfWorkFactory, messenger: Messenger, clock: Clock,
+                 lease: timedelta = LEASE) -> None:
+        self._uow_factory, self._messenger, self._clock, self._lease = uow_factory, messenger, clock, lease
         self._sent: list[int] = []
         self._marking = False
 
     async def queue(self, uow: UnitOfWork, to: str, reply: Reply) -> QueuedMessage:
         """Add a message inside the caller's unit of work, leased to this process."""
         now = self._clock.now()
-        message_id = await uow.outbox.add(to, reply, now, now + LEASE)
+        message_id = await uow.outbox.add(to, reply, now, now + self._lease)
         return QueuedMessage(message_id, to, reply, 0)
 
     async def deliver(self, messages: list[QueuedMessage]) -> None:
@@ -51,7 +52,7 @@ class OutboxSender:
         """Send what is due (left over or postponed); returns how many were tried."""
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            due = await uow.outbox.claim_due(now, now + LEASE, limit)
+            due = await uow.outbox.claim_due(now, now + self._lease, limit)
             await uow.commit()
         await self.deliver(due)
         return len(due)

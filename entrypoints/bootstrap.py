@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from adapters.storage.migrate import migrate, schema_is_current
 from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
 from entrypoints.secrets_file import secret_key, simulator_signing_key
@@ -77,7 +79,12 @@ def _finish_url(public_url: str) -> str | None:
 def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: Settings) -> Application:
     """The application on a given adapter set (tests swap adapters in it before first use)."""
     app = Application(adapters=adapters)
-    app.config.from_dict({"language": settings.language, "admins": settings.admin_numbers})
+    app.config.from_dict({
+        "language": settings.language, "admins": settings.admin_numbers,
+        # How long a worker may hold a message (to process or to send) before another takes it up.
+        "inbox_lease": timedelta(seconds=settings.lease_seconds),
+        "outbox_lease": timedelta(seconds=settings.lease_seconds / 2),
+    })
     return app
 
 

@@ -129,7 +129,8 @@ class Application(containers.DeclarativeContainer):
     metrics = providers.Singleton(Metrics)
     alerts = providers.Singleton(AlertLog)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
-    outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock)
+    outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock,
+                                 lease=config.outbox_lease)
     notifier = providers.Singleton(AlertLoggingNotifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
                                    alerts=alerts)
     apply_payment = providers.Singleton(MeteredApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
@@ -171,7 +172,7 @@ class Application(containers.DeclarativeContainer):
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
-        outbox, adapters.clock, config.admins, metrics=metrics,
+        outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
     )
 
 

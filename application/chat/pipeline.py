@@ -39,8 +39,9 @@ HINT_WINDOW_S = 600
 class ChatPipeline:
     def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
                  limiter: RateLimiter, locks: LockManager, outbox: OutboxSender, clock: Clock,
-                 admins: frozenset[str]) -> None:
+                 admins: frozenset[str], lease: timedelta = INBOX_LEASE) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
+        self._lease = lease
         self._reads = commands.uc.reads
         self._limiter, self._locks, self._outbox, self._clock = limiter, locks, outbox, clock
         self._admins = admins
@@ -59,7 +60,7 @@ class ChatPipeline:
         die before the message is finished, the lease runs out and `recover` takes it up."""
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            first = await uow.inbox.record(message, now, now + INBOX_LEASE)
+            first = await uow.inbox.record(message, now, now + self._lease)
             if first:
                 await uow.customers.ensure(message.sender, now)
                 if message.business_user_id:
@@ -98,7 +99,7 @@ class ChatPipeline:
         """Process messages whose worker died before finishing them (one sender's in order)."""
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            stale = await uow.inbox.claim_stale(now, now + INBOX_LEASE, limit)
+            stale = await uow.inbox.claim_stale(now, now + self._lease, limit)
             await uow.commit()
         for message in stale:
             log.warning("processing a message left unfinished", extra={"message_id": message.message_id})
