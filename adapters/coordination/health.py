@@ -48,11 +48,6 @@ class RedisHealth:
         self._opened_at: float | None = None
         self._trial_in_flight = False
 
-    @property
-    def is_open(self) -> bool:
-        """True while Redis is being skipped (open or half-open)."""
-        return self._opened_at is not None
-
     async def call(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one Redis operation; raises RedisUnavailable instead of any failure."""
         is_trial = self._admit()

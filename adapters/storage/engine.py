@@ -25,7 +25,7 @@ def build_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
     pool_timeout: float = 5.0,
-    pool_pre_ping: bool = True,
+    pool_pre_ping: bool = False,
     connect_timeout: float = 5.0,
     statement_timeout_ms: int | None = None,
     sqlite_busy_timeout_ms: int = 5000,

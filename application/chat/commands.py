@@ -17,8 +17,5 @@ class Commands:
     def __init__(self, use_cases: UseCases) -> None:
         self.uc = use_cases
 
-    def knows(self, name: str) -> bool:
-        return name in HANDLERS
-
     async def run(self, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         return await HANDLERS[cmd.name](self.uc, cmd, ctx)

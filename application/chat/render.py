@@ -12,7 +12,6 @@ from domain.product import Product, Tier
 
 __all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "payment_link", "when"]
 
-MAX_CHOICES = 10
 
 
 def when(moment: datetime) -> str:

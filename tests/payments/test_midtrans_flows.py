@@ -154,8 +154,9 @@ async def test_deny_after_paid_alerts_admins_and_reverses_nothing(
     assert "PAID" in shop.inbox(ADMIN)[-1] and order_id in shop.inbox(ADMIN)[-1]
 
 
-async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
-        shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
+async def paid_late_after_the_stock_sold_out(shop: Shop, client: AsyncTestClient[Any],
+                                             fake_midtrans: FakeMidtrans) -> str:
+    """Bob's link order expires, Alice buys the last accounts, then Bob's payment arrives."""
     order_id = await buy_by_link(shop)
     shop.clock.advance(minutes=21)
     await shop.uc.expire_stale()
@@ -163,6 +164,12 @@ async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
     await shop.say(ALICE, ".buy NF1 3 saldo")
     fake_midtrans.pay(order_id)
     assert await post(client, fake_midtrans.notification(order_id)) == 200
+    return order_id
+
+
+async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
+        shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
+    order_id = await paid_late_after_the_stock_sold_out(shop, client, fake_midtrans)
     fake_midtrans.pay(order_id, "refund")
     assert await post(client, fake_midtrans.notification(order_id)) == 200
     assert (await shop.order(order_id)).status is OrderStatus.EXPIRED and await shop.balance(BOB) == 35_000
@@ -170,13 +177,7 @@ async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
 
 async def test_repeated_late_settlement_credited_to_saldo_pays_out_once(
         shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
-    order_id = await buy_by_link(shop)
-    shop.clock.advance(minutes=21)
-    await shop.uc.expire_stale()
-    await shop.say(ADMIN, f".addsaldo {ALICE} 100rb")
-    await shop.say(ALICE, ".buy NF1 3 saldo")
-    fake_midtrans.pay(order_id)
-    assert await post(client, fake_midtrans.notification(order_id)) == 200
+    order_id = await paid_late_after_the_stock_sold_out(shop, client, fake_midtrans)
     assert await shop.balance(BOB) == 35_000
     assert await post(client, fake_midtrans.notification(order_id)) == 200  # Midtrans redelivers
     await shop.say(ADMIN, ".addstok NF1\nnew1@mail.test|pw9")  # stock is back meanwhile
