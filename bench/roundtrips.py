@@ -3,7 +3,7 @@
 Builds the application as `tokowa serve` does, swaps the messenger for a counting one, sends
 messages through the pipeline one at a time and counts, per message: transactions, pool
 checkouts (each one a pre-ping round trip while TOKOWA_DB_POOL_PRE_PING is on), SQL statements
-(SQLAlchemy `before_cursor_execute`), Redis commands, outbound sends and Python function calls.
+(SQLAlchemy `before_cursor_execute`, and the direct path's timer), Redis commands, outbound sends and Python function calls.
 
     .venv/bin/python bench/roundtrips.py [--messages 200] [--statements]
 """
@@ -59,7 +59,8 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
         container = build_application(settings)
         messenger = CountingMessenger()
         container.adapters.messenger.override(providers.Object(messenger))
-        engine = container.adapters.storage().engine.sync_engine
+        storage = container.adapters.storage()
+        engine = storage.engine.sync_engine
         client = container.adapters.coordination().client
         counts: collections.Counter[str] = collections.Counter()
         statements: collections.Counter[str] = collections.Counter()
@@ -68,6 +69,12 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
         def _stmt(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
             counts["sql"] += 1
             statements[" ".join(statement.split())[:110]] += 1
+
+        def _direct(seconds: float) -> None:  # statements that bypass SQLAlchemy (no statement text here)
+            counts["sql"] += 1
+            statements["(direct path, prebuilt)"] += 1
+
+        storage.statement_timer = _direct
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:

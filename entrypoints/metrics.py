@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.coordination.stats import CoordinationStats
 from adapters.messaging.stats import DeliveryStats
+from adapters.storage.storage import SqlStorage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -85,10 +86,12 @@ class Metrics:
         """Export the delivery statuses and failure codes a WhatsApp transport received."""
         self._deliveries.append((stats, {}, {}))
 
-    def watch_engine(self, engine: AsyncEngine) -> None:
-        """Time every statement of this engine and export its pool state."""
-        self._engines.append(engine)
-        _time_queries(engine, self.query_time)
+    def watch_storage(self, storage: SqlStorage) -> None:
+        """Time every statement (SQLAlchemy's by engine events, the direct path's by its timer)
+        and export the pool state."""
+        self._engines.append(storage.engine)
+        _time_queries(storage.engine, self.query_time)
+        storage.statement_timer = self.query_time.observe
 
     def refresh(self) -> None:
         """Copy what the adapters counted since the last call into the metrics."""

@@ -37,7 +37,8 @@ def violates(error: exc.IntegrityError, *names: str) -> bool:
     PostgreSQL reports the constraint name, SQLite the columns (`table.column`), so callers
     pass both spellings.
     """
-    cause = error.orig.__cause__ if error.orig is not None else None
+    # SQLAlchemy's path: the adapter's error, caused by asyncpg's; the direct path: asyncpg's own.
+    cause = (error.orig.__cause__ or error.orig) if error.orig is not None else None
     constraint = getattr(cause, "constraint_name", None)
     if constraint is not None and constraint in names:
         return True

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import transaksi
@@ -23,7 +24,9 @@ _COLUMNS = (
     "expires_at", "paid_at", "updated_at", "payment_url", "meta",
 )
 # Built once; `_values` gives exactly these columns, passed as parameters.
-_SAVE = update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS))
+_SAVE = prebuilt(update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS)))
+_GET = prebuilt(select(transaksi).where(transaksi.c.id == bindparam("order_id")))
+_GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
 def _values(order: Order) -> dict[str, Any]:
@@ -83,10 +86,8 @@ class SqlAlchemyOrderRepository:
         raise DuplicateOrderId(order.id)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        query = select(transaksi).where(transaksi.c.id == order_id)
-        if for_update:
-            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
-        return await self._one(query)
+        row = (await self._tx.execute(_GET_FOR_UPDATE if for_update else _GET, {"order_id": order_id})).first()
+        return _to_order(row) if row is not None else None
 
     async def save(self, order: Order) -> None:
         try:

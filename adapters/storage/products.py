@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
 from domain.errors import DuplicateProductCode, InvalidStockItems, OutOfStock, ProductNotFound
@@ -31,16 +32,18 @@ def _free_items(code: Any) -> ColumnElement[int]:
 _SAVED_COLUMNS = ("nama", "harga", "aktif", "uses_items", "data")
 # Built once: an UPDATE built per call with `.values(...)` is walked and cache-keyed every time.
 # An item product's `stok` is its count of free items, so that one has a statement of its own.
-_SAVE = (
+_SAVE = prebuilt(
     update(produk)
     .where(produk.c.id == bindparam("code"))
     .values(**bound(produk, *_SAVED_COLUMNS, "stok"))
 )
-_SAVE_ITEM_PRODUCT = (
+_SAVE_ITEM_PRODUCT = prebuilt(
     update(produk)
     .where(produk.c.id == bindparam("code"))
     .values(stok=_free_items(produk.c.id), **bound(produk, *_SAVED_COLUMNS))
 )
+_GET = prebuilt(select(produk).where(produk.c.id == bindparam("code")))
+_GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
 def _row_values(product: Product) -> dict[str, Any]:
@@ -87,10 +90,8 @@ class SqlAlchemyProductRepository:
         self._tx = tx
 
     async def get(self, code: str, *, for_update: bool = False) -> Product | None:
-        query = select(produk).where(produk.c.id == code.upper())
-        if for_update:
-            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
-        row = (await self._tx.execute(query)).first()
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = (await self._tx.execute(query, {"code": code.upper()})).first()
         return _to_product(row) if row is not None else None
 
     async def list_active(self) -> list[Product]:

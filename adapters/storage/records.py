@@ -6,10 +6,12 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, and_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import inbox, outbox, payment_events, settings
 from application.ports import IncomingMessage, QueuedMessage
@@ -19,14 +21,18 @@ from application.serialization import reply_from_json, reply_to_json
 
 # The per-message writes, built once: values come as parameters, so SQLAlchemy neither rebuilds
 # these statements nor walks them for a cache key on every message.
-_FINISH = update(inbox).where(inbox.c.message_id == bindparam("finished_id")).values(**bound(inbox, "finished_at"))
-_QUEUE = (
+_FINISH = prebuilt(update(inbox).where(inbox.c.message_id == bindparam("finished_id")).values(**bound(inbox, "finished_at")))
+_QUEUE = prebuilt(
     outbox.insert()
     .values(**bound(outbox, "recipient", "payload", "created_at", "lease_until", "attempts"))
     .returning(outbox.c.id)
 )
 _MARK_SENT = (
     update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(**bound(outbox, "sent_at"))
+)
+# PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
+_MARK_SENT_ARRAY = prebuilt(
+    update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
 )
 
 
@@ -107,7 +113,8 @@ class SqlAlchemyOutboxRepository:
         return _queued(row) if row is not None else None
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
-        await self._tx.execute(_MARK_SENT, {"ids": list(message_ids), "v_sent_at": now})
+        statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
+        await self._tx.execute(statement, {"ids": list(message_ids), "v_sent_at": now})
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         await self._tx.execute(update(outbox).where(outbox.c.id == message_id)

@@ -11,7 +11,7 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, Executable, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,6 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.storage.cipher import StockCipher
+from adapters.storage.direct import DirectPath, is_prebuilt, prebuilt
 from adapters.storage.errors import is_unavailable
 from application.errors import StorageUnavailable
 
@@ -41,12 +42,31 @@ class RetryPolicy:
             yield min(self.base_delay * 2**attempt, self.max_delay)
 
 
+class StatementResult(Protocol):
+    """What the repositories read from a statement's result: SQLAlchemy's, or the direct path's."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def all(self) -> Sequence[Any]: ...
+
+    def first(self) -> Any: ...
+
+    def scalar_one(self) -> Any: ...
+
+    def scalar_one_or_none(self) -> Any: ...
+
+    def scalars(self) -> Any: ...
+
+
 @functools.cache
 def _insert_ignoring_conflicts(table: Table, postgres: bool) -> Executable:
     """Built once per table and dialect: the values come as parameters, so SQLAlchemy neither
     rebuilds the statement nor walks it for a cache key on every insert (hot path: inbox, users)."""
     insert = pg_insert(table) if postgres else sqlite_insert(table)
-    return insert.on_conflict_do_nothing()
+    return prebuilt(insert.on_conflict_do_nothing())
 
 
 def bound(table: Table, *names: str) -> dict[str, BindParameter[Any]]:
@@ -63,15 +83,21 @@ def bound_params(values: Mapping[str, Any]) -> dict[str, Any]:
 class Transaction:
     """The connection of one unit of work, with the cipher the repositories need."""
 
-    def __init__(self, connection: AsyncConnection, cipher: StockCipher) -> None:
+    def __init__(self, connection: AsyncConnection, cipher: StockCipher, direct: DirectPath | None = None) -> None:
         self.connection = connection
         self.cipher = cipher
+        self.direct = direct
         self.is_postgres = connection.dialect.name == "postgresql"
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
-    ) -> CursorResult[Any]:
-        return await self._guard(self.connection.execute(statement, params))
+    ) -> StatementResult:
+        if self.direct is not None and not isinstance(params, Sequence) and is_prebuilt(statement):
+            result = await self._guard(self.direct.execute(statement, params or {}))
+            if result is not None:
+                return result
+        sqlalchemy_result: CursorResult[Any] = await self._guard(self.connection.execute(statement, params))
+        return sqlalchemy_result
 
     async def insert_ignoring_conflicts(self, table: Table, values: Mapping[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.

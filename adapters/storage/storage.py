@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +20,8 @@ class SqlStorage:
         self.engine = engine
         self.cipher = cipher
         self.retry = retry or RetryPolicy()
+        # Told the duration of each statement that bypasses SQLAlchemy (see adapters/storage/direct.py).
+        self.statement_timer: Callable[[float], None] | None = None
 
     @classmethod
     def from_url(
@@ -48,7 +52,7 @@ class SqlStorage:
 
     def uow_factory(self) -> SqlAlchemyUnitOfWork:
         """A new unit of work (a `UnitOfWorkFactory` when passed as a bound method)."""
-        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
+        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry, self.statement_timer)
 
     async def ping(self) -> bool:
         """True when a trivial query answers (readiness); never raises."""

@@ -7,12 +7,14 @@ raises `StorageUnavailable` and the database discards the half-done transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.storage.cipher import StockCipher
+from adapters.storage.direct import DirectPath
 from adapters.storage.errors import is_unavailable
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
@@ -41,15 +43,19 @@ class SqlAlchemyUnitOfWork:
     payments: SqlAlchemyPaymentEventRepository
     outbox: SqlAlchemyOutboxRepository
 
-    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None,
+                 observe: Callable[[float], None] | None = None) -> None:
         self._engine = engine
         self._cipher = cipher
         self._retry = retry or RetryPolicy()
+        self._observe = observe  # told each direct statement's duration (SQLAlchemy's are timed by events)
+        self._postgres = engine.dialect.name == "postgresql"
         self._connection: AsyncConnection | None = None
+        self._direct: DirectPath | None = None
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
-        self._connection = await self._open()
-        tx = Transaction(self._connection, self._cipher)
+        self._connection, self._direct = await self._open()
+        tx = Transaction(self._connection, self._cipher, self._direct)
         self.products = SqlAlchemyProductRepository(tx)
         self.customers = SqlAlchemyCustomerRepository(tx)
         self.wallets = SqlAlchemyWalletRepository(tx)
@@ -67,6 +73,8 @@ class SqlAlchemyUnitOfWork:
         if connection is None:
             return
         try:
+            if self._direct is not None and self._direct.lost:
+                raise ConnectionError("the direct path lost the connection")
             await connection.rollback()
             await connection.close()
         except Exception:
@@ -90,7 +98,7 @@ class SqlAlchemyUnitOfWork:
                 raise StorageUnavailable(f"rollback failed: {type(error).__name__}") from error
             raise
 
-    async def _open(self) -> AsyncConnection:
+    async def _open(self) -> tuple[AsyncConnection, DirectPath | None]:
         delays = self._retry.delays()
         while True:
             try:
@@ -105,14 +113,17 @@ class SqlAlchemyUnitOfWork:
                     raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
                 await self._retry.sleep(delay)
 
-    async def _begin(self) -> AsyncConnection:
+    async def _begin(self) -> tuple[AsyncConnection, DirectPath | None]:
         connection = await self._engine.connect()
         try:
             await connection.begin()
+            direct = await DirectPath.begin(connection, self._observe) if self._postgres else None
         except BaseException:
+            # BEGIN failed on a pooled connection (gone while idle, or cancelled midway): drop it.
+            await connection.invalidate()
             await connection.close()
             raise
-        return connection
+        return connection, direct
 
     def _require(self) -> AsyncConnection:
         if self._connection is None:

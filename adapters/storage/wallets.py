@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound
 from adapters.storage.tables import ledger, users
@@ -20,6 +21,9 @@ from domain.product import Tier
 from domain.wallet import LedgerEntry, Wallet
 
 
+_CUSTOMER = prebuilt(select(users).where(users.c.user_id == bindparam("user_id")))
+
+
 class SqlAlchemyCustomerRepository:
     """`CustomerRepository`: the tier is `users.role`; the business user id lives in `users.data`."""
 
@@ -27,7 +31,7 @@ class SqlAlchemyCustomerRepository:
         self._tx = tx
 
     async def get(self, user_id: str) -> Customer | None:
-        row = (await self._tx.execute(select(users).where(users.c.user_id == user_id))).first()
+        row = (await self._tx.execute(_CUSTOMER, {"user_id": user_id})).first()
         if row is None:
             return None
         data = row.data or {}
@@ -57,7 +61,11 @@ class SqlAlchemyCustomerRepository:
 
 
 # Built once (hot path: every purchase and deposit); the values come as parameters.
-_SET_SALDO = update(users).where(users.c.user_id == bindparam("wallet_user_id")).values(**bound(users, "saldo"))
+_SET_SALDO = prebuilt(
+    update(users).where(users.c.user_id == bindparam("wallet_user_id")).values(**bound(users, "saldo"))
+)
+_SALDO = prebuilt(select(users.c.saldo).where(users.c.user_id == bindparam("user_id")))
+_SALDO_FOR_UPDATE = prebuilt(_SALDO.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
 def _to_entry(row: Row[Any]) -> LedgerEntry:
@@ -78,10 +86,8 @@ class SqlAlchemyWalletRepository:
         self._tx = tx
 
     async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
-        query = select(users.c.saldo).where(users.c.user_id == user_id)
-        if for_update:
-            query = query.with_for_update(key_share=True)  # NO KEY UPDATE: rows referencing it go on
-        saldo = (await self._tx.execute(query)).scalar_one_or_none()
+        query = _SALDO_FOR_UPDATE if for_update else _SALDO
+        saldo = (await self._tx.execute(query, {"user_id": user_id})).scalar_one_or_none()
         return Wallet(user_id=user_id, balance=Rupiah(saldo or 0))
 
     async def save(self, wallet: Wallet) -> None:

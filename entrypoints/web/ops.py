@@ -80,7 +80,7 @@ def watch_adapters(container: Application) -> Metrics:
     metrics.watch_coordination(adapters.coordination().stats)
     metrics.watch_deliveries(adapters.delivery_stats())
     if "storage" in adapters.providers:
-        metrics.watch_engine(adapters.storage().engine)
+        metrics.watch_storage(adapters.storage())
     return metrics
 
 
