@@ -116,8 +116,11 @@ class ShopReads:
         await self._cache.set(profile_key(user_id), profile_to_str(profile), PROFILE_TTL)
         return profile
 
-    async def forget_products(self, *codes: str) -> None:
-        await self._cache.delete(PRODUCT_LIST_KEY, *(product_key(c) for c in codes))
+    async def forget_products(self, *codes: str, balance_of: str | None = None) -> None:
+        """Drop the product list and these products' details (and, in the same call, the balance
+        of `balance_of`: one round trip after a purchase paid with saldo)."""
+        balance = (balance_key(balance_of),) if balance_of is not None else ()
+        await self._cache.delete(PRODUCT_LIST_KEY, *(product_key(c) for c in codes), *balance)
 
     async def forget_user(self, user_id: str) -> None:
         await self._cache.delete(balance_key(user_id), profile_key(user_id))

@@ -44,7 +44,7 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun))
+    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier))
     order = purchase.order
     if purchase.link is not None:
         return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,

@@ -10,7 +10,7 @@ from application.chat.parser import ParsedCommand, parse_amount, parse_count
 from application.replies import Reply
 from application.use_cases.bundle import UseCases
 from domain.errors import DomainError
-from domain.product import PRODUCT_FIELDS, product_code
+from domain.product import PRODUCT_FIELDS, Tier, product_code
 from domain.settings import ShopSettings
 
 # Commands that change state take the per-user lock `lock:{command}:{user}`.
@@ -36,6 +36,7 @@ class ChatContext:
     is_admin: bool
     message_id: str = ""
     rerun: bool = False  # processed again after its worker died
+    tier: Tier = Tier.BRONZE  # read with the language at the start of the message
 
     def t(self, key: str, /, **params: object) -> str:
         return text(key, self.lang, **params)

@@ -128,8 +128,9 @@ class ChatPipeline:
     async def _process(self, message: IncomingMessage, rerun: bool) -> list[Reply]:
         shop = await self._settings.get()
         admin = message.sender in self._admins
-        language = (await self._reads.profile(message.sender)).language or shop.language
-        ctx = ChatContext(message.sender, language, shop, admin, message.message_id, rerun)
+        profile = await self._reads.profile(message.sender)
+        ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin, message.message_id, rerun,
+                          profile.tier)
         if message.text is None:
             return await self._hint(ctx, "media", "error.unsupported_media")
         parsed = parse(message.text)

@@ -34,6 +34,7 @@ class BuyCommand:
     method: MethodChoice = MethodChoice.AUTO
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
+    tier: Tier | None = None  # the customer's tier when the caller has just read it (else read here)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Buy:
         shop = await self._settings.get()
         if not 1 <= cmd.qty <= shop.max_qty:
             raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
-        tier = await self._reads.tier(cmd.user_id)
+        tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
         now = self._clock.now()
         async with self._uow_factory() as uow:
             order_id = new_order_id(now, cmd.request_id)
@@ -84,12 +85,12 @@ class Buy:
             # The first run died between committing the order and getting its link.
             return replace(earlier, link=await relink(earlier.order, lambda: self._request_link(earlier.order, earlier.product)))
         product, order = purchase.product, purchase.order
-        await self._reads.forget_products(product.code)
+        paid = order.method is PaymentMethod.SALDO
+        await self._reads.forget_products(product.code, balance_of=cmd.user_id if paid else None)
         low = product.is_low(shop.low_stock_threshold) and not was_low
         if low:
             await self._notifier.alert_admins("alert.low_stock", code=product.code, name=product.name, stock=product.stock)
-        if order.method is PaymentMethod.SALDO:
-            await self._reads.forget_balance(cmd.user_id)
+        if paid:
             return replace(purchase, low_stock=low)
         return replace(purchase, link=await self._request_link(order, product), low_stock=low)
 
@@ -98,7 +99,6 @@ class Buy:
         """Locks in one order everywhere (wallet, then product) and the busy product row last,
         so its lock is held only while the stock is taken and the transaction commits."""
         now = self._clock.now()
-        await uow.customers.ensure(cmd.user_id, now)
         wallet = await uow.wallets.get(cmd.user_id, for_update=True)
         offer = await uow.products.get(cmd.code)
         if offer is None or not offer.active:
@@ -111,6 +111,8 @@ class Buy:
         order = Order.purchase(order_id, cmd.user_id, offer.code, offer.name, cmd.qty, unit_price, method, now,
                                None if method is PaymentMethod.SALDO else expires)
         if method is PaymentMethod.MIDTRANS:
+            # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
+            await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)
         else:
             wallet.debit(order.total, "purchase", order.id, now)
