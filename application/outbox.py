@@ -33,10 +33,11 @@ class OutboxSender:
         self._sent: list[int] = []
         self._marking = False
 
-    async def queue(self, uow: UnitOfWork, to: str, reply: Reply) -> QueuedMessage:
-        """Add a message inside the caller's unit of work, leased to this process."""
+    async def queue(self, uow: UnitOfWork, to: str, reply: Reply, *, finishes: str | None = None) -> QueuedMessage:
+        """Add a message inside the caller's unit of work, leased to this process (`finishes`:
+        the inbox message it answers, marked finished with it)."""
         now = self._clock.now()
-        message_id = await uow.outbox.add(to, reply, now, now + self._lease)
+        message_id = await uow.outbox.add(to, reply, now, now + self._lease, finishes=finishes)
         return QueuedMessage(message_id, to, reply, 0)
 
     async def deliver(self, messages: list[QueuedMessage]) -> None:

@@ -123,7 +123,9 @@ class InboxRepository(Protocol):
     """The durable inbox: every accepted message is stored before the webhook answers."""
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
-        """Store a new message, leased to the caller until `lease_until`; False for a redelivery."""
+        """Store a new message, leased to the caller until `lease_until`, and in the same step
+        make sure its sender is a customer (remembering the business-scoped user id it came
+        with); False for a redelivery, which changes nothing."""
 
     async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
         """Unfinished messages whose lease ran out (their worker died), leased anew, oldest first.
@@ -143,8 +145,10 @@ class QueuedMessage:
 class OutboxRepository(Protocol):
     """The outbox: messages written in the transaction that caused them, sent after it commits."""
 
-    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
-        """Queue a message leased to the caller (who sends it right after the commit); its id."""
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
+                  finishes: str | None = None) -> int:
+        """Queue a message leased to the caller (who sends it right after the commit); its id.
+        `finishes`: the inbox message this replies to, marked finished in the same step."""
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
         """Unsent messages whose lease ran out, leased anew, oldest first (one instance each)."""
@@ -208,6 +212,9 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+# Also the type of a factory of units of work for exactly one repository call whose change is
+# atomic by itself (the inbox's `record`, the outbox's `add`): a database may then skip BEGIN and
+# COMMIT. `commit()` is still called; any other use of such a unit of work is a bug.
 
 
 class Cache(Protocol):

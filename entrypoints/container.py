@@ -50,6 +50,8 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     config = providers.Configuration()
     store = providers.Singleton(MemoryStore)
     unit_of_work = providers.Factory(MemoryUnitOfWork, store=store)
+    # Memory has no BEGIN to skip: the same units of work (and whatever overrides them in tests).
+    single_statement_unit_of_work = providers.Callable(lambda make: make(), unit_of_work.provider)
     coordination = providers.Singleton(build_coordination, redis_url=None)
     cache = providers.Singleton(lambda c: c.cache, coordination)
     locks = providers.Singleton(lambda c: c.locks, coordination)
@@ -78,6 +80,7 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
         connect_timeout=config.db_connect_timeout.as_(float),
     )
     unit_of_work = providers.Factory(lambda s: s.uow_factory(), storage)
+    single_statement_unit_of_work = providers.Factory(lambda s: s.single_statement_uow(), storage)
     coordination = providers.Singleton(
         build_coordination, redis_url=config.redis_url, prefix=config.redis_prefix.as_(str),
         timeout=config.redis_timeout.as_(float),
@@ -173,6 +176,7 @@ class Application(containers.DeclarativeContainer):
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
+        single_statement_uow=adapters.single_statement_unit_of_work.provider,
     )
 
 

@@ -213,6 +213,10 @@ class MemoryInboxRepository(_Repo):
         if message.message_id in self.data.inbox:
             return False
         self.data.inbox[message.message_id] = StoredMessage(message, now, lease_until)
+        customer = self.data.customers.setdefault(message.sender, Customer(user_id=message.sender, created_at=now))
+        self.data.balances.setdefault(message.sender, ZERO)
+        if message.business_user_id:
+            customer.business_user_id = message.business_user_id
         return True
 
     async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
@@ -228,7 +232,10 @@ class MemoryInboxRepository(_Repo):
 
 
 class MemoryOutboxRepository(_Repo):
-    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
+                  finishes: str | None = None) -> int:
+        if finishes is not None and finishes in self.data.inbox:
+            self.data.inbox[finishes].finished = True
         message_id = self.data.next_outbox_id
         self.data.next_outbox_id += 1
         self.data.outbox[message_id] = StoredOutgoing(QueuedMessage(message_id, to, reply, 0), now, lease_until)

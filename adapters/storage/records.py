@@ -6,17 +6,19 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, and_, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, Integer, Row, String, Text, and_, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
-from adapters.storage.tables import inbox, outbox, payment_events, settings
+from adapters.storage.tables import UtcDateTime, inbox, outbox, payment_events, settings
+from adapters.storage.wallets import SqlAlchemyCustomerRepository
 from application.ports import IncomingMessage, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
+from domain.product import Tier
 
 
 # The per-message writes, built once: values come as parameters, so SQLAlchemy neither rebuilds
@@ -30,6 +32,44 @@ _QUEUE = prebuilt(
 _MARK_SENT = (
     update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(**bound(outbox, "sent_at"))
 )
+# PostgreSQL: a message accepted and its sender made a customer (remembering the business-scoped
+# id it came with) in one statement, so with autocommit one round trip; 1 when new, 0 for a redelivery.
+_RECORD_PG = prebuilt(text("""
+    WITH new_message AS (
+        INSERT INTO inbox (message_id, received_at, sender, body, lease_until)
+        VALUES (:message_id, :now, :sender, :body, :lease_until)
+        ON CONFLICT DO NOTHING
+        RETURNING sender
+    ), customer AS (
+        INSERT INTO users (user_id, saldo, role, data, created_at)
+        SELECT sender, 0, :role, :data, :now FROM new_message
+        ON CONFLICT DO NOTHING
+    ), known_customer AS (
+        -- Touches (and locks) an existing customer's row only when the id is new to it.
+        UPDATE users SET data = users.data || :data
+        WHERE users.user_id = (SELECT sender FROM new_message)
+          AND CAST(:business_user_id AS VARCHAR) IS NOT NULL
+          AND users.data ->> 'business_user_id' IS DISTINCT FROM :business_user_id
+    )
+    SELECT count(*) AS accepted FROM new_message
+""").bindparams(
+    bindparam("message_id", type_=String), bindparam("now", type_=UtcDateTime()), bindparam("sender", type_=String),
+    bindparam("body", type_=JSONB), bindparam("lease_until", type_=UtcDateTime()), bindparam("role", type_=String),
+    bindparam("data", type_=JSONB), bindparam("business_user_id", type_=String),
+).columns(accepted=Integer))
+# PostgreSQL: a reply queued and the message it answers marked finished, in one statement.
+_QUEUE_FINISHING_PG = prebuilt(text("""
+    WITH finished AS (
+        UPDATE inbox SET finished_at = :created_at WHERE message_id = :finishes
+    )
+    INSERT INTO outbox (recipient, payload, created_at, lease_until, attempts)
+    VALUES (:recipient, :payload, :created_at, :lease_until, 0)
+    RETURNING id
+""").bindparams(
+    bindparam("created_at", type_=UtcDateTime()), bindparam("finishes", type_=String),
+    bindparam("recipient", type_=String), bindparam("payload", type_=Text()),
+    bindparam("lease_until", type_=UtcDateTime()),
+).columns(id=BigInteger))
 # PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
 _MARK_SENT_ARRAY = prebuilt(
     update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
@@ -63,10 +103,26 @@ class SqlAlchemyInboxRepository:
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         body = {"text": message.text, "business_user_id": message.business_user_id}
-        return await self._tx.insert_ignoring_conflicts(inbox, {
+        if self._tx.is_postgres:
+            return bool((await self._tx.execute(_RECORD_PG, {
+                "message_id": message.message_id, "now": now, "sender": message.sender, "body": body,
+                "lease_until": lease_until, "role": Tier.BRONZE.value,
+                "data": {"business_user_id": message.business_user_id} if message.business_user_id else {},
+                "business_user_id": message.business_user_id,
+            })).scalar_one())
+        inserted = await self._tx.insert_ignoring_conflicts(inbox, {
             "message_id": message.message_id, "received_at": now, "sender": message.sender, "body": body,
             "lease_until": lease_until,
         })
+        if inserted:
+            customers = SqlAlchemyCustomerRepository(self._tx)
+            await customers.ensure(message.sender, now)
+            if message.business_user_id:
+                customer = await customers.get(message.sender)
+                if customer is not None and customer.business_user_id != message.business_user_id:
+                    customer.business_user_id = message.business_user_id
+                    await customers.save(customer)
+        return inserted
 
     async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
         stale = (select(inbox.c.message_id).where(inbox.c.finished_at.is_(None), inbox.c.lease_until <= now)
@@ -90,11 +146,14 @@ class SqlAlchemyOutboxRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
-    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime) -> int:
-        result = await self._tx.execute(_QUEUE, bound_params({
-            "recipient": to, "payload": reply_to_json(reply), "created_at": now, "lease_until": lease_until,
-            "attempts": 0,
-        }))
+    async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
+                  finishes: str | None = None) -> int:
+        values = {"recipient": to, "payload": reply_to_json(reply), "created_at": now, "lease_until": lease_until}
+        if finishes is not None and self._tx.is_postgres:
+            return int((await self._tx.execute(_QUEUE_FINISHING_PG, {**values, "finishes": finishes})).scalar_one())
+        result = await self._tx.execute(_QUEUE, bound_params({**values, "attempts": 0}))
+        if finishes is not None:
+            await self._tx.execute(_FINISH, {"finished_id": finishes, "v_finished_at": now})
         return int(result.scalar_one())
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:

@@ -54,6 +54,10 @@ class SqlStorage:
         """A new unit of work (a `UnitOfWorkFactory` when passed as a bound method)."""
         return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry, self.statement_timer)
 
+    def single_statement_uow(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for one atomic repository call (see `UnitOfWorkFactory` in application/ports.py)."""
+        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry, self.statement_timer, single_statement=True)
+
     async def ping(self) -> bool:
         """True when a trivial query answers (readiness); never raises."""
         try:

@@ -44,12 +44,15 @@ class SqlAlchemyUnitOfWork:
     outbox: SqlAlchemyOutboxRepository
 
     def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None,
-                 observe: Callable[[float], None] | None = None) -> None:
+                 observe: Callable[[float], None] | None = None, *, single_statement: bool = False) -> None:
         self._engine = engine
         self._cipher = cipher
         self._retry = retry or RetryPolicy()
         self._observe = observe  # told each direct statement's duration (SQLAlchemy's are timed by events)
         self._postgres = engine.dialect.name == "postgresql"
+        # PostgreSQL runs a single atomic statement without BEGIN/COMMIT (two round trips fewer);
+        # SQLite keeps its BEGIN IMMEDIATE, since there the repositories' calls are several statements.
+        self._autocommit = single_statement and self._postgres
         self._connection: AsyncConnection | None = None
         self._direct: DirectPath | None = None
 
@@ -116,7 +119,10 @@ class SqlAlchemyUnitOfWork:
     async def _begin(self) -> tuple[AsyncConnection, DirectPath | None]:
         connection = await self._engine.connect()
         try:
-            await connection.begin()
+            if self._autocommit:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await connection.begin()
             direct = await DirectPath.begin(connection, self._observe) if self._postgres else None
         except BaseException:
             # BEGIN failed on a pooled connection (gone while idle, or cancelled midway): drop it.

@@ -39,8 +39,11 @@ HINT_WINDOW_S = 600
 class ChatPipeline:
     def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
                  limiter: RateLimiter, locks: LockManager, outbox: OutboxSender, clock: Clock,
-                 admins: frozenset[str], lease: timedelta = INBOX_LEASE) -> None:
+                 admins: frozenset[str], lease: timedelta = INBOX_LEASE,
+                 single_statement_uow: UnitOfWorkFactory | None = None) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
+        # Accepting a message and queueing its one reply are one atomic repository call each.
+        self._single = single_statement_uow or uow_factory
         self._lease = lease
         self._reads = commands.uc.reads
         self._limiter, self._locks, self._outbox, self._clock = limiter, locks, outbox, clock
@@ -59,22 +62,10 @@ class ChatPipeline:
         customer); False for a redelivery. Webhooks answer once this returns: should the process
         die before the message is finished, the lease runs out and `recover` takes it up."""
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._single() as uow:
             first = await uow.inbox.record(message, now, now + self._lease)
-            if first:
-                await uow.customers.ensure(message.sender, now)
-                if message.business_user_id:
-                    await self._remember_business_id(uow, message.sender, message.business_user_id)
             await uow.commit()
         return first
-
-    @staticmethod
-    async def _remember_business_id(uow: UnitOfWork, user_id: str, business_user_id: str) -> None:
-        """Keep Meta's business-scoped user id beside the wa_id (newer payloads carry it)."""
-        customer = await uow.customers.get(user_id)
-        if customer is not None and customer.business_user_id != business_user_id:
-            customer.business_user_id = business_user_id
-            await uow.customers.save(customer)
 
     async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
         """Run an accepted message; its replies are queued in the outbox in the same transaction
@@ -85,9 +76,13 @@ class ChatPipeline:
             log.error("database unavailable", extra={"message_id": message.message_id})
             return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
         try:
-            async with self._uow_factory() as uow:
-                queued = [await self._outbox.queue(uow, message.sender, reply) for reply in replies]
-                await uow.inbox.finish(message.message_id, self._clock.now())
+            async with (self._single if len(replies) == 1 else self._uow_factory)() as uow:
+                # The first reply marks the message finished; with no reply, the message itself.
+                queued = [await self._outbox.queue(uow, message.sender, reply,
+                                                   finishes=None if n else message.message_id)
+                          for n, reply in enumerate(replies)]
+                if not replies:
+                    await uow.inbox.finish(message.message_id, self._clock.now())
                 await uow.commit()
         except StorageUnavailable:
             log.error("replies not queued; the message will be processed again", extra={"message_id": message.message_id})

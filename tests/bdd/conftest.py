@@ -126,11 +126,13 @@ class _DownUnitOfWork:
 @when("the database becomes unreachable")
 def database_is_down(world: World) -> None:
     world.shop.adapters.unit_of_work.override(providers.Factory(_DownUnitOfWork))
+    world.shop.adapters.single_statement_unit_of_work.override(providers.Factory(_DownUnitOfWork))
 
 
 @when("the database is reachable again")
 def database_is_back(world: World) -> None:
     world.shop.adapters.unit_of_work.reset_last_overriding()
+    world.shop.adapters.single_statement_unit_of_work.reset_last_overriding()
 
 
 @given(parsers.re(rf'{NAME} already has a "(?P<command>\w+)" being processed'), target_fixture="held_lock")

@@ -179,18 +179,18 @@ async def test_one_message_that_keeps_failing_does_not_hold_up_the_others_left_u
 
 async def test_a_purchase_rerun_after_midnight_finds_the_first_runs_order(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters.memory.repositories import MemoryInboxRepository
+    from adapters.memory.repositories import MemoryOutboxRepository
 
-    finish = MemoryInboxRepository.finish
+    queue_and_finish = MemoryOutboxRepository.add
 
-    async def dies_before_finishing(self: MemoryInboxRepository, message_id: str, now: object) -> None:
-        raise StorageUnavailable("the process died here")
+    async def dies_before_finishing(self: MemoryOutboxRepository, *args: object, **kwargs: object) -> int:
+        raise StorageUnavailable("the process died here")  # before the reply is queued and the message finished
 
     shop.clock.advance(hours=13, minutes=59)  # 23:59 in Jakarta
-    monkeypatch.setattr(MemoryInboxRepository, "finish", dies_before_finishing)
+    monkeypatch.setattr(MemoryOutboxRepository, "add", dies_before_finishing)
     assert await shop.say(ALICE, ".buy VC", message_id="wamid.midnight") == ""
     assert await shop.balance(ALICE) == 90_000  # the purchase itself had committed
-    monkeypatch.setattr(MemoryInboxRepository, "finish", finish)
+    monkeypatch.setattr(MemoryOutboxRepository, "add", queue_and_finish)
     shop.clock.advance(minutes=3)  # the lease ran out; it is the next day in Jakarta now
     assert await shop.pipeline.recover() == 1
     assert await shop.balance(ALICE) == 90_000 and await shop.stock("VC") == 19

@@ -64,6 +64,16 @@ def new_uow(request: pytest.FixtureRequest) -> Factory:
     return storage.uow_factory  # type: ignore[no-any-return]
 
 
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def uows(request: pytest.FixtureRequest) -> tuple[Factory, Factory]:
+    """(units of work, single-statement units of work) on an empty store of each kind."""
+    if request.param == "memory":
+        store = MemoryStore()
+        return (lambda: MemoryUnitOfWork(store)), (lambda: MemoryUnitOfWork(store))
+    storage = request.getfixturevalue("sqlite_storage" if request.param == "sqlite" else "pg_storage")
+    return storage.uow_factory, storage.single_statement_uow
+
+
 def link_order(order_id: str, user: str = USER, minutes: int = 0, expires_in: int = 15) -> Order:
     return Order.purchase(
         order_id, user, "ABC", "Thing", 2, Rupiah(5000), PaymentMethod.MIDTRANS, at(minutes), at(minutes + expires_in)
@@ -460,6 +470,48 @@ async def test_message_ids_and_payment_events_are_recorded_once(new_uow: Factory
         assert await uow.inbox.record(message("wamid.2"), at(1), at(3)) is True
         assert await uow.payments.record("INV-1", "INV-1:settlement", "{}", at(1)) is False
         assert await uow.payments.record("INV-1", "INV-1:expire", "{}", at(1)) is True
+
+
+async def test_a_new_message_makes_its_sender_a_customer_in_the_same_step(uows: tuple[Factory, Factory]) -> None:
+    new_uow, single = uows
+    async with single() as uow:
+        assert await uow.inbox.record(IncomingMessage("wamid.1", USER, ".menu", "ID.1"), T0, at(2)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        customer = await uow.customers.get(USER)
+        assert customer is not None and customer.tier is Tier.BRONZE and customer.business_user_id == "ID.1"
+        assert (await uow.wallets.get(USER)).balance.value == 0
+        customer.language = "en"
+        await uow.customers.save(customer)
+        await uow.commit()
+    async with single() as uow:  # a redelivery changes nothing, even with another id
+        assert await uow.inbox.record(IncomingMessage("wamid.1", USER, ".menu", "ID.2"), at(1), at(3)) is False
+        await uow.commit()
+    async with new_uow() as uow:
+        assert (await uow.customers.get(USER)).business_user_id == "ID.1"  # type: ignore[union-attr]
+    async with single() as uow:  # a new message with a new id: remembered, the rest kept
+        assert await uow.inbox.record(IncomingMessage("wamid.2", USER, ".menu", "ID.2"), at(1), at(3)) is True
+        assert await uow.inbox.record(IncomingMessage("wamid.3", USER, ".menu", None), at(1), at(3)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        customer = await uow.customers.get(USER)
+        assert customer is not None and customer.business_user_id == "ID.2" and customer.language == "en"
+
+
+async def test_a_queued_reply_finishes_the_message_it_answers(uows: tuple[Factory, Factory]) -> None:
+    new_uow, single = uows
+    async with single() as uow:
+        await uow.inbox.record(message("wamid.a"), T0, at(2))
+        await uow.commit()
+    async with single() as uow:
+        await uow.inbox.record(message("wamid.b"), T0, at(2))
+        await uow.commit()
+    async with single() as uow:
+        queued = await uow.outbox.add(USER, Reply("ok"), at(1), at(2), finishes="wamid.a")
+        await uow.commit()
+    async with new_uow() as uow:
+        assert [m.message_id for m in await uow.inbox.claim_stale(at(5), at(10))] == ["wamid.b"]
+        assert await uow.outbox.get(queued) == QueuedMessage(queued, USER, Reply("ok"), 0)
 
 
 async def test_unfinished_messages_come_back_once_their_lease_runs_out(new_uow: Factory) -> None:

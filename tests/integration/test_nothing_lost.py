@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.storage.records import SqlAlchemyInboxRepository
+from adapters.storage.records import SqlAlchemyOutboxRepository
 from application.errors import MessengerUnavailable, StorageUnavailable
 from application.ports import IncomingMessage
 from application.replies import Reply
@@ -62,15 +62,15 @@ async def test_a_message_accepted_by_a_worker_that_died_is_processed_by_another(
 async def test_killed_after_the_purchase_committed_buys_once_and_replies_once(
         instances: tuple[Shop, Shop], monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = instances
-    finish = SqlAlchemyInboxRepository.finish
+    queue_and_finish = SqlAlchemyOutboxRepository.add
 
-    async def dies_before_finishing(self: SqlAlchemyInboxRepository, message_id: str, now: Any) -> None:
-        raise StorageUnavailable("the process died here")
+    async def dies_before_finishing(self: SqlAlchemyOutboxRepository, *args: Any, **kwargs: Any) -> int:
+        raise StorageUnavailable("the process died here")  # before the reply is queued and the message finished
 
-    monkeypatch.setattr(SqlAlchemyInboxRepository, "finish", dies_before_finishing)
+    monkeypatch.setattr(SqlAlchemyOutboxRepository, "add", dies_before_finishing)
     assert await a.say(ALICE, ".buy NF1", message_id="wamid.killed-2") == ""
     assert await a.balance(ALICE) == 65_000  # the purchase itself had committed
-    monkeypatch.setattr(SqlAlchemyInboxRepository, "finish", finish)
+    monkeypatch.setattr(SqlAlchemyOutboxRepository, "add", queue_and_finish)
     assert await b.pipeline.recover() == 1
     assert await b.balance(ALICE) == 65_000 and await b.stock("NF1") == 2
     async with b.adapters.unit_of_work() as uow:

@@ -217,7 +217,8 @@ async def test_a_database_outage_while_recording_answers_503_so_meta_retries(clo
                                                                               graph: FakeHttpServer) -> None:
     adapters = cloud_app.container.adapters
     store, down = adapters.store(), [True]
-    adapters.unit_of_work.override(providers.Callable(lambda: _DatabaseDown() if down[0] else MemoryUnitOfWork(store)))
+    for units in (adapters.unit_of_work, adapters.single_statement_unit_of_work):
+        units.override(providers.Callable(lambda: _DatabaseDown() if down[0] else MemoryUnitOfWork(store)))
     assert await cloud_app.post(PATH, **signed("text_produk")) == 503
     down[0] = False
     assert await cloud_app.post(PATH, **signed("text_produk")) == 200
