@@ -39,6 +39,11 @@ class ProductRepository(Protocol):
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
         """Store new stock items. Raises InvalidStockItems when one is already in stock unsold."""
 
+    async def take(self, code: str, qty: int) -> Product | None:
+        """Take `qty` units of an active counted-stock product in one step the database guards
+        (the row stays locked until commit): the product after it. None, changing nothing, when
+        the product is missing, inactive, sold by items or has fewer than `qty` left."""
+
     async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
         """Assign the `qty` oldest free items to the order and return their contents.
         Raises OutOfStock when fewer are free."""

@@ -62,6 +62,13 @@ class MemoryProductRepository(_Repo):
             product.uses_items = True
         self._sync_stock(code)
 
+    async def take(self, code: str, qty: int) -> Product | None:
+        found = self.data.products.get(code.upper())
+        if found is None or not found.active or found.uses_items or found.stock < qty:
+            return None
+        found.stock -= qty
+        return copy.deepcopy(found)
+
     async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
         free = [i for i in self.data.items if i.product_code == code and i.order_id is None][:qty]
         if len(free) < qty:

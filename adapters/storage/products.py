@@ -43,6 +43,14 @@ _SAVE_ITEM_PRODUCT = prebuilt(
     .values(stok=_free_items(produk.c.id), **bound(produk, *_SAVED_COLUMNS))
 )
 _GET = prebuilt(select(produk).where(produk.c.id == bindparam("code")))
+# A sale of a counted product: the database checks and takes the stock in one statement.
+_TAKE = prebuilt(
+    update(produk)
+    .where(produk.c.id == bindparam("code"), produk.c.aktif.is_(True), produk.c.uses_items.is_(False),
+           produk.c.stok >= bindparam("qty"))
+    .values(stok=produk.c.stok - bindparam("qty"))
+    .returning(*produk.c)
+)
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
@@ -92,6 +100,10 @@ class SqlAlchemyProductRepository:
     async def get(self, code: str, *, for_update: bool = False) -> Product | None:
         query = _GET_FOR_UPDATE if for_update else _GET
         row = (await self._tx.execute(query, {"code": code.upper()})).first()
+        return _to_product(row) if row is not None else None
+
+    async def take(self, code: str, qty: int) -> Product | None:
+        row = (await self._tx.execute(_TAKE, {"code": code.upper(), "qty": qty})).first()
         return _to_product(row) if row is not None else None
 
     async def list_active(self) -> list[Product]:

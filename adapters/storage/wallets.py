@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, String, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound
-from adapters.storage.tables import ledger, users
+from adapters.storage.tables import UtcDateTime, ledger, users
 from domain.customer import Customer
 from domain.errors import DuplicateLedgerReference, InsufficientBalance
 from domain.money import Rupiah
@@ -68,6 +68,36 @@ _SALDO = prebuilt(select(users.c.saldo).where(users.c.user_id == bindparam("user
 _SALDO_FOR_UPDATE = prebuilt(_SALDO.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
+# PostgreSQL: a ledger row and the balance it leads to, in one statement (one round trip); no
+# row back when the entry's (reason, reference) was already taken, and then nothing changes.
+_ENTRY_AND_SALDO_PG = prebuilt(text("""
+    WITH entry AS (
+        INSERT INTO ledger (user_id, delta, balance_after, reason, reference, created_at)
+        VALUES (:user_id, :delta, :balance_after, :reason, :reference, :created_at)
+        ON CONFLICT DO NOTHING
+        RETURNING user_id
+    )
+    UPDATE users SET saldo = :saldo WHERE user_id = (SELECT user_id FROM entry)
+    RETURNING saldo
+""").bindparams(
+    bindparam("user_id", type_=String), bindparam("delta", type_=BigInteger),
+    bindparam("balance_after", type_=BigInteger), bindparam("reason", type_=String),
+    bindparam("reference", type_=String), bindparam("created_at", type_=UtcDateTime()),
+    bindparam("saldo", type_=BigInteger),
+).columns(saldo=BigInteger))
+
+
+def _entry_values(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "user_id": entry.user_id,
+        "delta": entry.delta.value,
+        "balance_after": entry.balance_after.value,
+        "reason": entry.reason,
+        "reference": entry.reference,
+        "created_at": entry.at,
+    }
+
+
 def _to_entry(row: Row[Any]) -> LedgerEntry:
     return LedgerEntry(
         user_id=row.user_id,
@@ -100,6 +130,8 @@ class SqlAlchemyWalletRepository:
         wallet.new_entries.clear()
 
     async def _write(self, wallet: Wallet, entries: list[LedgerEntry]) -> None:
+        if self._tx.is_postgres and len(entries) == 1:
+            return await self._write_one(wallet, entries[0])
         # The ledger rows go first: a repeated reference is refused before the balance moves.
         for entry in entries:
             if not await self._insert_entry(entry):
@@ -115,17 +147,24 @@ class SqlAlchemyWalletRepository:
         if result.rowcount != 1:
             raise LookupError(f"no customer {wallet.user_id!r}: ensure the customer before saving a wallet")
 
-    async def _insert_entry(self, entry: LedgerEntry) -> bool:
-        values = {
-            "user_id": entry.user_id,
-            "delta": entry.delta.value,
-            "balance_after": entry.balance_after.value,
-            "reason": entry.reason,
-            "reference": entry.reference,
-            "created_at": entry.at,
-        }
+    async def _write_one(self, wallet: Wallet, entry: LedgerEntry) -> None:
+        """PostgreSQL, the usual case of one entry: ledger row and balance in one statement."""
         try:
-            return await self._tx.insert_ignoring_conflicts(ledger, values)
+            moved = (await self._tx.execute(_ENTRY_AND_SALDO_PG, {
+                **_entry_values(entry), "saldo": wallet.balance.value,
+            })).first()
+        except IntegrityError as error:
+            if violates(error, "ck_users_saldo_nonneg"):
+                raise InsufficientBalance(balance=0, needed=-wallet.balance.value) from error
+            if violates(error, "ledger_user_id_fkey"):
+                raise LookupError(f"no customer {entry.user_id!r}: ensure the customer first") from error
+            raise
+        if moved is None:  # the entry's (reason, reference) was taken: nothing changed
+            raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+
+    async def _insert_entry(self, entry: LedgerEntry) -> bool:
+        try:
+            return await self._tx.insert_ignoring_conflicts(ledger, _entry_values(entry))
         except IntegrityError as error:
             if violates(error, "ledger_user_id_fkey", "FOREIGN KEY"):
                 raise LookupError(f"no customer {entry.user_id!r}: ensure the customer first") from error

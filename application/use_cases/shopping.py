@@ -12,7 +12,7 @@ from application.ports import (
     Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWork, UnitOfWorkFactory,
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
-from application.use_cases.stock import load_for_sale, release_stock, take_stock
+from application.use_cases.stock import release_stock, take_for_sale
 from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound
 from domain.money import Rupiah
 from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
@@ -118,9 +118,7 @@ class Buy:
             wallet.debit(order.total, "purchase", order.id, now)
             await uow.wallets.save(wallet)
         await uow.orders.add(order)
-        product = await load_for_sale(uow, cmd.code)
-        was_low = product.is_low(shop.low_stock_threshold)
-        items = await take_stock(uow, product, cmd.qty, order.id)
+        product, items, was_low = await take_for_sale(uow, offer, cmd.qty, order.id, shop.low_stock_threshold)
         balance = wallet.balance if method is PaymentMethod.SALDO else None
         return Purchase(order, product, items, balance=balance), was_low
 

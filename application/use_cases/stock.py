@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from application.ports import UnitOfWork
 from domain.errors import ProductNotFound
 from domain.order import Order
@@ -13,6 +15,23 @@ async def load_for_sale(uow: UnitOfWork, code: str) -> Product:
     if product is None or not product.active:
         raise ProductNotFound(code=code)
     return product
+
+
+async def take_for_sale(uow: UnitOfWork, offer: Product, qty: int, order_id: str,
+                        low_threshold: int) -> tuple[Product, list[str], bool]:
+    """Take the stock of a sale, the last write before the commit, so that the product row
+    (the busy one in a flash sale) stays locked the shortest: a counted product in one guarded
+    step, an item product by locking it and handing out its oldest free items. Returns the
+    product after it, the items, and whether its stock was already low before."""
+    if not offer.uses_items:
+        product = await uow.products.take(offer.code, qty)
+        if product is not None:
+            return product, [], replace(product, stock=product.stock + qty).is_low(low_threshold)
+    # An item product, or a counted one that is gone, inactive or short since `offer` was read:
+    # the locked row decides (and names what is left).
+    product = await load_for_sale(uow, offer.code)
+    was_low = product.is_low(low_threshold)
+    return product, await take_stock(uow, product, qty, order_id), was_low
 
 
 async def take_stock(uow: UnitOfWork, product: Product, qty: int, order_id: str) -> list[str]:

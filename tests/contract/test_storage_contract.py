@@ -158,6 +158,28 @@ async def test_products_round_trip_every_field(new_uow: Factory) -> None:
         assert await uow.products.get("NOPE") is None
 
 
+async def test_taking_counted_stock_is_all_or_nothing(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
+        await uow.products.add(Product.create("OFF", "Gone", 5000, 3))
+        off = await uow.products.get("OFF")
+        assert off is not None
+        off.deactivate()
+        await uow.products.save(off)
+        await uow.commit()
+    await seed_item_product(new_uow, ["code-1", "code-2"])
+    async with new_uow() as uow:
+        taken = await uow.products.take("abc", 2)
+        assert taken is not None and taken.code == "ABC" and taken.stock == 1 and taken.price == Rupiah(5000)
+        assert await uow.products.take("ABC", 2) is None  # one left
+        assert await uow.products.take("OFF", 1) is None  # inactive
+        assert await uow.products.take("VCR", 1) is None  # sold by items: take_items does that
+        assert await uow.products.take("NOPE", 1) is None
+        await uow.commit()
+    async with new_uow() as uow:
+        assert [(await uow.products.get(code)).stock for code in ("ABC", "OFF", "VCR")] == [1, 3, 2]  # type: ignore[union-attr]
+
+
 async def test_list_active_hides_inactive_products_count_does_not(new_uow: Factory) -> None:
     async with new_uow() as uow:
         for code in ("ZED", "ABC", "MID"):
