@@ -257,6 +257,22 @@ class RateLimiter(Protocol):
         """Count one hit in a fixed window. Failing open: allowed."""
 
 
+@dataclass(frozen=True)
+class Admission:
+    rate: RateDecision  # allowed when no rate limit was counted
+    lock: Lock | None  # the lock asked for; None when not asked, refused by the limit, or held by another
+    peeked: str | None  # the cached value asked for; None for a miss
+
+
+class Gatekeeper(Protocol):
+    """The checks before a chat message runs, in one step (on Redis one round trip): count a
+    rate-limit hit, take a per-user lock only when the hit is allowed, and read one cache key.
+    Fails open like its parts: allowed, a lock nobody else can see, a miss."""
+
+    async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
+                    lock_ttl_ms: int, peek: str | None) -> Admission: ...
+
+
 # What a payment provider reports, in the order's own status names (PENDING = nothing decided yet).
 PaymentState = OrderStatus
 

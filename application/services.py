@@ -107,7 +107,11 @@ class ShopReads:
 
     async def profile(self, user_id: str) -> Profile:
         """The customer's tier and own language (1 min cache)."""
-        cached = profile_from(await self._cache.get(profile_key(user_id)))
+        return await self.profile_peeked(user_id, await self._cache.get(profile_key(user_id)))
+
+    async def profile_peeked(self, user_id: str, cached_value: str | None) -> Profile:
+        """`profile`, the cache already read (`profile_key`'s value, None for a miss)."""
+        cached = profile_from(cached_value)
         if cached is not None:
             return cached
         async with self._uow_factory() as uow:

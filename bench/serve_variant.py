@@ -5,6 +5,7 @@ BENCH_TWEAKS is a comma-separated list:
 - `no_litestar_logging`: Litestar keeps the CLI's logging (no queue handler and listener thread);
 - `keepalive`: the messenger's httpx pool keeps up to 100 idle connections (default 20), so bursts
   of concurrent sends do not open and close connections;
+- `poolN` (e.g. `pool8`): the messenger's httpx pool holds at most N connections;
 - TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction).
 
     BENCH_TWEAKS=quiet_httpx,keepalive .venv/bin/python bench/serve_variant.py serve --port N
@@ -34,6 +35,16 @@ if "keepalive" in tweaks:
             super().__init__(limits=httpx.Limits(max_connections=100, max_keepalive_connections=100), **kwargs)  # type: ignore[arg-type]
 
     cloud_api.httpx = type("httpx", (), {"AsyncClient": _KeepAliveClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
+
+pools = [t for t in tweaks if t.startswith("pool")]
+if pools:
+    size = int(pools[0].removeprefix("pool"))
+
+    class _SmallPoolClient(httpx.AsyncClient):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(limits=httpx.Limits(max_connections=size, max_keepalive_connections=size), **kwargs)  # type: ignore[arg-type]
+
+    cloud_api.httpx = type("httpx", (), {"AsyncClient": _SmallPoolClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -56,6 +56,7 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     cache = providers.Singleton(lambda c: c.cache, coordination)
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
+    gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
     delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
@@ -88,6 +89,7 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     cache = providers.Singleton(lambda c: c.cache, coordination)
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
+    gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
     messenger = providers.Selector(
         config.messenger,
         simulator=providers.Singleton(SimulatorMessenger),
@@ -175,7 +177,7 @@ class Application(containers.DeclarativeContainer):
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
-        outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
+        adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
         single_statement_uow=adapters.single_statement_unit_of_work.provider,
     )
 
@@ -184,8 +186,8 @@ if TYPE_CHECKING:
     # Providers do not type-check their arguments: these assignments make mypy fail when
     # an adapter drifts from its port.
     from adapters.clock import ManualClock
-    from adapters.coordination.memory import MemoryCache, MemoryLockManager, MemoryRateLimiter
-    from adapters.coordination.redis_store import RedisCache, RedisLockManager, RedisRateLimiter
+    from adapters.coordination.memory import ComposedGatekeeper, MemoryCache, MemoryLockManager, MemoryRateLimiter
+    from adapters.coordination.redis_store import RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter
     from adapters.messaging.simulator import ConsoleMessenger
     from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
     from application import ports
@@ -195,6 +197,7 @@ if TYPE_CHECKING:
     _caches: tuple[type[ports.Cache], ...] = (MemoryCache, RedisCache)
     _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
     _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)
+    _gates: tuple[type[ports.Gatekeeper], ...] = (ComposedGatekeeper, RedisGatekeeper)
     _messengers: tuple[type[ports.Messenger], ...] = (SimulatorMessenger, ConsoleMessenger, CloudApiMessenger,
                                                        GowaMessenger)
     _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway,

@@ -11,19 +11,20 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
-from adapters.coordination.memory import MemoryCache, MemoryLockManager, MemoryRateLimiter
-from adapters.coordination.redis_store import RedisCache, RedisLockManager, RedisRateLimiter
+from adapters.coordination.memory import ComposedGatekeeper, MemoryCache, MemoryLockManager, MemoryRateLimiter
+from adapters.coordination.redis_store import RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter
 from adapters.coordination.stats import CoordinationStats
-from application.ports import Cache, LockManager, RateLimiter
+from application.ports import Cache, Gatekeeper, LockManager, RateLimiter
 
 
 @dataclass(frozen=True)
 class Coordination:
-    """The three coordination ports plus what the app needs to watch and close them."""
+    """The coordination ports (the gatekeeper combining the other three) plus what the app needs to watch and close them."""
 
     cache: Cache
     locks: LockManager
     rate_limiter: RateLimiter
+    gatekeeper: Gatekeeper
     stats: CoordinationStats
     health: RedisHealth | None = None
     client: Redis | None = None
@@ -61,12 +62,9 @@ def build_coordination(
     """
     stats = stats or CoordinationStats()
     if redis_url is None:
-        return Coordination(
-            cache=MemoryCache(stats, clock),
-            locks=MemoryLockManager(stats, clock),
-            rate_limiter=MemoryRateLimiter(stats, clock),
-            stats=stats,
-        )
+        cache, locks, limiter = MemoryCache(stats, clock), MemoryLockManager(stats, clock), MemoryRateLimiter(stats, clock)
+        return Coordination(cache=cache, locks=locks, rate_limiter=limiter,
+                            gatekeeper=ComposedGatekeeper(limiter, locks, cache), stats=stats)
     # No retries inside redis-py: the breaker decides, and a retry would double the wait.
     client = Redis.from_url(
         redis_url,
@@ -86,6 +84,7 @@ def build_coordination(
         cache=RedisCache(client, health, prefix),
         locks=RedisLockManager(client, health, prefix),
         rate_limiter=RedisRateLimiter(client, health, prefix),
+        gatekeeper=RedisGatekeeper(client, health, prefix),
         stats=stats,
         health=health,
         client=client,

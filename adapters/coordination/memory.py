@@ -6,13 +6,12 @@ No method awaits while it touches its dictionary, so each one is atomic on the e
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from adapters.coordination.stats import CoordinationStats, rate_decision
-from application.ports import Lock, RateDecision
+from adapters.coordination.stats import CoordinationStats, lock_token, rate_decision
+from application.ports import Admission, Cache, Lock, LockManager, RateDecision, RateLimiter
 
 V = TypeVar("V")
 
@@ -99,7 +98,7 @@ class MemoryLockManager:
         if self._held.get(key) is not None:
             self.stats.lock_contended += 1
             return None
-        token = secrets.token_hex(16)
+        token = lock_token()
         self._held.put(key, token, ttl_ms / 1000)
         self.stats.lock_acquired += 1
         return Lock(key=key, token=token)
@@ -127,3 +126,21 @@ class MemoryRateLimiter:
             self._windows.put(key, counter, window_seconds)
         counter[0] += 1
         return rate_decision(counter[0], limit, self.stats)
+
+
+ALLOWED = RateDecision(allowed=True, warn=False)
+
+
+class ComposedGatekeeper:
+    """The Gatekeeper over separate cache, lock and rate-limit ports (in process, where each
+    call is as cheap as one step)."""
+
+    def __init__(self, rate_limiter: RateLimiter, locks: LockManager, cache: Cache) -> None:
+        self._limiter, self._locks, self._cache = rate_limiter, locks, cache
+
+    async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
+                    lock_ttl_ms: int, peek: str | None) -> Admission:
+        rate = await self._limiter.hit(rate_key, limit, window_seconds) if rate_key is not None else ALLOWED
+        lock = await self._locks.acquire(lock_key, lock_ttl_ms) if lock_key is not None and rate.allowed else None
+        peeked = await self._cache.get(peek) if peek is not None else None
+        return Admission(rate, lock, peeked)

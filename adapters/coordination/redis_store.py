@@ -7,13 +7,11 @@ The application names keys without a prefix (`ratelimit:{user}:{command}`,
 
 from __future__ import annotations
 
-import secrets
-
 from redis.asyncio import Redis
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
-from adapters.coordination.stats import rate_decision
-from application.ports import Lock, RateDecision
+from adapters.coordination.stats import lock_token, rate_decision
+from application.ports import Admission, Lock, RateDecision
 
 FAILED_OPEN_TOKEN_PREFIX = "failed-open:"
 """Marks a Lock granted without Redis; real tokens are hex, so they never start with it."""
@@ -35,6 +33,31 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+
+# The Gatekeeper's step: [rate-limit hit as in _HIT_SCRIPT] [SET NX PX when the hit is allowed]
+# [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
+# Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value}.
+_ADMIT_SCRIPT = """
+local k, hits, locked, value = 1, 0, 0, false
+if ARGV[1] == '1' then
+    hits = redis.call('INCR', KEYS[k])
+    if hits == 1 or redis.call('PTTL', KEYS[k]) < 0 then
+        redis.call('EXPIRE', KEYS[k], ARGV[2])
+    end
+    k = k + 1
+end
+if ARGV[4] == '1' then
+    if hits <= tonumber(ARGV[3]) then
+        if redis.call('SET', KEYS[k], ARGV[5], 'NX', 'PX', ARGV[6]) then locked = 1 else locked = -1 end
+    end
+    k = k + 1
+end
+if ARGV[7] == '1' then
+    value = redis.call('GET', KEYS[k])
+end
+return {hits, locked, value}
 """
 
 
@@ -91,7 +114,7 @@ class RedisLockManager:
 
     async def acquire(self, key: str, ttl_ms: int) -> Lock | None:
         name = self._prefix + key
-        token = secrets.token_hex(16)
+        token = lock_token()
         try:
             acquired = await self._health.call(
                 "lock.acquire", lambda: self._client.set(name, token, nx=True, px=ttl_ms)
@@ -136,3 +159,44 @@ class RedisRateLimiter:
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
         return rate_decision(int(count), limit, self._health.stats)
+
+
+class RedisGatekeeper:
+    """Rate-limit hit, per-user lock and one cache read in one Lua call (one round trip)."""
+
+    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
+        self._health = health
+        self._prefix = prefix
+        self._script = client.register_script(_ADMIT_SCRIPT)
+
+    async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
+                    lock_ttl_ms: int, peek: str | None) -> Admission:
+        asked = [(key, self._prefix + key) for key in (rate_key, lock_key, peek) if key is not None]
+        token = lock_token()
+        flags = ["1" if rate_key is not None else "0", str(window_seconds), str(limit),
+                 "1" if lock_key is not None else "0", token, str(lock_ttl_ms), "1" if peek is not None else "0"]
+        stats = self._health.stats
+        try:
+            hits, locked, value = await self._health.call(
+                "admit", lambda: self._script(keys=[name for _, name in asked], args=flags))
+        except RedisUnavailable:
+            if peek is not None:
+                stats.cache_misses += 1
+            if lock_key is None:
+                return Admission(RateDecision(allowed=True, warn=False), None, None)
+            stats.lock_failed_open += 1
+            return Admission(RateDecision(allowed=True, warn=False), Lock(lock_key, FAILED_OPEN_TOKEN_PREFIX + token), None)
+        rate = rate_decision(int(hits), limit, stats) if rate_key is not None else RateDecision(allowed=True, warn=False)
+        lock = None
+        if lock_key is not None and rate.allowed:
+            if int(locked) == 1:
+                stats.lock_acquired += 1
+                lock = Lock(lock_key, token)
+            else:
+                stats.lock_contended += 1
+        if peek is not None:
+            if value is None:
+                stats.cache_misses += 1
+            else:
+                stats.cache_hits += 1
+        return Admission(rate, lock, None if value is None else str(value))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import secrets
 from dataclasses import dataclass
 
 from application.ports import RateDecision
@@ -32,3 +35,13 @@ def rate_decision(count: int, limit: int, stats: CoordinationStats) -> RateDecis
         return RateDecision(allowed=True, warn=False)
     stats.rate_limited += 1
     return RateDecision(allowed=False, warn=count == limit + 1)
+
+
+_TOKEN_PREFIX = f"{os.getpid():x}-{secrets.token_hex(8)}-"
+_TOKEN_SERIAL = itertools.count(1)
+
+
+def lock_token() -> str:
+    """A lock token no other holder has: random per process, then a serial number (no system
+    call per lock, unlike drawing fresh random bytes each time)."""
+    return f"{_TOKEN_PREFIX}{next(_TOKEN_SERIAL):x}"

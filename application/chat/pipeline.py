@@ -20,9 +20,9 @@ from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
 from application.outbox import OutboxSender
-from application.ports import Clock, IncomingMessage, LockManager, RateLimiter, UnitOfWork, UnitOfWorkFactory
+from application.ports import Clock, Gatekeeper, IncomingMessage, LockManager, RateLimiter, UnitOfWorkFactory
 from application.replies import Reply
-from application.services import ShopSettingsReader
+from application.services import ShopSettingsReader, profile_key
 from domain.errors import DomainError
 from domain.settings import ShopSettings
 
@@ -38,7 +38,7 @@ HINT_WINDOW_S = 600
 
 class ChatPipeline:
     def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
-                 limiter: RateLimiter, locks: LockManager, outbox: OutboxSender, clock: Clock,
+                 limiter: RateLimiter, locks: LockManager, gate: Gatekeeper, outbox: OutboxSender, clock: Clock,
                  admins: frozenset[str], lease: timedelta = INBOX_LEASE,
                  single_statement_uow: UnitOfWorkFactory | None = None) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
@@ -46,7 +46,7 @@ class ChatPipeline:
         self._single = single_statement_uow or uow_factory
         self._lease = lease
         self._reads = commands.uc.reads
-        self._limiter, self._locks, self._outbox, self._clock = limiter, locks, outbox, clock
+        self._limiter, self._locks, self._gate, self._outbox, self._clock = limiter, locks, gate, outbox, clock
         self._admins = admins
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -123,35 +123,35 @@ class ChatPipeline:
     async def _process(self, message: IncomingMessage, rerun: bool) -> list[Reply]:
         shop = await self._settings.get()
         admin = message.sender in self._admins
-        profile = await self._reads.profile(message.sender)
-        ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin, message.message_id, rerun,
-                          profile.tier)
-        if message.text is None:
-            return await self._hint(ctx, "media", "error.unsupported_media")
-        parsed = parse(message.text)
-        if parsed is None:
-            return await self._hint(ctx, "menu", None)
-        if parsed.admin_only and not admin:
+        parsed = parse(message.text) if message.text is not None else None
+        if parsed is not None and parsed.admin_only and not admin:
             parsed = ParsedCommand(UNKNOWN)
-        if not admin:
-            decision = await self._limiter.hit(f"ratelimit:{message.sender}:{parsed.name}",
-                                               self._limit_of(parsed.name, shop), RATE_WINDOW_S)
-            if not decision.allowed:
-                return [Reply(ctx.t("error.rate_limited"))] if decision.warn else []
-        if parsed.name == UNKNOWN:
-            return [Reply(ctx.t("error.unknown_command"))]
-        return [await self._run_locked(parsed, ctx)]
-
-    async def _run_locked(self, parsed: ParsedCommand, ctx: ChatContext) -> Reply:
-        if parsed.name not in WRITE_COMMANDS:
-            return await self._run(parsed, ctx)
-        lock = await self._locks.acquire(f"lock:{parsed.name}:{ctx.user_id}", LOCK_TTL_MS)
-        if lock is None:
-            return Reply(ctx.t("error.busy"))
+        locking = parsed is not None and parsed.name in WRITE_COMMANDS
+        # Rate limit (never for admins; before any lock), the per-user lock of a write command and
+        # the customer's cached profile: one step (one Redis round trip).
+        gate = await self._gate.admit(
+            rate_key=f"ratelimit:{message.sender}:{parsed.name}" if parsed is not None and not admin else None,
+            limit=self._limit_of(parsed.name if parsed else "", shop), window_seconds=RATE_WINDOW_S,
+            lock_key=f"lock:{parsed.name}:{message.sender}" if parsed is not None and locking else None,
+            lock_ttl_ms=LOCK_TTL_MS, peek=profile_key(message.sender))
         try:
-            return await self._run(parsed, ctx)
+            profile = await self._reads.profile_peeked(message.sender, gate.peeked)
+            ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin, message.message_id,
+                              rerun, profile.tier)
+            if message.text is None:
+                return await self._hint(ctx, "media", "error.unsupported_media")
+            if parsed is None:
+                return await self._hint(ctx, "menu", None)
+            if not gate.rate.allowed:
+                return [Reply(ctx.t("error.rate_limited"))] if gate.rate.warn else []
+            if parsed.name == UNKNOWN:
+                return [Reply(ctx.t("error.unknown_command"))]
+            if locking and gate.lock is None:
+                return [Reply(ctx.t("error.busy"))]
+            return [await self._run(parsed, ctx)]
         finally:
-            await self._locks.release(lock)
+            if gate.lock is not None:
+                await self._locks.release(gate.lock)
 
     async def _run(self, parsed: ParsedCommand, ctx: ChatContext) -> Reply:
         try:

@@ -140,7 +140,7 @@ class World:
         (its singletons hold the old ports), keeping the messenger and the gateway."""
         adapters = self.shop.adapters
         self._use_coordination(adapters, build_coordination(DOWN_REDIS_URL, prefix=self.redis_prefix, timeout=0.2))
-        for provider in (adapters.cache, adapters.locks, adapters.rate_limiter):
+        for provider in (adapters.cache, adapters.locks, adapters.rate_limiter, adapters.gatekeeper):
             provider.reset()
         self.shop.app = application_over(adapters, self.config)
         self.shop.pipeline = self.shop.app.pipeline()

@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.coordination import Coordination, MemoryRateLimiter, build_coordination
-from application.ports import Lock, RateDecision
+from application.ports import Admission, Lock, RateDecision
 
 ALLOWED = RateDecision(allowed=True, warn=False)
 REFUSED_WITH_WARNING = RateDecision(allowed=False, warn=True)
@@ -230,6 +230,43 @@ async def test_the_window_is_fixed_from_its_first_hit_then_resets(harness: Harne
     assert await limiter.hit(key, 2, 60) == ALLOWED
     assert await limiter.hit(key, 2, 60) == ALLOWED
     assert await limiter.hit(key, 2, 60) == REFUSED_WITH_WARNING
+
+
+# --- The gatekeeper: rate limit, lock and one cache read in one step -------------------------
+
+
+async def admit(harness: Harness, rate: str | None, lock: str | None, peek: str | None, limit: int = 2) -> Admission:
+    return await harness.coordination.gatekeeper.admit(
+        rate_key=rate, limit=limit, window_seconds=60, lock_key=lock, lock_ttl_ms=30_000, peek=peek)
+
+
+async def test_the_gatekeeper_counts_locks_and_reads_in_one_step(harness: Harness) -> None:
+    c = harness.coordination
+    rate, lock, profile = unique("ratelimit:62811:buy"), unique("lock:buy:62811"), unique("user:profile:62811")
+    await c.cache.set(profile, "gold|en", 60)
+
+    first = await admit(harness, rate, lock, profile)
+    assert first.rate == ALLOWED and first.lock is not None and first.lock.key == lock and first.peeked == "gold|en"
+    assert await c.locks.acquire(lock, 1000) is None  # the ordinary lock port sees it held
+
+    busy = await admit(harness, rate, lock, profile)
+    assert busy.rate == ALLOWED and busy.lock is None  # counted, but the lock is held
+
+    assert await c.locks.release(first.lock) is True
+    refused = await admit(harness, rate, lock, None)  # third hit of a limit of 2
+    assert refused.rate == REFUSED_WITH_WARNING and refused.lock is None and refused.peeked is None
+    assert await c.locks.acquire(lock, 1000) is not None  # a refused hit takes no lock
+    assert c.stats.rate_limited == 1 and c.stats.lock_contended >= 1
+
+
+async def test_the_gatekeeper_without_a_limit_or_lock_only_reads(harness: Harness) -> None:
+    c = harness.coordination
+    profile = unique("user:profile:62811")
+    nothing = await admit(harness, None, None, profile, limit=0)  # a limit of 0 applies to no hit
+    assert nothing.rate == ALLOWED and nothing.lock is None and nothing.peeked is None
+    admin = await admit(harness, None, unique("lock:buy:admin"), None, limit=0)
+    assert admin.rate == ALLOWED and admin.lock is not None
+    assert await c.locks.release(admin.lock) is True
 
 
 # --- Redis only --------------------------------------------------------------------------

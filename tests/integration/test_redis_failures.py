@@ -110,14 +110,20 @@ async def use_every_port(coordination: Coordination) -> tuple[object, ...]:
     assert lock is not None
     await coordination.cache.set("produk:list", "list", 300)
     await coordination.cache.delete("produk:list")
+    gate = await coordination.gatekeeper.admit(rate_key="ratelimit:62811:menu", limit=3, window_seconds=60,
+                                               lock_key="lock:deposit:62811", lock_ttl_ms=30_000,
+                                               peek="user:profile:62811")
+    assert gate.lock is not None
     return (
         await coordination.cache.get("produk:list"),
         await coordination.rate_limiter.hit("ratelimit:62811:buy", 3, 60),
         await coordination.locks.release(lock),
+        (gate.rate, gate.peeked, await coordination.locks.release(gate.lock)),
     )
 
 
-FAILED_OPEN = (None, ALLOWED, True)
+# Failing open: a miss, allowed, a lock (released), and the gatekeeper's allowed + lock + miss.
+FAILED_OPEN = (None, ALLOWED, True, (ALLOWED, None, True))
 
 
 
@@ -142,7 +148,7 @@ async def test_a_closed_port_fails_open_and_after_the_breaker_opens_is_never_cal
         assert coordination.stats.redis_errors == 3
         assert len(sent) == attempts
         assert coordination.stats.breaker_open is True
-        assert coordination.stats.lock_failed_open == 101
+        assert coordination.stats.lock_failed_open == 2 * 101
         assert coordination.stats.rate_limited == 0
         assert await coordination.ready() is False
     finally:
