@@ -142,8 +142,9 @@ class DirectPath:
     @classmethod
     async def begin(cls, connection: AsyncConnection, observe: Callable[[float], None] | None) -> DirectPath:
         """BEGIN on the connection the adapter's way (what its first statement would have done)."""
-        raw = await connection.get_raw_connection()
-        adapter: Any = raw.dbapi_connection
+        # The pooled connection was just checked out, so reading it needs no I/O (nor the greenlet
+        # that `get_raw_connection()` would spawn).
+        adapter: Any = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         path = cls(adapter, connection.dialect, observe)
         if adapter._transaction is None:
             try:

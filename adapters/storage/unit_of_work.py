@@ -55,9 +55,11 @@ class SqlAlchemyUnitOfWork:
         self._autocommit = single_statement and self._postgres
         self._connection: AsyncConnection | None = None
         self._direct: DirectPath | None = None
+        self._committed = False
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
         self._connection, self._direct = await self._open()
+        self._committed = False
         tx = Transaction(self._connection, self._cipher, self._direct)
         self.products = SqlAlchemyProductRepository(tx)
         self.customers = SqlAlchemyCustomerRepository(tx)
@@ -78,7 +80,8 @@ class SqlAlchemyUnitOfWork:
         try:
             if self._direct is not None and self._direct.lost:
                 raise ConnectionError("the direct path lost the connection")
-            await connection.rollback()
+            if not self._committed:
+                await connection.rollback()
             await connection.close()
         except Exception:
             # The connection is gone; so is its transaction. Keep it out of the pool.
@@ -88,6 +91,7 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         try:
             await self._require().commit()
+            self._committed = True
         except Exception as error:
             if is_unavailable(error):
                 raise StorageUnavailable(f"commit failed: {type(error).__name__}") from error
