@@ -1,11 +1,12 @@
 """Profiling aid: round trips per message on Tokowa's real adapters (PostgreSQL + Redis), in process.
 
 Builds the application as `tokowa serve` does, swaps the messenger for a counting one, sends
-messages through the pipeline one at a time and counts, per message: transactions, pool
-checkouts (each one a pre-ping round trip while TOKOWA_DB_POOL_PRE_PING is on), SQL statements
-(SQLAlchemy `before_cursor_execute`, and the direct path's timer), Redis commands, outbound sends and Python function calls.
+messages through the pipeline one at a time and counts, per message: units of work (and how many
+of them open a transaction: BEGIN + COMMIT, two round trips), SQL statements (the storage's
+statement timer), Redis commands, outbound sends and Python function calls (the counting
+wrappers add a few).
 
-    .venv/bin/python bench/roundtrips.py [--messages 200] [--statements]
+    .venv/bin/python bench/roundtrips.py [--messages 200]
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import secrets
 import time
 from typing import Any
 
+from asyncpg.transaction import Transaction
 from cryptography.fernet import Fernet
 from dependency_injector import providers
-from sqlalchemy import event
+
+from adapters.storage.postgres import AsyncpgUnitOfWork
 
 from application.ports import IncomingMessage
 from application.replies import Reply
@@ -49,7 +52,7 @@ async def seed(container: Any, users: list[str]) -> None:
         await uc.adjust_balance(AdjustBalanceCommand(user, 100_000_000, True, f"bench-{user}"))
 
 
-async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
+async def measure(texts: dict[str, str], n: int) -> None:
     prefix = f"bench:{secrets.token_hex(4)}:"
     async with BenchDatabase() as db:
         settings = Settings(_env_file=None, DATABASE_URL=db.sqlalchemy_url, REDIS_URL=REDIS_URL,  # type: ignore[call-arg]
@@ -60,29 +63,27 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
         messenger = CountingMessenger()
         container.adapters.messenger.override(providers.Object(messenger))
         storage = container.adapters.storage()
-        engine = storage.engine.sync_engine
         client = container.adapters.coordination().client
         counts: collections.Counter[str] = collections.Counter()
-        statements: collections.Counter[str] = collections.Counter()
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _stmt(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
+        def _statement(seconds: float) -> None:  # every PostgreSQL statement (the text is not passed)
             counts["sql"] += 1
-            statements[" ".join(statement.split())[:110]] += 1
 
-        def _direct(seconds: float) -> None:  # statements that bypass SQLAlchemy (no statement text here)
-            counts["sql"] += 1
-            statements["(direct path, prebuilt)"] += 1
+        storage.statement_timer = _statement
+        transaction_start = Transaction.start
 
-        storage.statement_timer = _direct
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Any) -> None:
+        async def _begin(self: Transaction) -> None:  # BEGIN (and SAVEPOINT) on asyncpg
             counts["transactions"] += 1
+            await transaction_start(self)
 
-        @event.listens_for(engine.pool, "checkout")
-        def _checkout(*a: Any) -> None:
-            counts["checkouts"] += 1
+        Transaction.start = _begin  # type: ignore[method-assign]
+        enter = AsyncpgUnitOfWork.__aenter__
+
+        async def _enter(self: AsyncpgUnitOfWork) -> AsyncpgUnitOfWork:
+            counts["units"] += 1
+            return await enter(self)
+
+        AsyncpgUnitOfWork.__aenter__ = _enter  # type: ignore[method-assign]
 
         original = client.execute_command
 
@@ -98,7 +99,6 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
             for label, text in texts.items():
                 await pipeline.handle(IncomingMessage(f"warm-{secrets.token_hex(6)}", users[0], text))
                 counts.clear()
-                statements.clear()
                 messenger.sent = 0
                 profile = cProfile.Profile()
                 start = time.perf_counter()
@@ -109,15 +109,12 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
                 elapsed = time.perf_counter() - start
                 calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
                 out(f"per `{text}` message (mean of {n}, one at a time, profiler on):")
-                out(line("transactions / pool checkouts", f"{counts['transactions'] / n:.1f} / {counts['checkouts'] / n:.1f}"))
+                out(line("units of work / of them transactions", f"{counts['units'] / n:.1f} / {counts['transactions'] / n:.1f}"))
                 out(line("SQL statements", f"{counts['sql'] / n:.1f}"))
                 out(line("Redis commands", f"{counts['redis'] / n:.1f}"))
                 out(line("Graph API sends", f"{messenger.sent / n:.1f}"))
                 out(line("Python function calls", f"{calls / n:,.0f}"))
                 out(line("wall time per message (serial, profiled)", f"{elapsed / n * 1000:.1f} ms"))
-                if show_statements:
-                    for statement, count in statements.most_common():
-                        out(f"      {count / n:4.1f}x {statement}")
         finally:
             await close_adapters(container)
             await clean_redis(prefix)
@@ -126,6 +123,5 @@ async def measure(texts: dict[str, str], n: int, show_statements: bool) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--messages", type=int, default=200)
-    p.add_argument("--statements", action="store_true")
     a = p.parse_args()
-    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages, a.statements))
+    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages))

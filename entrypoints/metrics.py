@@ -75,7 +75,7 @@ class Metrics:
         self.delivery_failures = Counter("tokowa_whatsapp_delivery_failures", "Failed deliveries by Meta error code",
                                          ["code"], registry=r)
         self._stats: list[_StatsSource] = []
-        self._engines: list[AsyncEngine] = []
+        self._storages: list[SqlStorage] = []
         self._deliveries: list[tuple[DeliveryStats, dict[str, int], dict[int, int]]] = []
 
     def watch_coordination(self, stats: CoordinationStats) -> None:
@@ -89,7 +89,7 @@ class Metrics:
     def watch_storage(self, storage: SqlStorage) -> None:
         """Time every statement (SQLAlchemy's by engine events, the direct path's by its timer)
         and export the pool state."""
-        self._engines.append(storage.engine)
+        self._storages.append(storage)
         _time_queries(storage.engine, self.query_time)
         storage.statement_timer = self.query_time.observe
 
@@ -105,11 +105,11 @@ class Metrics:
             self.rate_limited.inc(delta.get("rate_limited", 0))
             self.redis_errors.inc(delta.get("redis_errors", 0))
             self.redis_breaker_open.set(1 if source.stats.breaker_open else 0)
-        for engine in self._engines:
-            pool: Any = engine.sync_engine.pool
-            self.db_pool_size.set(_call(pool, "size"))
-            self.db_pool_checked_out.set(_call(pool, "checkedout"))
-            self.db_pool_overflow.set(max(0, _call(pool, "overflow")))
+        for storage in self._storages:
+            size, in_use, overflow = storage.pool_usage()
+            self.db_pool_size.set(size)
+            self.db_pool_checked_out.set(in_use)
+            self.db_pool_overflow.set(overflow)
         for delivery, seen_statuses, seen_codes in self._deliveries:
             for status, count in list(delivery.statuses.items()):
                 self.delivery_statuses.labels(status).inc(count - seen_statuses.get(status, 0))
@@ -142,12 +142,6 @@ class _StatsSource:
         delta = {name: max(0, value - self._seen[name]) for name, value in now.items()}
         self._seen = now
         return delta
-
-
-def _call(pool: Any, method: str) -> int:
-    """Pool sizes where the pool class has them (a NullPool or StaticPool has none)."""
-    getter = getattr(pool, method, None)
-    return int(getter()) if callable(getter) else 0
 
 
 def _time_queries(engine: AsyncEngine, histogram: Histogram) -> None:

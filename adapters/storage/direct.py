@@ -1,35 +1,31 @@
-"""The hot path on PostgreSQL: statements built once, compiled once, sent straight to asyncpg.
+"""PostgreSQL without SQLAlchemy's execution layer: statements compiled once, sent with asyncpg.
 
-`Connection.execute` spends far more Python per statement than the round trip it makes (cache
-key, execution context, parameter processing, a greenlet switch, result metadata); on a busy
-worker that was the largest share of a purchase's CPU. The statements every message runs are
-therefore module constants marked with `prebuilt(...)`. Inside a PostgreSQL unit of work, such a
-statement is compiled once per set of parameter names (as SQLAlchemy itself would compile it,
-bind processors included) and run with asyncpg's `fetch`/`execute` on the transaction's own
-connection; everything else, and everything on SQLite, goes through SQLAlchemy as before.
+`Connection.execute` and SQLAlchemy's pool spend far more Python per statement and per
+transaction than the round trips cost (cache keys, execution contexts, greenlet switches, pool
+events); on a busy worker that was the largest share of a purchase's CPU. On PostgreSQL the units
+of work therefore run on a plain asyncpg pool (`adapters/storage/postgres.py`) and every statement
+is compiled by SQLAlchemy's own PostgreSQL compiler, bind processors included, then sent with
+asyncpg's `fetch`/`execute`. The statements every message runs are module constants marked with
+`prebuilt(...)`: those are compiled once per set of parameter names; any other statement is
+compiled each time it runs (admin and background paths). SQLite keeps SQLAlchemy throughout.
 
-Two things keep this equal to the SQLAlchemy path, and the one contract suite checks both:
-- rows come back as asyncpg records; on PostgreSQL the dialect's type handling adds nothing to
-  them for the column types used here (JSONB is decoded by the codec SQLAlchemy installs,
+Two things keep this equal to SQLAlchemy's own execution, and the one storage contract suite
+checks both on every run:
+- rows come back as asyncpg records; on PostgreSQL the dialect's result processing adds nothing
+  for the column types used here (JSON/JSONB are decoded by the same codecs SQLAlchemy installs,
   timestamps are already aware UTC), so they are wrapped, not converted;
-- a driver error is translated as SQLAlchemy would (`IntegrityError` naming the constraint,
-  a lost connection marked invalidated), so the repositories' error handling is the same.
-
-It leans on two details of SQLAlchemy's asyncpg adapter (`_start_transaction`, `_transaction`,
-`_handle_exception`): the transaction is begun the adapter's way, so commit, rollback and
-savepoints through SQLAlchemy keep working on the same connection.
+- a driver error is translated as SQLAlchemy would (`IntegrityError` naming the constraint, a
+  lost connection marked invalidated), so the repositories' error handling is the same.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 
 E = TypeVar("E", bound=Executable)
@@ -58,11 +54,13 @@ class _Plan:
 
 
 def _plan(statement: Executable, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
+    """The SQL and argument recipe of a statement taking parameters named `keys`; None when it
+    needs SQLAlchemy's per-call work (Python-side defaults, expanding IN lists)."""
     element: Any = statement
     compiled: Any = element.compile(dialect=dialect, column_keys=list(keys))
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.literal_execute_params \
             or compiled.post_compile_params or compiled.positiontup is None:
-        return None  # Python-side defaults or expanding parameters: leave it to SQLAlchemy
+        return None
     processors = compiled._bind_processors
     args = []
     for name in compiled.positiontup:
@@ -125,75 +123,53 @@ class DirectResult:
             raise exc.MultipleResultsFound("more than one row")
         return self._rows[0][0] if self._rows else None
 
-    def scalars(self) -> list[Any]:
-        return [row[0] for row in self._rows]
+    def scalars(self) -> _Scalars:
+        return _Scalars(row[0] for row in self._rows)
 
 
-class DirectPath:
-    """The asyncpg connection of one open PostgreSQL transaction."""
+class _Scalars(list[Any]):
+    def all(self) -> list[Any]:
+        return list(self)
 
-    def __init__(self, adapter: Any, dialect: Dialect, observe: Callable[[float], None] | None) -> None:
-        self._adapter = adapter
-        self._driver = adapter._connection
-        self._dialect = dialect
-        self._observe = observe
-        self.lost = False  # the connection broke under a direct statement: not to go back to the pool
 
-    @classmethod
-    async def begin(cls, connection: AsyncConnection, observe: Callable[[float], None] | None) -> DirectPath:
-        """BEGIN on the connection the adapter's way (what its first statement would have done)."""
-        # The pooled connection was just checked out, so reading it needs no I/O (nor the greenlet
-        # that `get_raw_connection()` would spawn).
-        adapter: Any = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-        path = cls(adapter, connection.dialect, observe)
-        if adapter._transaction is None:
-            try:
-                await adapter._start_transaction()
-            except Exception as error:
-                raise path._translated(error, "BEGIN", ()) from error
-        return path
-
-    async def execute(self, statement: Executable, params: Mapping[str, Any]) -> DirectResult | None:
-        """Run a prebuilt statement; None when it has to go through SQLAlchemy after all."""
-        keys = tuple(params)
+def prepare(statement: Executable, params: Mapping[str, Any], dialect: Dialect) -> tuple[str, list[Any], bool]:
+    """SQL, arguments and whether rows come back: a prebuilt statement from its cached plan,
+    any other compiled now (expanding parameters rendered as plain ones)."""
+    keys = tuple(params)
+    plan: _Plan | None = None
+    if is_prebuilt(statement):
         key = (id(statement), keys)
-        plan = _PLANS.get(key)
-        if plan is None:
-            if key in _PLANS:
-                return None
-            plan = _PLANS[key] = _plan(statement, keys, self._dialect)
-            if plan is None:
-                return None
+        if key not in _PLANS:
+            _PLANS[key] = _plan(statement, keys, dialect)
+        plan = _PLANS[key]
+    if plan is not None:
         args = [fixed if name is None else (process(params[name]) if process else params[name])
                 for name, fixed, process in plan.args]
-        started = time.perf_counter()
-        try:
-            if plan.returns_rows:
-                records = await self._driver.fetch(plan.sql, *args)
-                result = DirectResult([DirectRow(r) for r in records], len(records))
-            else:
-                status = await self._driver.execute(plan.sql, *args)
-                result = DirectResult([], _rowcount(status))
-        except Exception as error:
-            raise self._translated(error, plan.sql, args) from error
-        finally:
-            if self._observe is not None:
-                self._observe(time.perf_counter() - started)
-        return result
+        return plan.sql, args, plan.returns_rows
+    element: Any = statement
+    compiled: Any = element.compile(dialect=dialect, column_keys=list(keys),
+                                    compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params(dict(params))
+    processors = compiled._bind_processors
+    args = []
+    for name in compiled.positiontup or ():
+        process = processors.get(name)
+        args.append(process(values[name]) if process else values[name])
+    return compiled.string, args, bool(compiled.returning) or bool(element.is_select)
 
-    def _translated(self, error: Exception, sql: str, args: Any) -> BaseException:
-        """The error as SQLAlchemy would have raised it from `Connection.execute`."""
-        try:
-            self._adapter._handle_exception(error)
-        except Exception as dbapi_error:
-            error = dbapi_error
-        dbapi = self._dialect.loaded_dbapi
-        if not isinstance(error, dbapi.Error):
-            return error
-        closed = self._driver.is_closed()
-        self.lost = self.lost or closed
-        return exc.DBAPIError.instance(sql, args, error, dbapi.Error, connection_invalidated=closed,
-                                       dialect=self._dialect)
+
+def translate(error: Exception, dialect: Dialect, sql: str, args: Any, lost: bool) -> BaseException:
+    """A driver error as SQLAlchemy's `Connection.execute` would have raised it."""
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+    dbapi = dialect.loaded_dbapi
+    try:
+        AsyncAdapt_asyncpg_connection._handle_exception_no_connection(dbapi, error)
+    except Exception as dbapi_error:
+        error = dbapi_error
+    if not isinstance(error, dbapi.Error):
+        return error
+    return exc.DBAPIError.instance(sql, args, error, dbapi.Error, connection_invalidated=lost, dialect=dialect)
 
 
 def _rowcount(status: str) -> int:

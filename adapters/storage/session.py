@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import DirectPath, is_prebuilt, prebuilt
+from adapters.storage.direct import prebuilt
 from adapters.storage.errors import is_unavailable
 from application.errors import StorageUnavailable
 
@@ -81,23 +81,20 @@ def bound_params(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Transaction:
-    """The connection of one unit of work, with the cipher the repositories need."""
+    """One open transaction as the repositories see it, with the cipher they need. SQLite runs
+    on SQLAlchemy (`SqlAlchemyTransaction`), PostgreSQL on asyncpg (`postgres.AsyncpgTransaction`)."""
 
-    def __init__(self, connection: AsyncConnection, cipher: StockCipher, direct: DirectPath | None = None) -> None:
-        self.connection = connection
-        self.cipher = cipher
-        self.direct = direct
-        self.is_postgres = connection.dialect.name == "postgresql"
+    cipher: StockCipher
+    is_postgres: bool
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
     ) -> StatementResult:
-        if self.direct is not None and not isinstance(params, Sequence) and is_prebuilt(statement):
-            result = await self._guard(self.direct.execute(statement, params or {}))
-            if result is not None:
-                return result
-        sqlalchemy_result: CursorResult[Any] = await self._guard(self.connection.execute(statement, params))
-        return sqlalchemy_result
+        raise NotImplementedError
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """Undo the enclosed statements alone when the block raises."""
+        raise NotImplementedError
 
     async def insert_ignoring_conflicts(self, table: Table, values: Mapping[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
@@ -108,9 +105,32 @@ class Transaction:
         result = await self.execute(_insert_ignoring_conflicts(table, self.is_postgres), values)
         return result.rowcount == 1
 
+    @staticmethod
+    async def _guard(step: Awaitable[T]) -> T:
+        try:
+            return await step
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
+            raise
+
+
+class SqlAlchemyTransaction(Transaction):
+    """A transaction on a SQLAlchemy async connection."""
+
+    def __init__(self, connection: AsyncConnection, cipher: StockCipher) -> None:
+        self.connection = connection
+        self.cipher = cipher
+        self.is_postgres = connection.dialect.name == "postgresql"
+
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+    ) -> StatementResult:
+        result: CursorResult[Any] = await self._guard(self.connection.execute(statement, params))
+        return result
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """Undo the enclosed statements alone when the block raises."""
         nested = await self._guard(self.connection.begin_nested())
         try:
             yield
@@ -118,11 +138,3 @@ class Transaction:
             await self._guard(nested.rollback())
             raise
         await self._guard(nested.commit())
-
-    async def _guard(self, step: Awaitable[T]) -> T:
-        try:
-            return await step
-        except Exception as error:
-            if is_unavailable(error):
-                raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
-            raise

@@ -1,14 +1,20 @@
-"""`SqlStorage`: the engine, the cipher and the unit-of-work factory, as the container holds them."""
+"""`SqlStorage`: the engine, the cipher and the unit-of-work factory, as the container holds them.
+
+SQLite runs on the SQLAlchemy engine; PostgreSQL's units of work run on an asyncpg pool
+(`postgres.py`), the engine serving migrations and tests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.storage.cipher import StockCipher
 from adapters.storage.engine import build_engine
+from adapters.storage.postgres import AsyncpgUnitOfWork, PostgresPool
 from adapters.storage.session import RetryPolicy
 from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -16,11 +22,13 @@ from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
 class SqlStorage:
     """One database for the whole process: build once at start-up, `aclose()` at shutdown."""
 
-    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None,
+                 postgres: PostgresPool | None = None) -> None:
         self.engine = engine
         self.cipher = cipher
         self.retry = retry or RetryPolicy()
-        # Told the duration of each statement that bypasses SQLAlchemy (see adapters/storage/direct.py).
+        self.postgres = postgres
+        # Told the duration of each PostgreSQL statement (SQLAlchemy's are timed by engine events).
         self.statement_timer: Callable[[float], None] | None = None
 
     @classmethod
@@ -48,18 +56,39 @@ class SqlStorage:
             statement_timeout_ms=statement_timeout_ms,
             sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
         )
-        return cls(engine, StockCipher(secret_key), retry)
+        postgres = None
+        if engine.dialect.name == "postgresql":
+            postgres = PostgresPool(url, engine.dialect, pool_size=pool_size, max_overflow=max_overflow,
+                                    pool_timeout=pool_timeout, connect_timeout=connect_timeout,
+                                    statement_timeout_ms=statement_timeout_ms)
+        return cls(engine, StockCipher(secret_key), retry, postgres)
 
-    def uow_factory(self) -> SqlAlchemyUnitOfWork:
+    def uow_factory(self) -> SqlAlchemyUnitOfWork | AsyncpgUnitOfWork:
         """A new unit of work (a `UnitOfWorkFactory` when passed as a bound method)."""
-        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry, self.statement_timer)
+        if self.postgres is not None:
+            return AsyncpgUnitOfWork(self.postgres, self.cipher, self.retry, self.statement_timer)
+        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
 
-    def single_statement_uow(self) -> SqlAlchemyUnitOfWork:
-        """A unit of work for one atomic repository call (see `UnitOfWorkFactory` in application/ports.py)."""
-        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry, self.statement_timer, single_statement=True)
+    def single_statement_uow(self) -> SqlAlchemyUnitOfWork | AsyncpgUnitOfWork:
+        """A unit of work for one atomic repository call (see `UnitOfWorkFactory` in
+        application/ports.py): on PostgreSQL without BEGIN/COMMIT, elsewhere an ordinary one."""
+        if self.postgres is not None:
+            return AsyncpgUnitOfWork(self.postgres, self.cipher, self.retry, self.statement_timer,
+                                     single_statement=True)
+        return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
+
+    def pool_usage(self) -> tuple[int, int, int]:
+        """(pool size, connections in use, connections beyond the size) for /metrics."""
+        if self.postgres is not None:
+            _, in_use = self.postgres.usage()
+            return self.postgres.size, in_use, max(0, in_use - self.postgres.size)
+        pool: Any = self.engine.sync_engine.pool
+        return _call(pool, "size"), _call(pool, "checkedout"), max(0, _call(pool, "overflow"))
 
     async def ping(self) -> bool:
         """True when a trivial query answers (readiness); never raises."""
+        if self.postgres is not None:
+            return await self.postgres.ping()
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
@@ -68,4 +97,12 @@ class SqlStorage:
             return False
 
     async def aclose(self) -> None:
+        if self.postgres is not None:
+            await self.postgres.aclose()
         await self.engine.dispose()
+
+
+def _call(pool: Any, method: str) -> int:
+    """Pool sizes where the pool class has them (a NullPool or StaticPool has none)."""
+    getter = getattr(pool, method, None)
+    return int(getter()) if callable(getter) else 0

@@ -1,4 +1,5 @@
-"""`SqlAlchemyUnitOfWork`: one database transaction, with the repositories bound to it.
+"""`SqlAlchemyUnitOfWork`: one SQLite transaction, with the repositories bound to it
+(PostgreSQL runs on asyncpg: `adapters/storage/postgres.py`).
 
 Opening the transaction retries refused connections with bounded backoff, then raises
 `StorageUnavailable`. Leaving the block without `commit()` rolls back; a connection lost midway
@@ -7,14 +8,12 @@ raises `StorageUnavailable` and the database discards the half-done transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import DirectPath
 from adapters.storage.errors import is_unavailable
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
@@ -24,7 +23,8 @@ from adapters.storage.records import (
     SqlAlchemyPaymentEventRepository,
     SqlAlchemySettingsRepository,
 )
-from adapters.storage.session import RetryPolicy, Transaction
+from adapters.storage.repositories import bind_repositories
+from adapters.storage.session import RetryPolicy, SqlAlchemyTransaction
 from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
 from application.errors import StorageUnavailable
 
@@ -32,7 +32,7 @@ _OPEN_FAILURES = (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError)
 
 
 class SqlAlchemyUnitOfWork:
-    """`UnitOfWork` on an async engine (PostgreSQL with row locks, SQLite with BEGIN IMMEDIATE)."""
+    """`UnitOfWork` on a SQLAlchemy async engine: SQLite, whose writers BEGIN IMMEDIATE."""
 
     products: SqlAlchemyProductRepository
     customers: SqlAlchemyCustomerRepository
@@ -43,32 +43,17 @@ class SqlAlchemyUnitOfWork:
     payments: SqlAlchemyPaymentEventRepository
     outbox: SqlAlchemyOutboxRepository
 
-    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None,
-                 observe: Callable[[float], None] | None = None, *, single_statement: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
         self._engine = engine
         self._cipher = cipher
         self._retry = retry or RetryPolicy()
-        self._observe = observe  # told each direct statement's duration (SQLAlchemy's are timed by events)
-        self._postgres = engine.dialect.name == "postgresql"
-        # PostgreSQL runs a single atomic statement without BEGIN/COMMIT (two round trips fewer);
-        # SQLite keeps its BEGIN IMMEDIATE, since there the repositories' calls are several statements.
-        self._autocommit = single_statement and self._postgres
         self._connection: AsyncConnection | None = None
-        self._direct: DirectPath | None = None
         self._committed = False
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
-        self._connection, self._direct = await self._open()
+        self._connection = await self._open()
         self._committed = False
-        tx = Transaction(self._connection, self._cipher, self._direct)
-        self.products = SqlAlchemyProductRepository(tx)
-        self.customers = SqlAlchemyCustomerRepository(tx)
-        self.wallets = SqlAlchemyWalletRepository(tx)
-        self.orders = SqlAlchemyOrderRepository(tx)
-        self.settings = SqlAlchemySettingsRepository(tx)
-        self.inbox = SqlAlchemyInboxRepository(tx)
-        self.payments = SqlAlchemyPaymentEventRepository(tx)
-        self.outbox = SqlAlchemyOutboxRepository(tx)
+        bind_repositories(self, SqlAlchemyTransaction(self._connection, self._cipher))
         return self
 
     async def __aexit__(
@@ -78,8 +63,6 @@ class SqlAlchemyUnitOfWork:
         if connection is None:
             return
         try:
-            if self._direct is not None and self._direct.lost:
-                raise ConnectionError("the direct path lost the connection")
             if not self._committed:
                 await connection.rollback()
             await connection.close()
@@ -105,7 +88,7 @@ class SqlAlchemyUnitOfWork:
                 raise StorageUnavailable(f"rollback failed: {type(error).__name__}") from error
             raise
 
-    async def _open(self) -> tuple[AsyncConnection, DirectPath | None]:
+    async def _open(self) -> AsyncConnection:
         delays = self._retry.delays()
         while True:
             try:
@@ -120,20 +103,14 @@ class SqlAlchemyUnitOfWork:
                     raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
                 await self._retry.sleep(delay)
 
-    async def _begin(self) -> tuple[AsyncConnection, DirectPath | None]:
+    async def _begin(self) -> AsyncConnection:
         connection = await self._engine.connect()
         try:
-            if self._autocommit:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            else:
-                await connection.begin()
-            direct = await DirectPath.begin(connection, self._observe) if self._postgres else None
+            await connection.begin()
         except BaseException:
-            # BEGIN failed on a pooled connection (gone while idle, or cancelled midway): drop it.
-            await connection.invalidate()
             await connection.close()
             raise
-        return connection, direct
+        return connection
 
     def _require(self) -> AsyncConnection:
         if self._connection is None:

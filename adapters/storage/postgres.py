@@ -1,0 +1,273 @@
+"""PostgreSQL units of work on a plain asyncpg pool (see `adapters/storage/direct.py` for why).
+
+The pool is opened lazily on first use (so a database that is down at start-up only makes units
+of work unavailable), with the JSON codecs SQLAlchemy would install and without asyncpg's reset
+query on release (a unit of work always ends its transaction itself, so the reset would only add
+a round trip). Opening a unit of work retries refused connections with bounded backoff, then
+raises `StorageUnavailable`; leaving it without `commit()` rolls back; a connection lost midway
+raises `StorageUnavailable`, is closed instead of pooled, and the database discards the
+half-done transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Executable
+from sqlalchemy.engine import Dialect, make_url
+
+from adapters.storage.cipher import StockCipher
+from adapters.storage.direct import DirectResult, DirectRow, _rowcount, prepare, translate
+from adapters.storage.errors import is_unavailable
+from adapters.storage.orders import SqlAlchemyOrderRepository
+from adapters.storage.products import SqlAlchemyProductRepository
+from adapters.storage.records import (
+    SqlAlchemyInboxRepository,
+    SqlAlchemyOutboxRepository,
+    SqlAlchemyPaymentEventRepository,
+    SqlAlchemySettingsRepository,
+)
+from adapters.storage.repositories import bind_repositories
+from adapters.storage.session import RetryPolicy, StatementResult, Transaction
+from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
+from application.errors import StorageUnavailable
+
+
+class PostgresPool:
+    """The asyncpg pool of one process, opened on first use."""
+
+    def __init__(self, url: str, dialect: Dialect, *, pool_size: int, max_overflow: int, pool_timeout: float,
+                 connect_timeout: float, statement_timeout_ms: int | None = None) -> None:
+        self.dialect = dialect
+        self.size = pool_size
+        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._max = pool_size + max_overflow
+        self.acquire_timeout = pool_timeout
+        self._connect_timeout = connect_timeout
+        self._settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=0, max_size=self._max, init=_codecs, reset=_no_reset,
+                        timeout=self._connect_timeout, server_settings=self._settings,
+                    )
+        return self._pool
+
+    def usage(self) -> tuple[int, int]:
+        """(connections open, connections in use)."""
+        if self._pool is None:
+            return 0, 0
+        size = self._pool.get_size()
+        return size, size - self._pool.get_idle_size()
+
+    async def ping(self) -> bool:
+        try:
+            pool = await self.pool()
+            async with pool.acquire(timeout=self.acquire_timeout) as connection:
+                await connection.fetchval("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+async def _codecs(connection: asyncpg.Connection) -> None:
+    """JSON in and out as SQLAlchemy's asyncpg dialect has it: its bind processors hand over
+    JSON text, and rows come back decoded."""
+    await connection.set_type_codec("json", encoder=str.encode, decoder=lambda b: json.loads(b.decode()),
+                                    schema="pg_catalog", format="binary")
+    await connection.set_type_codec("jsonb", encoder=lambda s: b"\x01" + s.encode(),
+                                    decoder=lambda b: json.loads(b[1:].decode()), schema="pg_catalog", format="binary")
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """Every unit of work commits or rolls back itself; nothing else is left on a connection."""
+
+
+class AsyncpgTransaction(Transaction):
+    """The statements of one unit of work on its asyncpg connection."""
+
+    is_postgres = True
+
+    def __init__(self, connection: asyncpg.Connection, dialect: Dialect, cipher: StockCipher,
+                 observe: Callable[[float], None] | None) -> None:
+        self.connection = connection
+        self.cipher = cipher
+        self._dialect = dialect
+        self._observe = observe
+        self.lost = False  # the connection broke: close it instead of pooling it
+
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+    ) -> StatementResult:
+        return await self._guard(self._run(statement, params))
+
+    async def _run(self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+                   ) -> DirectResult:
+        many = isinstance(params, Sequence)
+        rows_of_params = list(params) if isinstance(params, Sequence) else [params or {}]
+        sql, args, returns_rows = prepare(statement, rows_of_params[0], self._dialect)
+        started = time.perf_counter()
+        try:
+            if many:
+                await self.connection.executemany(
+                    sql, [args] + [prepare(statement, p, self._dialect)[1] for p in rows_of_params[1:]])
+                return DirectResult([], len(rows_of_params))
+            if returns_rows:
+                records = await self.connection.fetch(sql, *args)
+                return DirectResult([DirectRow(r) for r in records], len(records))
+            return DirectResult([], _rowcount(await self.connection.execute(sql, *args)))
+        except Exception as error:
+            self.lost = self.lost or _closed(self.connection)
+            raise translate(error, self._dialect, sql, args, self.lost) from error
+        finally:
+            if self._observe is not None:
+                self._observe(time.perf_counter() - started)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        nested = self.connection.transaction()  # inside the unit of work's transaction: a SAVEPOINT
+        await self._guard(self._driver(nested.start(), "SAVEPOINT"))
+        try:
+            yield
+        except BaseException:
+            await self._guard(self._driver(nested.rollback(), "ROLLBACK TO SAVEPOINT"))
+            raise
+        await self._guard(self._driver(nested.commit(), "RELEASE SAVEPOINT"))
+
+    async def _driver(self, step: Any, what: str) -> None:
+        try:
+            await step
+        except Exception as error:
+            self.lost = self.lost or _closed(self.connection)
+            raise translate(error, self._dialect, what, (), self.lost) from error
+
+
+class AsyncpgUnitOfWork:
+    """`UnitOfWork` on PostgreSQL: one asyncpg transaction (none for a single-statement one,
+    whose statement commits by itself), row locks `FOR NO KEY UPDATE`, wallet before product."""
+
+    products: SqlAlchemyProductRepository
+    customers: SqlAlchemyCustomerRepository
+    wallets: SqlAlchemyWalletRepository
+    orders: SqlAlchemyOrderRepository
+    settings: SqlAlchemySettingsRepository
+    inbox: SqlAlchemyInboxRepository
+    payments: SqlAlchemyPaymentEventRepository
+    outbox: SqlAlchemyOutboxRepository
+
+    def __init__(self, pool: PostgresPool, cipher: StockCipher, retry: RetryPolicy | None = None,
+                 observe: Callable[[float], None] | None = None, *, single_statement: bool = False) -> None:
+        self._pool, self._cipher, self._retry = pool, cipher, retry or RetryPolicy()
+        self._observe, self._single = observe, single_statement
+        self._connection: asyncpg.Connection | None = None
+        self._transaction: Any = None
+        self._tx: AsyncpgTransaction | None = None
+        self._done = False
+
+    async def __aenter__(self) -> AsyncpgUnitOfWork:
+        pool = await self._pool.pool()
+        self._connection, self._transaction = await self._open(pool)
+        self._done = False
+        self._tx = AsyncpgTransaction(self._connection, self._pool.dialect, self._cipher, self._observe)
+        bind_repositories(self, self._tx)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        pool = await self._pool.pool()
+        try:
+            if self._tx is not None and self._tx.lost:
+                raise ConnectionError("connection lost")
+            if self._transaction is not None and not self._done:
+                await self._transaction.rollback()
+        except Exception:
+            _drop(connection)  # gone, or in an unknown state: never pooled again
+        await pool.release(connection)
+
+    async def commit(self) -> None:
+        await self._end("commit")
+
+    async def rollback(self) -> None:
+        await self._end("rollback")
+
+    async def _end(self, how: str) -> None:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open: use `async with`")
+        if self._transaction is None or self._done:
+            return
+        self._done = True
+        try:
+            await (self._transaction.commit() if how == "commit" else self._transaction.rollback())
+        except Exception as error:
+            assert self._tx is not None
+            self._tx.lost = self._tx.lost or _closed(self._connection)
+            translated = translate(error, self._pool.dialect, how.upper(), (), self._tx.lost)
+            if is_unavailable(translated):
+                raise StorageUnavailable(f"{how} failed: {type(error).__name__}") from error
+            raise translated from error
+
+    async def _open(self, pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:
+        delays = self._retry.delays()
+        while True:
+            try:
+                return await self._begin(pool)
+            except Exception as error:
+                # Whatever stops a connection from opening (refused, timed out, pool exhausted,
+                # database missing) reads as "unavailable" to the user; the cause stays chained.
+                translated = translate(error, self._pool.dialect, "BEGIN", (), True)
+                if not is_unavailable(translated) and not isinstance(error, (asyncpg.PostgresError, OSError)):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
+                await self._retry.sleep(delay)
+
+    async def _begin(self, pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:
+        connection = await pool.acquire(timeout=self._pool.acquire_timeout)
+        if self._single:
+            return connection, None
+        transaction = connection.transaction()
+        try:
+            await transaction.start()
+        except BaseException:
+            # BEGIN failed on a pooled connection (gone while idle, or cancelled midway): drop it.
+            _drop(connection)
+            await pool.release(connection)
+            raise
+        return connection, transaction
+
+
+def _closed(connection: asyncpg.Connection) -> bool:
+    """Whether the connection is gone (the pool detaches a connection it saw die)."""
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:
+        return True
+
+
+def _drop(connection: asyncpg.Connection) -> None:
+    try:
+        connection.terminate()
+    except asyncpg.InterfaceError:
+        pass  # already detached by the pool
