@@ -172,7 +172,7 @@ def translate(error: Exception, dialect: Dialect, sql: str, args: Any, lost: boo
     return exc.DBAPIError.instance(sql, args, error, dbapi.Error, connection_invalidated=lost, dialect=dialect)
 
 
-def _rowcount(status: str) -> int:
+def rowcount_of(status: str) -> int:
     """'UPDATE 3' -> 3, 'INSERT 0 1' -> 1."""
     tail = status.rsplit(" ", 1)[-1]
     return int(tail) if tail.isdigit() else -1

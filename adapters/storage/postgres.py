@@ -24,19 +24,10 @@ from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect, make_url
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import DirectResult, DirectRow, _rowcount, prepare, translate
+from adapters.storage.direct import DirectResult, DirectRow, prepare, rowcount_of, translate
 from adapters.storage.errors import is_unavailable
-from adapters.storage.orders import SqlAlchemyOrderRepository
-from adapters.storage.products import SqlAlchemyProductRepository
-from adapters.storage.records import (
-    SqlAlchemyInboxRepository,
-    SqlAlchemyOutboxRepository,
-    SqlAlchemyPaymentEventRepository,
-    SqlAlchemySettingsRepository,
-)
-from adapters.storage.repositories import bind_repositories
+from adapters.storage.repositories import SqlRepositories
 from adapters.storage.session import RetryPolicy, StatementResult, Transaction
-from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
 from application.errors import StorageUnavailable
 
 
@@ -132,7 +123,7 @@ class AsyncpgTransaction(Transaction):
             if returns_rows:
                 records = await self.connection.fetch(sql, *args)
                 return DirectResult([DirectRow(r) for r in records], len(records))
-            return DirectResult([], _rowcount(await self.connection.execute(sql, *args)))
+            return DirectResult([], rowcount_of(await self.connection.execute(sql, *args)))
         except Exception as error:
             self.lost = self.lost or _closed(self.connection)
             raise translate(error, self._dialect, sql, args, self.lost) from error
@@ -159,18 +150,9 @@ class AsyncpgTransaction(Transaction):
             raise translate(error, self._dialect, what, (), self.lost) from error
 
 
-class AsyncpgUnitOfWork:
+class AsyncpgUnitOfWork(SqlRepositories):
     """`UnitOfWork` on PostgreSQL: one asyncpg transaction (none for a single-statement one,
     whose statement commits by itself), row locks `FOR NO KEY UPDATE`, wallet before product."""
-
-    products: SqlAlchemyProductRepository
-    customers: SqlAlchemyCustomerRepository
-    wallets: SqlAlchemyWalletRepository
-    orders: SqlAlchemyOrderRepository
-    settings: SqlAlchemySettingsRepository
-    inbox: SqlAlchemyInboxRepository
-    payments: SqlAlchemyPaymentEventRepository
-    outbox: SqlAlchemyOutboxRepository
 
     def __init__(self, pool: PostgresPool, cipher: StockCipher, retry: RetryPolicy | None = None,
                  observe: Callable[[float], None] | None = None, *, single_statement: bool = False) -> None:
@@ -186,7 +168,7 @@ class AsyncpgUnitOfWork:
         self._connection, self._transaction = await self._open(pool)
         self._done = False
         self._tx = AsyncpgTransaction(self._connection, self._pool.dialect, self._cipher, self._observe)
-        bind_repositories(self, self._tx)
+        self._bind(self._tx)
         return self
 
     async def __aexit__(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
 from adapters.storage.records import (
@@ -16,12 +14,24 @@ from adapters.storage.session import Transaction
 from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
 
 
-def bind_repositories(uow: Any, tx: Transaction) -> None:
-    uow.products = SqlAlchemyProductRepository(tx)
-    uow.customers = SqlAlchemyCustomerRepository(tx)
-    uow.wallets = SqlAlchemyWalletRepository(tx)
-    uow.orders = SqlAlchemyOrderRepository(tx)
-    uow.settings = SqlAlchemySettingsRepository(tx)
-    uow.inbox = SqlAlchemyInboxRepository(tx)
-    uow.payments = SqlAlchemyPaymentEventRepository(tx)
-    uow.outbox = SqlAlchemyOutboxRepository(tx)
+class SqlRepositories:
+    """The repositories of a SQL unit of work, bound when it opens its transaction."""
+
+    products: SqlAlchemyProductRepository
+    customers: SqlAlchemyCustomerRepository
+    wallets: SqlAlchemyWalletRepository
+    orders: SqlAlchemyOrderRepository
+    settings: SqlAlchemySettingsRepository
+    inbox: SqlAlchemyInboxRepository
+    payments: SqlAlchemyPaymentEventRepository
+    outbox: SqlAlchemyOutboxRepository
+
+    def _bind(self, tx: Transaction) -> None:
+        self.products = SqlAlchemyProductRepository(tx)
+        self.customers = SqlAlchemyCustomerRepository(tx)
+        self.wallets = SqlAlchemyWalletRepository(tx)
+        self.orders = SqlAlchemyOrderRepository(tx)
+        self.settings = SqlAlchemySettingsRepository(tx)
+        self.inbox = SqlAlchemyInboxRepository(tx)
+        self.payments = SqlAlchemyPaymentEventRepository(tx)
+        self.outbox = SqlAlchemyOutboxRepository(tx)

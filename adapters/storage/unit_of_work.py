@@ -15,33 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.storage.cipher import StockCipher
 from adapters.storage.errors import is_unavailable
-from adapters.storage.orders import SqlAlchemyOrderRepository
-from adapters.storage.products import SqlAlchemyProductRepository
-from adapters.storage.records import (
-    SqlAlchemyInboxRepository,
-    SqlAlchemyOutboxRepository,
-    SqlAlchemyPaymentEventRepository,
-    SqlAlchemySettingsRepository,
-)
-from adapters.storage.repositories import bind_repositories
+from adapters.storage.repositories import SqlRepositories
 from adapters.storage.session import RetryPolicy, SqlAlchemyTransaction
-from adapters.storage.wallets import SqlAlchemyCustomerRepository, SqlAlchemyWalletRepository
 from application.errors import StorageUnavailable
 
 _OPEN_FAILURES = (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError)
 
 
-class SqlAlchemyUnitOfWork:
+class SqlAlchemyUnitOfWork(SqlRepositories):
     """`UnitOfWork` on a SQLAlchemy async engine: SQLite, whose writers BEGIN IMMEDIATE."""
-
-    products: SqlAlchemyProductRepository
-    customers: SqlAlchemyCustomerRepository
-    wallets: SqlAlchemyWalletRepository
-    orders: SqlAlchemyOrderRepository
-    settings: SqlAlchemySettingsRepository
-    inbox: SqlAlchemyInboxRepository
-    payments: SqlAlchemyPaymentEventRepository
-    outbox: SqlAlchemyOutboxRepository
 
     def __init__(self, engine: AsyncEngine, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
         self._engine = engine
@@ -53,7 +35,7 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
         self._connection = await self._open()
         self._committed = False
-        bind_repositories(self, SqlAlchemyTransaction(self._connection, self._cipher))
+        self._bind(SqlAlchemyTransaction(self._connection, self._cipher))
         return self
 
     async def __aexit__(
