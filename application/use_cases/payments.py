@@ -64,8 +64,12 @@ class ApplyPaymentStatus:
                 effects.alerts.append(("alert.unknown_order", {"order_id": status.order_id}))
             elif not trusted_amount and (status.gross_amount != order.total or status.currency != "IDR"):
                 effects.outcome = Outcome.MISMATCH
-                effects.alerts.append(("alert.amount_mismatch", {
-                    "order_id": order.id, "paid": status.gross_amount, "total": order.total}))
+                # Told once per order and reported amount: the expiry job asks the provider again
+                # every round while the order stays PENDING.
+                mismatch = f"{order.id}:amount_mismatch:{status.gross_amount}:{status.currency}"
+                if await uow.payments.record(order.id, mismatch, "", self._clock.now()):
+                    effects.alerts.append(("alert.amount_mismatch", {
+                        "order_id": order.id, "paid": status.gross_amount, "total": order.total}))
             elif status.state is not PaymentState.PENDING:
                 customer = await uow.customers.get(order.user_id)
                 lang = customer.language if customer is not None and customer.language else shop.language
