@@ -16,17 +16,6 @@ from application.ports import Admission, Lock, RateDecision
 FAILED_OPEN_TOKEN_PREFIX = "failed-open:"
 """Marks a Lock granted without Redis; real tokens are hex, so they never start with it."""
 
-# INCR and, only when the key is new, EXPIRE: the window is fixed at its first hit.
-# A key left without a TTL (it cannot happen through this script) would block forever, so
-# it gets one too.
-_HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[1])
-end
-return count
-"""
-
 # Compare-and-delete, atomic, so a holder whose lock expired cannot free its successor's.
 _RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -36,8 +25,9 @@ return 0
 """
 
 
-# The Gatekeeper's step: [rate-limit hit as in _HIT_SCRIPT] [SET NX PX when the hit is allowed]
-# [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
+# The Gatekeeper's step (the rate limiter uses its first part alone): [rate-limit hit: INCR and,
+# only when the key is new, EXPIRE, so the window is fixed at its first hit; a key left without a
+# TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed] [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
 # Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value}.
 _ADMIT_SCRIPT = """
 local k, hits, locked, value = 1, 0, 0, false
@@ -142,23 +132,23 @@ class RedisLockManager:
 
 
 class RedisRateLimiter:
-    """Fixed-window counters in one round trip (a Lua INCR + EXPIRE); a failure allows."""
+    """Fixed-window counters in one round trip (the gatekeeper's script, counting only); a failure allows."""
 
     def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
         self._client = client
         self._health = health
         self._prefix = prefix
-        self._hit_script = client.register_script(_HIT_SCRIPT)
+        self._hit_script = client.register_script(_ADMIT_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         name = self._prefix + key
         try:
             count = await self._health.call(
-                "ratelimit.hit", lambda: self._hit_script(keys=[name], args=[window_seconds])
+                "ratelimit.hit", lambda: self._hit_script(keys=[name], args=["1", window_seconds, limit, "0", "", "0", "0"])
             )
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
-        return rate_decision(int(count), limit, self._health.stats)
+        return rate_decision(int(count[0]), limit, self._health.stats)
 
 
 class RedisGatekeeper:

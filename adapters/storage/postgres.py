@@ -210,20 +210,11 @@ class AsyncpgUnitOfWork(SqlRepositories):
             raise translated from error
 
     async def _open(self, pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:
-        delays = self._retry.delays()
-        while True:
-            try:
-                return await self._begin(pool)
-            except Exception as error:
-                # Whatever stops a connection from opening (refused, timed out, pool exhausted,
-                # database missing) reads as "unavailable" to the user; the cause stays chained.
-                translated = translate(error, self._pool.dialect, "BEGIN", (), True)
-                if not is_unavailable(translated) and not isinstance(error, (asyncpg.PostgresError, OSError)):
-                    raise
-                delay = next(delays, None)
-                if delay is None:
-                    raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
-                await self._retry.sleep(delay)
+        def retryable(error: Exception) -> bool:
+            translated = translate(error, self._pool.dialect, "BEGIN", (), True)
+            return is_unavailable(translated) or isinstance(error, (asyncpg.PostgresError, OSError))
+
+        return await self._retry.open(lambda: self._begin(pool), retryable)
 
     async def _begin(self, pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:
         connection = await pool.acquire(timeout=self._pool.acquire_timeout)

@@ -41,6 +41,22 @@ class RetryPolicy:
         for attempt in range(self.retries):
             yield min(self.base_delay * 2**attempt, self.max_delay)
 
+    async def open(self, attempt: Callable[[], Awaitable[T]], retryable: Callable[[Exception], bool]) -> T:
+        """Run `attempt` until it succeeds; an error `retryable` accepts (refused, timed out,
+        pool exhausted, database missing) is tried again after the next delay and, once they
+        are used up, reads as `StorageUnavailable` (the cause chained); any other is raised."""
+        delays = self.delays()
+        while True:
+            try:
+                return await attempt()
+            except Exception as error:
+                if not retryable(error):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
+                await self.sleep(delay)
+
 
 class StatementResult(Protocol):
     """What the repositories read from a statement's result: SQLAlchemy's, or the direct path's."""

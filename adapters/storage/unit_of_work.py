@@ -71,19 +71,8 @@ class SqlAlchemyUnitOfWork(SqlRepositories):
             raise
 
     async def _open(self) -> AsyncConnection:
-        delays = self._retry.delays()
-        while True:
-            try:
-                return await self._begin()
-            except Exception as error:
-                # Whatever stops a connection from opening (refused, timed out, pool exhausted,
-                # database missing) reads as "unavailable" to the user; the cause stays chained.
-                if not isinstance(error, _OPEN_FAILURES) and not is_unavailable(error):
-                    raise
-                delay = next(delays, None)
-                if delay is None:
-                    raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
-                await self._retry.sleep(delay)
+        return await self._retry.open(
+            self._begin, lambda error: isinstance(error, _OPEN_FAILURES) or is_unavailable(error))
 
     async def _begin(self) -> AsyncConnection:
         connection = await self._engine.connect()
