@@ -108,9 +108,13 @@ transaksi = Table(
     Column("updated_at", UtcDateTime, nullable=True),
     Column("payment_url", Text, nullable=True),
     Column("meta", Json, nullable=False),
+    # A given-up link order is asked about again until then (a payment without a notification).
+    Column("recheck_at", UtcDateTime, nullable=True),
     Index("ix_transaksi_user_id", "user_id"),
     Index("ix_transaksi_produk_id", "produk_id"),
     Index("ix_transaksi_status_created", "status", "created_at"),
+    Index("ix_transaksi_recheck", "recheck_at", postgresql_where=text("recheck_at IS NOT NULL"),
+          sqlite_where=text("recheck_at IS NOT NULL")),
     Index(
         "uq_transaksi_one_pending_per_user",
         "user_id",
@@ -176,6 +180,10 @@ inbox = Table(
     Column("body", Json, nullable=True),
     Column("lease_until", UtcDateTime, nullable=True),
     Column("finished_at", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),  # the provider's timestamp: when the customer sent it
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("dead_at", UtcDateTime, nullable=True),  # given up after too many attempts (dead letter)
+    Column("applied_at", UtcDateTime, nullable=True),  # its effect committed (idempotent admin commands)
     Index("ix_inbox_unfinished", "lease_until", postgresql_where=text("finished_at IS NULL"),
           sqlite_where=text("finished_at IS NULL")),
 )
@@ -195,4 +203,20 @@ outbox = Table(
           sqlite_where=text("sent_at IS NULL AND abandoned_at IS NULL")),
 )
 
-ALL_TABLES = (ledger, stock_items, payment_events, inbox, outbox, transaksi, settings, produk, users)
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("params", Json, nullable=False),
+    Column("amount", Money, nullable=True),  # money that needs an admin's action, when there is some
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    # One open alert per kind and subject: repeats of its cause add nothing.
+    Index("uq_alerts_open", "kind", "subject", unique=True, postgresql_where=text("acknowledged_at IS NULL"),
+          sqlite_where=text("acknowledged_at IS NULL")),
+    Index("ix_alerts_created", "created_at"),
+)
+
+ALL_TABLES = (alerts, ledger, stock_items, payment_events, inbox, outbox, transaksi, settings, produk, users)
