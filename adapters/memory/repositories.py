@@ -193,6 +193,10 @@ class MemoryOrderRepository(_Repo):
             if o.status is OrderStatus.PAID and o.paid_at is not None and start <= o.paid_at < end
         ]
 
+    async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
+        rows = [o for o in self.data.orders.values() if o.recheck_at is not None and o.recheck_at <= now]
+        return [replace(o) for o in sorted(rows, key=lambda o: (o.recheck_at or now, o.id))[:limit]]
+
     def _newest(self) -> list[Order]:
         return sorted(self.data.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
 

@@ -128,19 +128,38 @@ def test_terminal_states_refuse_other_moves(terminal: OrderStatus) -> None:
         order.move_to(OrderStatus.PENDING, NOW)
 
 
-@pytest.mark.parametrize("given_up", [OrderStatus.EXPIRED, OrderStatus.CANCELLED])
-def test_late_payment_is_the_only_exit_from_expired_or_cancelled(given_up: OrderStatus) -> None:
+@pytest.mark.parametrize("given_up", [OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED])
+def test_late_payment_is_the_only_exit_from_a_given_up_order(given_up: OrderStatus) -> None:
+    # FAILED too: a card denied, then paid another way under the same order id.
     order = _order()
     order.move_to(given_up, NOW)
     order.settle_late(NOW)
     assert order.status is OrderStatus.PAID
 
 
-def test_a_failed_order_cannot_be_settled_late() -> None:
+def test_a_payment_credited_to_saldo_cannot_be_settled_again() -> None:
     order = _order()
-    order.move_to(OrderStatus.FAILED, NOW)
+    order.move_to(OrderStatus.EXPIRED, NOW)
+    order.credit_instead(order.total, NOW)
     with pytest.raises(IllegalTransition):
         order.settle_late(NOW)
+
+
+def test_a_wrong_amount_gives_a_pending_order_up_and_remembers_what_came() -> None:
+    order = _order()
+    order.credit_instead(Rupiah(1000), NOW)
+    assert (order.status, order.money_in) == (OrderStatus.FAILED, Rupiah(1000))
+
+
+def test_reversals_count_up_to_the_money_received_and_full_ones_refund_the_order() -> None:
+    order = _order()
+    order.move_to(OrderStatus.PAID, NOW)
+    part = Rupiah(order.total.value // 2)
+    assert order.reverse(part, "refund", NOW) == part
+    assert order.reverse(part, "refund", NOW) == Rupiah(0)  # a repeat of the same running total
+    assert order.status is OrderStatus.PAID
+    assert order.reverse(order.total * 2, "chargeback", NOW) == order.total - part  # capped at what came in
+    assert (order.status, order.reversed_amount, order.reversal) == (OrderStatus.REFUNDED, order.total, "chargeback")
 
 
 def test_settings_have_the_documented_defaults_and_validate() -> None:
