@@ -87,7 +87,9 @@ class WalletRepository(Protocol):
 
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:
-        """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING."""
+        """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING,
+        DuplicateOrderId when an order with this id exists; either way nothing is written and
+        the unit of work can go on."""
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
 

@@ -43,24 +43,35 @@ _LATE_PAYMENT_FROM = {OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FA
 RELEASES_STOCK = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED})
 
 
+ORDER_ID_SUFFIX_LENGTH = 12  # 12 letters of a 32-letter alphabet: 60 bits a day
+LEGACY_ORDER_ID_SUFFIX_LENGTH = 6  # ids made before the suffix grew; they stay valid
+
+
 def new_order_id(now: datetime, request_id: str | None = None) -> str:
-    """`INV-YYYYMMDD-XXXXXX` (Jakarta date), valid as a Midtrans order_id.
+    """`INV-YYYYMMDD-XXXXXXXXXXXX` (Jakarta date), valid as a Midtrans order_id.
 
     With a request id (the WhatsApp message id) the suffix is derived from it, so running the
-    same message twice names the same order and the second run finds the first one's work.
+    same message twice names the same order and the second run finds the first one's work;
+    without one it is drawn at random. Each suffix letter carries 5 bits (the alphabet has 32
+    letters and a byte's low 5 bits are uniform), so ids of one day collide with a chance of
+    about n^2 / 2^61: never in practice, and a drawn id that does is drawn again by its caller.
     """
     if request_id:
         digest = hashlib.sha256(request_id.encode()).digest()
-        suffix = "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:6])
+        suffix = "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:ORDER_ID_SUFFIX_LENGTH])
     else:
-        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(ORDER_ID_SUFFIX_LENGTH))
     return f"INV-{now.astimezone(JAKARTA):%Y%m%d}-{suffix}"
 
 
-def earlier_order_ids(now: datetime, request_id: str) -> tuple[str, str]:
+def earlier_order_ids(now: datetime, request_id: str) -> tuple[str, ...]:
     """The ids a first run of the request may have given its order: today's, and yesterday's
-    for a run that began before midnight (Jakarta) and is repeated after it."""
-    return new_order_id(now, request_id), new_order_id(now - timedelta(days=1), request_id)
+    for a run that began before midnight (Jakarta) and is repeated after it; then the same two
+    in the shorter form of earlier releases (a prefix of the new suffix), for a message whose
+    first run happened before an upgrade."""
+    current = (new_order_id(now, request_id), new_order_id(now - timedelta(days=1), request_id))
+    legacy = tuple(order_id[:LEGACY_ORDER_ID_SUFFIX_LENGTH - ORDER_ID_SUFFIX_LENGTH] for order_id in current)
+    return current + legacy
 
 
 @dataclass

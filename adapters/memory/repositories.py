@@ -7,6 +7,7 @@ import copy
 from dataclasses import replace
 from datetime import datetime
 
+from application.errors import DuplicateOrderId
 from application.ports import IncomingMessage, QueuedMessage
 from application.replies import Reply
 from domain.customer import Customer
@@ -153,7 +154,7 @@ class MemoryWalletRepository(_Repo):
 class MemoryOrderRepository(_Repo):
     async def add(self, order: Order) -> None:
         if order.id in self.data.orders:
-            raise ValueError(f"order id {order.id} exists")
+            raise DuplicateOrderId(order.id)
         self._check_pending(order)
         self.data.orders[order.id] = replace(order)
 

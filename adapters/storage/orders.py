@@ -12,6 +12,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import transaksi
+from application.errors import DuplicateOrderId
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
@@ -85,10 +86,6 @@ def _to_order(row: Row[Any]) -> Order:
         reversal=meta.get("reversal"),
         recheck_at=row.recheck_at,
     )
-
-
-class DuplicateOrderId(ValueError):
-    """Two orders drew the same id (a one-in-a-billion event); the caller may draw again."""
 
 
 class SqlAlchemyOrderRepository:

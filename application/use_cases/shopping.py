@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from application.errors import PaymentProviderUnavailable, StorageUnavailable
+from application.errors import DuplicateOrderId, PaymentProviderUnavailable, StorageUnavailable
 from application.ports import (
     Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, QueuedMessage, UnitOfWork, UnitOfWorkFactory,
 )
@@ -123,10 +123,10 @@ class Buy:
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
             await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)
-        else:
+        order = await add_new_order(uow, order, drawn=not cmd.request_id)
+        if method is PaymentMethod.SALDO:
             wallet.debit(order.total, "purchase", order.id, now)
             await uow.wallets.save(wallet)
-        await uow.orders.add(order)
         product, items, was_low = await take_for_sale(uow, offer, cmd.qty, order.id, shop.low_stock_threshold)
         balance = wallet.balance if method is PaymentMethod.SALDO else None
         return Purchase(order, product, items, balance=balance), was_low
@@ -158,6 +158,24 @@ class Buy:
         item = LineItem(product.code, product.name, order.unit_price, order.qty)
         request = PaymentRequest(order.id, order.total, (item,), order.user_id, order.created_at, shop.payment_expiry_minutes)
         return await request_payment_link(self._uow_factory, self._gateway, self._clock, order, request)
+
+
+_REDRAWS = 3
+
+
+async def add_new_order(uow: UnitOfWork, order: Order, *, drawn: bool) -> Order:
+    """Store a new order and return it as stored. An id drawn at random (`drawn`) that another
+    order has already is drawn again; a derived id is kept, since a re-run must find it."""
+    for _ in range(_REDRAWS):
+        try:
+            await uow.orders.add(order)
+            return order
+        except DuplicateOrderId:
+            if not drawn:
+                raise
+            order = replace(order, id=new_order_id(order.created_at))
+    await uow.orders.add(order)
+    return order
 
 
 async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from domain.errors import (
     OutOfStock, StockKindMismatch,
 )
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus, PaymentMethod, new_order_id
+from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 from domain.wallet import Wallet
@@ -20,13 +21,34 @@ NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
 
 def _order(method: PaymentMethod = PaymentMethod.MIDTRANS) -> Order:
-    return Order.purchase("INV-20261129-ABCDEF", "62811", "NF1", "Netflix", 2, Rupiah(35_000), method, NOW, NOW)
+    return Order.purchase("INV-20261129-ABCDEFGHJKLM", "62811", "NF1", "Netflix", 2, Rupiah(35_000), method, NOW, NOW)
 
 
 def test_order_ids_are_jakarta_dated_and_valid_midtrans_ids() -> None:
     order_id = new_order_id(NOW)
-    assert order_id.startswith("INV-20261129-") and len(order_id) == 19
-    assert all(c.isalnum() or c == "-" for c in order_id)
+    assert re.fullmatch(r"INV-20261129-[A-Z0-9]{12}", order_id) and len(order_id) <= 50
+
+
+ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: 5 bits each
+
+
+def test_order_ids_carry_60_bits_derived_from_the_message_id() -> None:
+    """12 letters of a 32-letter alphabet: 10,000 messages of one day get 10,000 ids."""
+    ids = [new_order_id(NOW, f"wamid.HBgM{n:08d}") for n in range(10_000)]
+    suffixes = [order_id.removeprefix("INV-20261129-") for order_id in ids]
+    assert len(set(ids)) == 10_000
+    assert all(len(suffix) == 12 and set(suffix) <= set(ID_ALPHABET) for suffix in suffixes)
+    assert new_order_id(NOW, "wamid.HBgM00000042") == ids[42]  # a re-run names the same order
+
+
+def test_a_rerun_finds_its_order_under_todays_yesterdays_and_the_short_ids_of_old_releases() -> None:
+    # Before the ids grew, the same message was given INV-20261129-EG8G3G (and the day before, -28-).
+    assert earlier_order_ids(NOW, "wamid.X") == (
+        "INV-20261129-EG8G3G6SD2KZ", "INV-20261128-EG8G3G6SD2KZ", "INV-20261129-EG8G3G", "INV-20261128-EG8G3G")
+
+
+def test_order_ids_without_a_message_id_are_random() -> None:
+    assert len({new_order_id(NOW) for _ in range(1_000)}) == 1_000
 
 
 def test_stock_never_goes_below_zero() -> None:
