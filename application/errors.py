@@ -17,3 +17,8 @@ class PaymentProviderUnavailable(ApplicationError):
 
 class MessengerUnavailable(ApplicationError):
     """The WhatsApp transport refused or did not answer."""
+
+
+class DuplicateOrderId(Exception):
+    """`OrderRepository.add`: an order with this id exists already. Not a broken rule but a
+    collision of ids; a use case whose id was drawn at random draws another one."""

@@ -18,6 +18,7 @@ from application.replies import Reply
 from domain.customer import Customer
 from domain.money import Rupiah
 from domain.order import Order, OrderStatus
+from domain.payment_rules import ProviderStatus
 from domain.product import Product
 from domain.wallet import LedgerEntry, Wallet
 
@@ -86,7 +87,9 @@ class WalletRepository(Protocol):
 
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:
-        """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING."""
+        """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING,
+        DuplicateOrderId when an order with this id exists; either way nothing is written and
+        the unit of work can go on."""
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
 
@@ -106,6 +109,9 @@ class OrderRepository(Protocol):
         """PENDING orders whose `expires_at` is before the cutoff, oldest first."""
 
     async def paid_between(self, start: datetime, end: datetime) -> list[Order]: ...
+
+    async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
+        """Given-up link orders whose `recheck_at` has come, soonest first."""
 
 
 class SettingsRepository(Protocol):
@@ -177,6 +183,35 @@ class PaymentEventRepository(Protocol):
         """Store a payment notification once; False when the same event was stored before."""
 
 
+@dataclass(frozen=True)
+class Alert:
+    """Something admins must see: kept until acknowledged, one open alert per kind and subject.
+    `amount`: money that needs an admin's action (received and not yet accounted, or lost)."""
+
+    kind: str
+    subject: str
+    params: dict[str, str]
+    created_at: datetime
+    amount: Rupiah | None = None
+    id: int | None = None
+    acknowledged_at: datetime | None = None
+
+
+class AlertRepository(Protocol):
+    async def raise_(self, alert: Alert) -> int | None:
+        """Record a new alert and return its id; None (changing nothing) while an alert of the
+        same kind and subject is open."""
+
+    async def open(self, limit: int = 100) -> list[Alert]:
+        """Unacknowledged alerts, newest first."""
+
+    async def recent(self, limit: int = 50) -> list[Alert]:
+        """All alerts, newest first."""
+
+    async def acknowledge(self, alert_id: int, now: datetime) -> bool:
+        """False when there is no such open alert."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` discards every change."""
 
@@ -204,6 +239,8 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> OutboxRepository: ...
 
+    @property
+    def alerts(self) -> AlertRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -273,8 +310,8 @@ class Gatekeeper(Protocol):
                     lock_ttl_ms: int, peek: str | None) -> Admission: ...
 
 
-# What a payment provider reports, in the order's own status names (PENDING = nothing decided yet).
-PaymentState = OrderStatus
+# What a payment provider reports (Midtrans' statuses; the order's status names are aliases).
+PaymentState = ProviderStatus
 
 
 @dataclass(frozen=True)
@@ -309,6 +346,8 @@ class PaymentStatus:
     state: PaymentState
     gross_amount: Rupiah
     currency: str = "IDR"
+    # Refunds and chargebacks: how much was taken back in all so far (None: not reported).
+    reversed_amount: Rupiah | None = None
 
 
 class PaymentGateway(Protocol):

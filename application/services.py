@@ -8,7 +8,7 @@ import time
 
 from application.chat.catalog import text
 from application.outbox import OutboxSender
-from application.ports import Cache, QueuedMessage, UnitOfWork, UnitOfWorkFactory
+from application.ports import Alert, Cache, Clock, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from application.serialization import Profile, product_to_json, products_from_json, profile_from, profile_to_str
 from domain.money import Rupiah
@@ -136,35 +136,45 @@ class ShopReads:
 class Notifier:
     """Messages that are not a reply to the current chat: deliveries after a payment, expiry
     notices and admin alerts. They are queued in the outbox of the unit of work whose change
-    they report, so they go out exactly when that change commits."""
+    they report, so they go out exactly when that change commits.
+
+    An admin alert is also a row (`uow.alerts`) written in that same transaction: listed on the
+    dashboard and in the admin API until acknowledged, and sent to the admins only when it is
+    new (one open alert per kind and subject, whichever worker raises it)."""
 
     def __init__(self, outbox: OutboxSender, uow_factory: UnitOfWorkFactory, admins: frozenset[str],
-                 settings: ShopSettingsReader) -> None:
-        self._outbox, self._uow_factory, self._admins, self._settings = outbox, uow_factory, admins, settings
+                 settings: ShopSettingsReader, clock: Clock) -> None:
+        self._outbox, self._uow_factory, self._admins = outbox, uow_factory, admins
+        self._settings, self._clock = settings, clock
 
     async def tell(self, uow: UnitOfWork, user_id: str, reply: Reply) -> list[QueuedMessage]:
         return [await self._outbox.queue(uow, user_id, reply)]
 
-    async def queue_alert(self, uow: UnitOfWork, key: str, **params: object) -> list[QueuedMessage]:
-        """Log an admin alert and queue it to every admin inside `uow`."""
+    async def queue_alert(self, uow: UnitOfWork, key: str, *, about: str | None = None, owed: Rupiah | None = None,
+                          **params: object) -> list[QueuedMessage]:
+        """Record an admin alert inside `uow` and queue it to every admin, unless the same alert
+        (key and subject: `about`, else the order id, subject or product code of `params`) is
+        still open. `owed`: money that needs an admin's action."""
+        subject = about or str(params.get("order_id") or params.get("subject") or params.get("code") or key)
+        alert = Alert(key, subject, {k: str(v) for k, v in params.items()}, self._clock.now(), owed)
+        if await uow.alerts.raise_(alert) is None:
+            log.info("admin alert still open: %s", key, extra={"alert": key, "subject": subject})
+            return []
         lang = (await self._settings.get()).language
         message = text(key, lang, **params)
-        log.error("admin alert: %s", key, extra={"alert": key, "order_id": params.get("order_id")})
-        self.on_alert(key, params)
+        log.error("admin alert: %s", key, extra={"alert": key, "subject": subject, "order_id": params.get("order_id")})
         return [await self._outbox.queue(uow, admin, Reply(message)) for admin in sorted(self._admins)]
 
-    async def alert_admins(self, key: str, **params: object) -> None:
-        """An alert on its own: queued in a unit of work of its own and sent."""
+    async def alert_admins(self, key: str, *, about: str | None = None, owed: Rupiah | None = None,
+                           **params: object) -> None:
+        """An alert on its own (nothing else changes with it): its own unit of work, then sent."""
         async with self._uow_factory() as uow:
-            queued = await self.queue_alert(uow, key, **params)
+            queued = await self.queue_alert(uow, key, about=about, owed=owed, **params)
             await uow.commit()
         await self.deliver(queued)
 
     async def deliver(self, queued: list[QueuedMessage]) -> None:
         await self._outbox.deliver(queued)
-
-    def on_alert(self, key: str, params: dict[str, object]) -> None:
-        """Hook for keeping alerts elsewhere too (the dashboard's list)."""
 
 
 def _encode(values: dict[str, str]) -> str:

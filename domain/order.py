@@ -39,28 +39,39 @@ _ALLOWED = {
     OrderStatus.PAID: {OrderStatus.REFUNDED},
 }
 # The one way out of a terminal state: money arrived for an order we had given up on.
-_LATE_PAYMENT_FROM = {OrderStatus.EXPIRED, OrderStatus.CANCELLED}
+_LATE_PAYMENT_FROM = {OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED}
 RELEASES_STOCK = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED})
 
 
+ORDER_ID_SUFFIX_LENGTH = 12  # 12 letters of a 32-letter alphabet: 60 bits a day
+LEGACY_ORDER_ID_SUFFIX_LENGTH = 6  # ids made before the suffix grew; they stay valid
+
+
 def new_order_id(now: datetime, request_id: str | None = None) -> str:
-    """`INV-YYYYMMDD-XXXXXX` (Jakarta date), valid as a Midtrans order_id.
+    """`INV-YYYYMMDD-XXXXXXXXXXXX` (Jakarta date), valid as a Midtrans order_id.
 
     With a request id (the WhatsApp message id) the suffix is derived from it, so running the
-    same message twice names the same order and the second run finds the first one's work.
+    same message twice names the same order and the second run finds the first one's work;
+    without one it is drawn at random. Each suffix letter carries 5 bits (the alphabet has 32
+    letters and a byte's low 5 bits are uniform), so ids of one day collide with a chance of
+    about n^2 / 2^61: never in practice, and a drawn id that does is drawn again by its caller.
     """
     if request_id:
         digest = hashlib.sha256(request_id.encode()).digest()
-        suffix = "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:6])
+        suffix = "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:ORDER_ID_SUFFIX_LENGTH])
     else:
-        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(ORDER_ID_SUFFIX_LENGTH))
     return f"INV-{now.astimezone(JAKARTA):%Y%m%d}-{suffix}"
 
 
-def earlier_order_ids(now: datetime, request_id: str) -> tuple[str, str]:
+def earlier_order_ids(now: datetime, request_id: str) -> tuple[str, ...]:
     """The ids a first run of the request may have given its order: today's, and yesterday's
-    for a run that began before midnight (Jakarta) and is repeated after it."""
-    return new_order_id(now, request_id), new_order_id(now - timedelta(days=1), request_id)
+    for a run that began before midnight (Jakarta) and is repeated after it; then the same two
+    in the shorter form of earlier releases (a prefix of the new suffix), for a message whose
+    first run happened before an upgrade."""
+    current = (new_order_id(now, request_id), new_order_id(now - timedelta(days=1), request_id))
+    legacy = tuple(order_id[:LEGACY_ORDER_ID_SUFFIX_LENGTH - ORDER_ID_SUFFIX_LENGTH] for order_id in current)
+    return current + legacy
 
 
 @dataclass
@@ -88,6 +99,14 @@ class Order:
     paid_at: datetime | None = None
     payment_url: str | None = None
     updated_at: datetime | None = None
+    # Money the provider reported when it differs from `total` (a wrong amount went to saldo).
+    amount_received: Rupiah | None = None
+    # Taken back by the provider after payment (refunds, chargebacks), and the part of it that
+    # could not be recovered from the customer's saldo.
+    reversed_amount: Rupiah = field(default_factory=lambda: Rupiah(0))
+    shortfall: Rupiah = field(default_factory=lambda: Rupiah(0))
+    reversal: str | None = None  # "refund" | "chargeback" | "cancel": the last kind of reversal
+    recheck_at: datetime | None = None  # a given-up link order is asked about again at this time
 
     @classmethod
     def purchase(
@@ -151,16 +170,48 @@ class Order:
             self.paid_at = now
         return True
 
+    @property
+    def money_in(self) -> Rupiah:
+        """What the provider paid us for this order and we kept (as goods or saldo)."""
+        if self.paid_at is None:
+            return Rupiah(0)
+        return self.amount_received if self.amount_received is not None else self.total
+
     def can_settle_late(self) -> bool:
-        # paid_at on an EXPIRED/CANCELLED order: its late payment already went to saldo.
+        # paid_at on an EXPIRED/CANCELLED/FAILED order: its payment already went to saldo.
         return self.status in _LATE_PAYMENT_FROM and self.paid_at is None
 
-    def credit_late(self, now: datetime) -> None:
-        """Money arrived too late and went to saldo: the status stays, the payment is recorded
-        so that a repeat of it is neither credited nor delivered again."""
-        if not self.can_settle_late():
+    def credit_instead(self, received: Rupiah, now: datetime) -> None:
+        """Money arrived that is not delivered against (too late with no stock left, or a wrong
+        amount) and went to saldo. A PENDING order is given up as FAILED; the payment is
+        recorded so that a repeat of it is neither credited nor delivered again."""
+        if self.status is OrderStatus.PENDING:
+            self.status = OrderStatus.FAILED
+        elif not self.can_settle_late():
             raise IllegalTransition(order_id=self.id, current=self.status.value, target="PAID")
         self.paid_at = self.updated_at = now
+        if received != self.total:
+            self.amount_received = received
+
+    def reverse(self, cumulative: Rupiah, kind: str, now: datetime) -> Rupiah:
+        """The provider has taken back `cumulative` of this order's money in all (Midtrans
+        reports the running total of refunds). Returns what is newly taken back (0 for a
+        repeat); everything taken back makes the order REFUNDED, a part leaves its status."""
+        if self.paid_at is None:
+            raise IllegalTransition(order_id=self.id, current=self.status.value, target=OrderStatus.REFUNDED.value)
+        capped = min(cumulative.value, self.money_in.value)
+        delta = capped - self.reversed_amount.value
+        if delta <= 0:
+            return Rupiah(0)
+        self.reversed_amount = Rupiah(capped)
+        self.reversal = kind
+        self.updated_at = now
+        if capped >= self.money_in.value:
+            self.status = OrderStatus.REFUNDED
+        return Rupiah(delta)
+
+    def record_shortfall(self, amount: Rupiah) -> None:
+        self.shortfall = self.shortfall + amount
 
     def settle_late(self, now: datetime) -> None:
         """Money arrived after we expired or cancelled the order, and its stock could be taken again."""

@@ -48,6 +48,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.web.app import create_app
 
     host, port = args.host or settings.host, args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    settings.check_serving()
     if not _port_free(host, port):
         return _fail(f"port {port} on {host} is already in use; stop the other process or use --port")
     workers = args.workers
@@ -55,7 +57,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return _fail("--workers must be 1 or more")
     if workers > 1 and settings.demo_mode:
         return _fail("the simulator keeps its chats in one process: use --workers 1 in demo mode")
-    settings = settings.model_copy(update={"host": host, "port": port})
     asyncio.run(prepare_database(settings))
     banner = f"Tokowa is listening on http://{host}:{port}"
     if workers == 1:

@@ -25,7 +25,8 @@ from adapters.payments.midtrans_notifications import MidtransNotificationVerifie
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
 from adapters.storage.storage import SqlStorage
 from application.outbox import OutboxSender
-from application.services import ShopReads, ShopSettingsReader
+from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.use_cases.alerts import AlertBoard
 from application.use_cases.bundle import UseCases
 from application.use_cases.admin_reads import SalesQueries, ShopQueries
 from application.use_cases.catalog_admin import (
@@ -39,7 +40,6 @@ from application.use_cases.payments import ExpireStaleOrders
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
-from entrypoints.alerts import AlertLog, AlertLoggingNotifier
 from entrypoints.metered import MeteredApplyPaymentStatus, MeteredChatPipeline, MeteredCommands, MeteredMessenger
 from entrypoints.metrics import Metrics
 
@@ -132,12 +132,12 @@ class Application(containers.DeclarativeContainer):
                                    default_language=config.language.as_(str))
     reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache)
     metrics = providers.Singleton(Metrics)
-    alerts = providers.Singleton(AlertLog)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
     outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock,
                                  lease=config.outbox_lease)
-    notifier = providers.Singleton(AlertLoggingNotifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
-                                   alerts=alerts)
+    notifier = providers.Singleton(Notifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
+                                   adapters.clock)
+    alerts = providers.Singleton(AlertBoard, adapters.unit_of_work.provider, settings, adapters.clock)
     apply_payment = providers.Singleton(MeteredApplyPaymentStatus, adapters.unit_of_work.provider, reads, settings,
                                         notifier, adapters.clock, metrics=metrics)
     use_cases = providers.Singleton(

@@ -71,8 +71,8 @@ class MeteredApplyPaymentStatus(ApplyPaymentStatus):
         super().__init__(*args, **kwargs)
         self._metrics = metrics
 
-    async def __call__(self, status: PaymentStatus, *, trusted_amount: bool = False) -> Outcome:
-        outcome = await super().__call__(status, trusted_amount=trusted_amount)
+    async def __call__(self, status: PaymentStatus, *, trusted_amount: bool = False, local: bool = False) -> Outcome:
+        outcome = await super().__call__(status, trusted_amount=trusted_amount, local=local)
         self._metrics.payments.labels(status.state.value, outcome.value).inc()
         return outcome
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,12 @@ from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tokowa.db"
+UNSAFE_DEMO = (
+    "no WhatsApp transport is configured, and the simulator (demo mode: a web chat where anyone can "
+    "write as any number, admins included) runs only on the embedded SQLite database on a loopback "
+    "host. Set WHATSAPP_ACCESS_TOKEN or GOWA_API_URL for a real shop, or TOKOWA_DEMO=true to open "
+    "the simulator here on purpose"
+)
 
 
 class ConfigError(Exception):
@@ -64,6 +71,7 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(120.0, gt=0, alias="TOKOWA_LEASE_SECONDS")
     run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
     doctor_interval_seconds: float = Field(3600.0, alias="TOKOWA_DOCTOR_INTERVAL")
+    demo_wanted: bool = Field(False, alias="TOKOWA_DEMO")
 
     @field_validator("redis_url", "whatsapp_access_token", "gowa_api_url", "midtrans_server_key",
                      "admin_token", "secret_key", "public_url_raw", mode="before")
@@ -107,8 +115,28 @@ class Settings(BaseSettings):
         return Transport.SIMULATOR
 
     @property
+    def on_loopback(self) -> bool:
+        """Whether `host` (where `tokowa serve` listens) is reachable from this machine only."""
+        host = self.host.strip().strip("[]")
+        if host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
     def demo_mode(self) -> bool:
-        return self.transport is Transport.SIMULATOR
+        """The simulator serves the chat: no transport, and either the embedded SQLite default on
+        a loopback host or TOKOWA_DEMO=true. Without a transport otherwise, nothing may serve."""
+        return self.transport is Transport.SIMULATOR and (self.demo_wanted or (self.is_sqlite and self.on_loopback))
+
+    def check_serving(self) -> None:
+        """What `tokowa serve` (and the ASGI factory) needs on top of `check`: a transport, or a
+        place where the simulator cannot be reached by strangers."""
+        self.check()
+        if self.transport is Transport.SIMULATOR and not self.demo_mode:
+            raise ConfigError(UNSAFE_DEMO)
 
     def check(self) -> None:
         """Refuse configurations that cannot work, naming the variable."""

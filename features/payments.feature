@@ -42,12 +42,13 @@ Feature: Payment notifications from Midtrans
     And Budi's last order is PENDING
     And Budi is not sent any message containing "user1@mail.test"
 
-  Scenario Outline: A payment status with the wrong amount changes nothing and alerts the admin
+  Scenario Outline: A payment with the wrong amount is credited to saldo, never delivered against
     When Budi sends ".deposit 50rb"
     And a paid status for Budi's last order arrives with the amount <amount>
-    Then Budi's saldo is 0
-    And Budi's last order is PENDING
-    And Admin is sent a message containing "jumlah Rp <shown> ≠ total Rp 50.000"
+    Then Budi's saldo is <amount>
+    And Budi's last order is FAILED
+    And Budi is sent a message containing "tidak sama dengan totalnya Rp 50.000"
+    And Admin is sent a message containing "masuk Rp <shown>, totalnya Rp 50.000"
 
     Examples:
       | amount | shown  |

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.ports import IncomingMessage, QueuedMessage
+from application.ports import Alert, IncomingMessage, QueuedMessage
 from domain.customer import Customer
 from domain.money import Rupiah
 from domain.order import Order
@@ -48,5 +48,7 @@ class MemoryData:
     inbox: dict[str, StoredMessage] = field(default_factory=dict)
     payment_events: dict[str, str] = field(default_factory=dict)
     outbox: dict[int, StoredOutgoing] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
     next_item_id: int = 1
     next_outbox_id: int = 1
+    next_alert_id: int = 1

@@ -7,6 +7,7 @@ import copy
 from dataclasses import replace
 from datetime import datetime
 
+from application.errors import DuplicateOrderId
 from application.ports import IncomingMessage, QueuedMessage
 from application.replies import Reply
 from domain.customer import Customer
@@ -153,7 +154,7 @@ class MemoryWalletRepository(_Repo):
 class MemoryOrderRepository(_Repo):
     async def add(self, order: Order) -> None:
         if order.id in self.data.orders:
-            raise ValueError(f"order id {order.id} exists")
+            raise DuplicateOrderId(order.id)
         self._check_pending(order)
         self.data.orders[order.id] = replace(order)
 
@@ -192,6 +193,10 @@ class MemoryOrderRepository(_Repo):
             replace(o) for o in self._newest()
             if o.status is OrderStatus.PAID and o.paid_at is not None and start <= o.paid_at < end
         ]
+
+    async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
+        rows = [o for o in self.data.orders.values() if o.recheck_at is not None and o.recheck_at <= now]
+        return [replace(o) for o in sorted(rows, key=lambda o: (o.recheck_at or now, o.id))[:limit]]
 
     def _newest(self) -> list[Order]:
         return sorted(self.data.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)

@@ -13,6 +13,7 @@ import asyncio
 import copy
 from types import TracebackType
 
+from adapters.memory.alerts import MemoryAlertRepository
 from adapters.memory.records import MemoryData
 from adapters.memory.repositories import (
     MemoryCustomerRepository, MemoryInboxRepository, MemoryOrderRepository, MemoryOutboxRepository,
@@ -48,6 +49,7 @@ class MemoryUnitOfWork:
         self.inbox = MemoryInboxRepository(self._data)
         self.payments = MemoryPaymentEventRepository(self._data)
         self.outbox = MemoryOutboxRepository(self._data)
+        self.alerts = MemoryAlertRepository(self._data)
         return self
 
     async def __aexit__(
@@ -68,5 +70,5 @@ class MemoryUnitOfWork:
 
     def _rebind(self) -> None:
         for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments,
-                     self.outbox):
+                     self.outbox, self.alerts):
             repo.data = self._data

@@ -30,18 +30,6 @@ log = logging.getLogger("tokowa.payments.midtrans")
 
 NAME_LIMIT = 50  # Midtrans rejects item names and ids longer than this
 
-_STATES = {
-    "settlement": PaymentState.PAID,
-    "pending": PaymentState.PENDING,
-    "expire": PaymentState.EXPIRED,
-    "cancel": PaymentState.CANCELLED,
-    "deny": PaymentState.FAILED,
-    "failure": PaymentState.FAILED,
-    "refund": PaymentState.REFUNDED,
-    "partial_refund": PaymentState.REFUNDED,
-}
-
-
 class _NotFound(Exception):
     """Midtrans does not know the order (yet): Snap answers 404 until a method is chosen."""
 
@@ -60,10 +48,24 @@ class TimeoutSession(requests.Session):
 
 
 def map_state(transaction_status: str, fraud_status: str | None) -> PaymentState:
-    """Midtrans' transaction_status (+ fraud_status for card captures) as our payment state."""
-    if transaction_status == "capture":
-        return PaymentState.PAID if fraud_status in (None, "", "accept") else PaymentState.PENDING
-    return _STATES.get(transaction_status, PaymentState.PENDING)
+    """Midtrans' transaction_status (+ fraud_status for card captures) as a provider status;
+    a status Midtrans does not document reads as `pending` (nothing decided), loudly."""
+    state = PaymentState.from_midtrans(transaction_status, fraud_status or None)
+    if state is None:
+        log.error("undocumented Midtrans status %r (fraud %r) read as pending", transaction_status, fraud_status)
+        return PaymentState.PENDING
+    return state
+
+
+def reversed_amount(answer: dict[str, Any]) -> Rupiah | None:
+    """How much was refunded or charged back in all, when the status answer says."""
+    for key in ("refund_amount", "chargeback_amount"):
+        if answer.get(key) not in (None, ""):
+            try:
+                return parse_amount(answer[key])
+            except ValueError:
+                log.error("unreadable %s in a status answer", key)
+    return None
 
 
 def parse_amount(raw: object) -> Rupiah:
@@ -148,7 +150,8 @@ class MidtransPaymentGateway:
             raise PaymentProviderUnavailable("unreadable status answer") from None
         fraud = answer.get("fraud_status")
         state = map_state(str(answer.get("transaction_status", "")), fraud if isinstance(fraud, str) else None)
-        return PaymentStatus(str(answer.get("order_id") or order_id), state, amount, str(answer.get("currency") or "IDR"))
+        return PaymentStatus(str(answer.get("order_id") or order_id), state, amount, str(answer.get("currency") or "IDR"),
+                             reversed_amount(answer) if state.reversal else None)
 
     async def cancel(self, order_id: str) -> None:
         try:

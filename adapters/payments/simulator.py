@@ -16,15 +16,8 @@ from application.ports import PaymentLink, PaymentRequest, PaymentState, Payment
 from domain.errors import PaymentUnavailable
 from domain.money import Rupiah
 
-# What Midtrans would report for each state: (transaction_status, status_code, fraud_status).
-_MIDTRANS_FIELDS = {
-    PaymentState.PENDING: ("pending", "201", "accept"),
-    PaymentState.PAID: ("settlement", "200", "accept"),
-    PaymentState.EXPIRED: ("expire", "202", ""),
-    PaymentState.CANCELLED: ("cancel", "200", "accept"),
-    PaymentState.FAILED: ("deny", "202", "accept"),
-    PaymentState.REFUNDED: ("refund", "200", "accept"),
-}
+# Midtrans' status_code for a transaction_status: 201 waiting, 202 refused or gone, else 200.
+_STATUS_CODES = {"pending": "201", "authorize": "201", "deny": "202", "expire": "202", "failure": "202"}
 
 
 class SimulatedPaymentGateway:
@@ -33,6 +26,7 @@ class SimulatedPaymentGateway:
         self._signing_key = signing_key
         self._amounts: dict[str, Rupiah] = {}
         self._states: dict[str, PaymentState] = {}
+        self._reversed: dict[str, Rupiah] = {}
         self.fail_next_create = False
 
     @property
@@ -50,7 +44,7 @@ class SimulatedPaymentGateway:
         state, amount = self._states.get(order_id), self._amounts.get(order_id)
         if state is None or amount is None:
             return None
-        return PaymentStatus(order_id, state, amount)
+        return PaymentStatus(order_id, state, amount, reversed_amount=self._reversed.get(order_id))
 
     async def cancel(self, order_id: str) -> None:
         if order_id in self._amounts and self._states.get(order_id) in (None, PaymentState.PENDING):
@@ -59,13 +53,19 @@ class SimulatedPaymentGateway:
     def amount_of(self, order_id: str) -> Rupiah | None:
         return self._amounts.get(order_id)
 
-    def customer_acts(self, order_id: str, state: PaymentState) -> PaymentStatus | None:
-        """What the pay page's buttons do: the payment reaches `state` at the 'provider'."""
+    def customer_acts(self, order_id: str, state: PaymentState, *, reversed_amount: Rupiah | None = None,
+                      amount: Rupiah | None = None) -> PaymentStatus | None:
+        """What the pay page's buttons do: the payment reaches `state` at the 'provider'.
+        Tests may also say how much was refunded in all, or that another amount was paid."""
+        if amount is not None:
+            self._amounts[order_id] = amount
         amount = self._amounts.get(order_id)
         if amount is None:
             return None
         self._states[order_id] = state
-        return PaymentStatus(order_id, state, amount)
+        if reversed_amount is not None:
+            self._reversed[order_id] = reversed_amount
+        return PaymentStatus(order_id, state, amount, reversed_amount=self._reversed.get(order_id))
 
     def notification(self, order_id: str) -> bytes | None:
         """The signed Midtrans-format notification of the order's current state, as Midtrans
@@ -73,7 +73,8 @@ class SimulatedPaymentGateway:
         state, amount = self._states.get(order_id), self._amounts.get(order_id)
         if state is None or amount is None:
             return None
-        transaction_status, status_code, fraud_status = _MIDTRANS_FIELDS[state]
+        transaction_status, fraud_status = state.midtrans
+        status_code = _STATUS_CODES.get(transaction_status, "200")
         fields = {
             "transaction_status": transaction_status, "status_code": status_code, "order_id": order_id,
             "gross_amount": f"{amount.value}.00", "currency": "IDR", "payment_type": "simulator",
@@ -82,6 +83,8 @@ class SimulatedPaymentGateway:
         }
         if fraud_status:
             fields["fraud_status"] = fraud_status
+        if order_id in self._reversed:
+            fields["refund_amount"] = f"{self._reversed[order_id].value}.00"
         return signed_notification(fields, self._signing_key)
 
 

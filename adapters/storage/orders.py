@@ -12,6 +12,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import transaksi
+from application.errors import DuplicateOrderId
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
@@ -21,7 +22,7 @@ _NEWEST_FIRST = (transaksi.c.created_at.desc(), transaksi.c.id.desc())
 
 _COLUMNS = (
     "user_id", "produk_id", "status", "kind", "method", "qty", "unit_price", "total", "created_at",
-    "expires_at", "paid_at", "updated_at", "payment_url", "meta",
+    "expires_at", "paid_at", "updated_at", "payment_url", "meta", "recheck_at",
 )
 # Built once; `_values` gives exactly these columns, passed as parameters.
 _SAVE = prebuilt(update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS)))
@@ -44,11 +45,25 @@ def _values(order: Order) -> dict[str, Any]:
         "paid_at": order.paid_at,
         "updated_at": order.updated_at,
         "payment_url": order.payment_url,
-        "meta": {"product_name": order.product_name},
+        "meta": _meta(order),
+        "recheck_at": order.recheck_at,
     }
 
 
+def _meta(order: Order) -> dict[str, Any]:
+    meta: dict[str, Any] = {"product_name": order.product_name}
+    if order.amount_received is not None:
+        meta["amount_received"] = order.amount_received.value
+    if order.reversed_amount.value:
+        meta.update(reversed_amount=order.reversed_amount.value, reversal=order.reversal)
+    if order.shortfall.value:
+        meta["shortfall"] = order.shortfall.value
+    return meta
+
+
 def _to_order(row: Row[Any]) -> Order:
+    meta = row.meta or {}
+    received = meta.get("amount_received")
     return Order(
         id=row.id,
         user_id=row.user_id,
@@ -58,18 +73,19 @@ def _to_order(row: Row[Any]) -> Order:
         total=Rupiah(row.total),
         created_at=row.created_at,
         product_code=row.produk_id,
-        product_name=(row.meta or {}).get("product_name", ""),
+        product_name=meta.get("product_name", ""),
         qty=row.qty,
         unit_price=Rupiah(row.unit_price),
         expires_at=row.expires_at,
         paid_at=row.paid_at,
         payment_url=row.payment_url,
         updated_at=row.updated_at,
+        amount_received=Rupiah(received) if received is not None else None,
+        reversed_amount=Rupiah(meta.get("reversed_amount", 0)),
+        shortfall=Rupiah(meta.get("shortfall", 0)),
+        reversal=meta.get("reversal"),
+        recheck_at=row.recheck_at,
     )
-
-
-class DuplicateOrderId(ValueError):
-    """Two orders drew the same id (a one-in-a-billion event); the caller may draw again."""
 
 
 class SqlAlchemyOrderRepository:
@@ -142,6 +158,14 @@ class SqlAlchemyOrderRepository:
                 transaksi.c.paid_at < end,
             )
             .order_by(*_NEWEST_FIRST)
+        )
+
+    async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
+        return await self._all(
+            select(transaksi)
+            .where(transaksi.c.recheck_at.is_not(None), transaksi.c.recheck_at <= now)
+            .order_by(transaksi.c.recheck_at, transaksi.c.id)
+            .limit(limit)
         )
 
     async def _one(self, query: Select[Any]) -> Order | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.storage.alerts import SqlAlchemyAlertRepository
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
 from adapters.storage.records import (
@@ -25,6 +26,7 @@ class SqlRepositories:
     inbox: SqlAlchemyInboxRepository
     payments: SqlAlchemyPaymentEventRepository
     outbox: SqlAlchemyOutboxRepository
+    alerts: SqlAlchemyAlertRepository
 
     def _bind(self, tx: Transaction) -> None:
         self.products = SqlAlchemyProductRepository(tx)
@@ -35,3 +37,4 @@ class SqlRepositories:
         self.inbox = SqlAlchemyInboxRepository(tx)
         self.payments = SqlAlchemyPaymentEventRepository(tx)
         self.outbox = SqlAlchemyOutboxRepository(tx)
+        self.alerts = SqlAlchemyAlertRepository(tx)

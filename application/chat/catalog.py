@@ -60,7 +60,16 @@ _ID: dict[str, str] = {
     ),
     "order.expired": "⌛ Order {order_id} kedaluwarsa. Stok dikembalikan.",
     "order.failed": "❌ Pembayaran order {order_id} gagal.",
-    "order.refunded": "↩️ Order {order_id} dikembalikan dananya oleh penyedia pembayaran.",
+    "order.refunded": "↩️ Order {order_id}: {amount} dikembalikan dananya kepadamu oleh penyedia pembayaran.",
+    "order.reversed": "↩️ Pembayaran order {order_id} sebesar {amount} ditarik kembali oleh penyedia pembayaran.",
+    "order.reversed_credit": (
+        "↩️ Pembayaran order {order_id} ({amount}) ditarik kembali oleh penyedia pembayaran, "
+        "jadi saldo yang berasal darinya kami kurangi {taken}. Saldo sekarang: {balance}"
+    ),
+    "payment.mismatch_credited": (
+        "Pembayaran order {order_id} masuk {amount}, tidak sama dengan totalnya {total}, jadi pesanan "
+        "tidak kami proses. Dana {amount} sudah masuk ke saldo kamu. Saldo sekarang: {balance}"
+    ),
     "cancel.done": "Order {order_id} dibatalkan.",
     "history.header": "*Riwayat transaksi*",
     "history.row": "{order_id} · {what} · {total} · {status}",
@@ -145,9 +154,21 @@ _ID: dict[str, str] = {
     "alert.low_stock": "⚠️ Stok {code} ({name}) tinggal {stock}.",
     "alert.late_paid": "ℹ️ Pembayaran terlambat untuk {order_id} diterima dan diproses sebagai PAID.",
     "alert.late_credited": "⚠️ Pembayaran terlambat {order_id} ({amount}) dimasukkan ke saldo {user}: stok tidak cukup.",
-    "alert.amount_mismatch": "🚨 Notifikasi pembayaran {order_id}: jumlah {paid} ≠ total {total}. Tidak ada perubahan.",
-    "alert.unknown_order": "🚨 Notifikasi pembayaran untuk order tidak dikenal {order_id}.",
-    "alert.deny_after_paid": "🚨 Order {order_id} sudah PAID tetapi penyedia pembayaran melaporkan {state}. Periksa manual.",
+    "alert.amount_mismatch": (
+        "🚨 Pembayaran {order_id}: masuk {paid}, totalnya {total}. Order digagalkan, stok dikembalikan, "
+        "{paid} masuk ke saldo pembeli."
+    ),
+    "alert.unknown_order": "🚨 Midtrans melaporkan {state} ({amount}) untuk order tidak dikenal {order_id}. Periksa manual.",
+    "alert.payment_review": "🔎 Pembayaran kartu {order_id} ditahan Midtrans untuk ditinjau (challenge). Setujui atau tolak di dashboard Midtrans.",
+    "alert.payment_needs_action": "🚨 Midtrans melaporkan {state} ({amount}) untuk order {order_id} yang tidak memegang dana itu. Periksa manual.",
+    "alert.reversed_after_delivery": (
+        "🚨 {kind} {amount} untuk order {order_id} ({user}) yang barangnya sudah dikirim. "
+        "Barang tidak bisa ditarik; periksa manual."
+    ),
+    "alert.reversed_credit": (
+        "⚠️ {kind} {amount} untuk order {order_id} ({user}): saldo pembeli dikurangi {taken}, "
+        "kekurangan {short}."
+    ),
     "alert.ledger_mismatch": "🚨 Saldo {subject} = {actual}, tetapi jumlah mutasinya {expected}. Periksa manual.",
     "alert.stock_mismatch": "🚨 Stok {subject} = {actual}, tetapi item tersisa {expected}. Periksa manual.",
     "alert.undelivered": "🚨 Order {subject} PAID tetapi hanya {actual} dari {expected} item tercatat. Periksa manual.",
@@ -204,7 +225,16 @@ _EN: dict[str, str] = {
     ),
     "order.expired": "⌛ Order {order_id} expired. The stock was released.",
     "order.failed": "❌ Payment for order {order_id} failed.",
-    "order.refunded": "↩️ Order {order_id} was refunded by the payment provider.",
+    "order.refunded": "↩️ Order {order_id}: {amount} was refunded to you by the payment provider.",
+    "order.reversed": "↩️ {amount} of the payment for order {order_id} was taken back by the payment provider.",
+    "order.reversed_credit": (
+        "↩️ The payment for order {order_id} ({amount}) was taken back by the payment provider, "
+        "so we took {taken} of the balance it became back. Balance now: {balance}"
+    ),
+    "payment.mismatch_credited": (
+        "The payment for order {order_id} was {amount}, not its total of {total}, so the order was not "
+        "processed. The {amount} went to your balance. Balance now: {balance}"
+    ),
     "cancel.done": "Order {order_id} cancelled.",
     "history.header": "*Transaction history*",
     "history.row": "{order_id} · {what} · {total} · {status}",
@@ -289,9 +319,21 @@ _EN: dict[str, str] = {
     "alert.low_stock": "⚠️ Stock of {code} ({name}) is down to {stock}.",
     "alert.late_paid": "ℹ️ Late payment for {order_id} received and processed as PAID.",
     "alert.late_credited": "⚠️ Late payment {order_id} ({amount}) credited to {user}'s balance: not enough stock.",
-    "alert.amount_mismatch": "🚨 Payment notification {order_id}: amount {paid} ≠ total {total}. Nothing changed.",
-    "alert.unknown_order": "🚨 Payment notification for unknown order {order_id}.",
-    "alert.deny_after_paid": "🚨 Order {order_id} is PAID but the payment provider reports {state}. Check it by hand.",
+    "alert.amount_mismatch": (
+        "🚨 Payment {order_id}: {paid} came in, its total is {total}. The order failed, its stock was "
+        "released and {paid} went to the buyer's balance."
+    ),
+    "alert.unknown_order": "🚨 Midtrans reports {state} ({amount}) for an unknown order {order_id}. Check it by hand.",
+    "alert.payment_review": "🔎 Card payment {order_id} is held by Midtrans for review (challenge). Accept or deny it in the Midtrans dashboard.",
+    "alert.payment_needs_action": "🚨 Midtrans reports {state} ({amount}) for order {order_id}, which holds none of that money. Check it by hand.",
+    "alert.reversed_after_delivery": (
+        "🚨 {kind} of {amount} for order {order_id} ({user}), whose goods were delivered. "
+        "They cannot be taken back; check it by hand."
+    ),
+    "alert.reversed_credit": (
+        "⚠️ {kind} of {amount} for order {order_id} ({user}): took {taken} from the buyer's balance, "
+        "{short} short."
+    ),
     "alert.ledger_mismatch": "🚨 Balance of {subject} is {actual} but its ledger sums to {expected}. Check it by hand.",
     "alert.stock_mismatch": "🚨 Stock of {subject} is {actual} but {expected} items are left. Check it by hand.",
     "alert.undelivered": "🚨 Order {subject} is PAID but holds only {actual} of {expected} items. Check it by hand.",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from application.errors import PaymentProviderUnavailable
+from application.errors import DuplicateOrderId, PaymentProviderUnavailable, StorageUnavailable
 from application.ports import (
-    Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWork, UnitOfWorkFactory,
+    Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, QueuedMessage, UnitOfWork, UnitOfWorkFactory,
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import release_stock, take_for_sale
@@ -18,6 +19,9 @@ from domain.money import Rupiah
 from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
+
+
+log = logging.getLogger("tokowa.shopping")
 
 
 class MethodChoice(str, enum.Enum):
@@ -71,6 +75,7 @@ class Buy:
             raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
         tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
         now = self._clock.now()
+        queued: list[QueuedMessage] = []
         async with self._uow_factory() as uow:
             order_id = new_order_id(now, cmd.request_id)
             earlier = None
@@ -78,18 +83,22 @@ class Buy:
                 earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
             if earlier is None:
                 purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
+                product = purchase.product
+                low = product.is_low(shop.low_stock_threshold) and not was_low
+                if low:  # told in the sale's own transaction: nothing after the commit can fail it
+                    queued = await self._notifier.queue_alert(uow, "alert.low_stock", about=product.code,
+                                                               code=product.code, name=product.name, stock=product.stock)
                 await uow.commit()
         if earlier is not None:
             if earlier.link is None or earlier.link.url:
                 return earlier
             # The first run died between committing the order and getting its link.
             return replace(earlier, link=await relink(earlier.order, lambda: self._request_link(earlier.order, earlier.product)))
-        product, order = purchase.product, purchase.order
+        # Committed: from here on nothing may turn the sale into a failure for the customer.
+        order = purchase.order
         paid = order.method is PaymentMethod.SALDO
         await self._reads.forget_products(product.code, balance_of=cmd.user_id if paid else None)
-        low = product.is_low(shop.low_stock_threshold) and not was_low
-        if low:
-            await self._notifier.alert_admins("alert.low_stock", code=product.code, name=product.name, stock=product.stock)
+        await self._notifier.deliver(queued)
         if paid:
             return replace(purchase, low_stock=low)
         return replace(purchase, link=await self._request_link(order, product), low_stock=low)
@@ -114,10 +123,10 @@ class Buy:
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
             await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)
-        else:
+        order = await add_new_order(uow, order, drawn=not cmd.request_id)
+        if method is PaymentMethod.SALDO:
             wallet.debit(order.total, "purchase", order.id, now)
             await uow.wallets.save(wallet)
-        await uow.orders.add(order)
         product, items, was_low = await take_for_sale(uow, offer, cmd.qty, order.id, shop.low_stock_threshold)
         balance = wallet.balance if method is PaymentMethod.SALDO else None
         return Purchase(order, product, items, balance=balance), was_low
@@ -151,6 +160,24 @@ class Buy:
         return await request_payment_link(self._uow_factory, self._gateway, self._clock, order, request)
 
 
+_REDRAWS = 3
+
+
+async def add_new_order(uow: UnitOfWork, order: Order, *, drawn: bool) -> Order:
+    """Store a new order and return it as stored. An id drawn at random (`drawn`) that another
+    order has already is drawn again; a derived id is kept, since a re-run must find it."""
+    for _ in range(_REDRAWS):
+        try:
+            await uow.orders.add(order)
+            return order
+        except DuplicateOrderId:
+            if not drawn:
+                raise
+            order = replace(order, id=new_order_id(order.created_at))
+    await uow.orders.add(order)
+    return order
+
+
 async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:
     """Name the order in the way; the database's unique index is what really guarantees it."""
     pending = await uow.orders.pending_of(user_id)
@@ -181,11 +208,16 @@ async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentG
                 await uow.orders.save(current)
                 await uow.commit()
         raise PaymentUnavailable(reason="provider") from None
-    async with uow_factory() as uow:
-        current = await uow.orders.get(order.id, for_update=True)
-        if current is not None:
-            current.payment_url = link.url
-            await uow.orders.save(current)
-            await uow.commit()
+    try:
+        async with uow_factory() as uow:
+            current = await uow.orders.get(order.id, for_update=True)
+            if current is not None:
+                current.payment_url = link.url
+                await uow.orders.save(current)
+                await uow.commit()
+    except StorageUnavailable:
+        # The order is committed and the provider made its link: the customer gets it now. A
+        # re-run of the message (or `.status`) asks the provider again for the stored order.
+        log.error("payment link not saved on its order", extra={"order_id": order.id})
     order.payment_url = link.url
     return link

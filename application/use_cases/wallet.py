@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from application.ports import Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWorkFactory
 from application.services import ShopReads, ShopSettingsReader
-from application.use_cases.shopping import refuse_second_pending, relink, request_payment_link
+from application.use_cases.shopping import add_new_order, refuse_second_pending, relink, request_payment_link
 from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
 from domain.money import Rupiah
 from domain.order import Order, earlier_order_ids, new_order_id
@@ -59,7 +59,7 @@ class Deposit:
             if earlier is None or earlier.user_id != cmd.user_id:
                 await uow.customers.ensure(cmd.user_id, now)
                 await refuse_second_pending(uow, cmd.user_id)
-                await uow.orders.add(order)
+                order = await add_new_order(uow, order, drawn=not cmd.request_id)
                 await uow.commit()
         if earlier is not None and earlier.user_id == cmd.user_id:
             if earlier.payment_url:

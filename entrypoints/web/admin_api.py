@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody
 from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
 from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
-from entrypoints.web.admin_records import OrdersController, ReportsController, SettingsController, WalletsController
+from entrypoints.web.admin_records import (
+    AlertsController, OrdersController, ReportsController, SettingsController, WalletsController,
+)
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
     ProductCreate,
@@ -110,7 +112,7 @@ def admin_router(token: str | None, container: Application) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[ProductsController, OrdersController, WalletsController, SettingsController,
-                        ReportsController],
+                        ReportsController, AlertsController],
         guards=[token_guard(token)],
         dependencies={"admin": Provide(context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -24,6 +24,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 
 from application.errors import StorageUnavailable
+from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
 from domain.errors import (
@@ -39,7 +40,6 @@ from domain.errors import (
     ProductNotFound,
     StockKindMismatch,
 )
-from entrypoints.alerts import AlertLog
 
 log = logging.getLogger("tokowa.admin_api")
 
@@ -56,7 +56,7 @@ class AdminContext:
     use_cases: UseCases
     queries: ShopQueries
     sales: SalesQueries
-    alerts: AlertLog
+    alerts: AlertBoard
 
 
 Admin: TypeAlias = NamedDependency[AdminContext]

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
+from application.use_cases.alerts import ShownAlert
 from application.use_cases.wallet import AdjustBalanceCommand
 from domain.order import OrderStatus
 from domain.settings import ShopSettings
@@ -121,6 +122,36 @@ class ReportsController(Controller):
 
     @get("/alerts")
     async def alerts(self, admin: Admin, limit: Limit = 20) -> list[dict[str, Any]]:
-        """The latest admin alerts of this server process, newest first."""
-        return [{"at": a.at.isoformat(), "key": a.key, "message": a.message, "order_id": a.order_id}
-                for a in admin.alerts.recent(limit)]
+        """The latest admin alerts (every worker's, kept in the database), newest first."""
+        return [alert_json(shown) for shown in await admin.alerts.list(limit=limit)]
+
+
+def alert_json(shown: ShownAlert) -> dict[str, Any]:
+    alert = shown.alert
+    return {
+        "id": alert.id, "at": alert.created_at.isoformat(), "key": alert.kind, "subject": alert.subject,
+        "message": shown.message, "order_id": alert.params.get("order_id"),
+        "amount": alert.amount.value if alert.amount is not None else None,
+        "needs_action": alert.amount is not None,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+    }
+
+
+class AlertsController(Controller):
+    path = "/alerts"
+    tags = ["alerts"]
+
+    @get("/")
+    async def list_alerts(self, admin: Admin, open_only: Annotated[bool, QueryParameter(name="open")] = True,
+                          limit: Limit = 50) -> list[dict[str, Any]]:
+        """Alerts kept for the admins, newest first: by default those not yet acknowledged.
+        `needs_action` marks money waiting for an admin (`amount` in rupiah)."""
+        return [alert_json(shown) for shown in await admin.alerts.list(open_only=open_only, limit=limit)]
+
+    @post("/{alert_id:str}/ack", status_code=200)
+    async def acknowledge(self, admin: Admin, alert_id: FromPath[str]) -> dict[str, Any]:
+        """Mark an alert as seen; the same cause may raise it again afterwards."""
+        if not (alert_id.isascii() and alert_id.isdigit() and len(alert_id) < 19) \
+                or not await admin.alerts.acknowledge(int(alert_id)):
+            raise NotFoundException(f"no open alert {alert_id}")
+        return {"id": int(alert_id), "acknowledged": True}

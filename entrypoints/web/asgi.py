@@ -15,4 +15,5 @@ from entrypoints.web.app import create_app
 def create() -> Litestar:
     settings = Settings()
     configure_logging(settings.log_format)
+    settings.check_serving()
     return create_app(settings, build_application(settings))

@@ -227,7 +227,7 @@ async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> Non
 
 
 async def test_resend_of_an_unknown_order(shop: Shop) -> None:
-    assert await shop.say(ALICE, ".kirimulang INV-20260101-AAAAAA") == "Order INV-20260101-AAAAAA tidak ditemukan."
+    assert await shop.say(ALICE, ".kirimulang INV-20260101-AAAAAAAAAAAA") == "Order INV-20260101-AAAAAAAAAAAA tidak ditemukan."
 
 
 async def test_provider_failure_releases_the_stock_and_asks_to_retry(shop: Shop) -> None:

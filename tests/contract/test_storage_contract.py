@@ -26,6 +26,7 @@ from adapters.storage import (
     secret_key_beside,
 )
 from adapters.storage.tables import metadata, stock_items, users
+from application.errors import DuplicateOrderId
 from application.ports import IncomingMessage, QueuedMessage, UnitOfWork
 from application.replies import Choice, LinkButton, Reply
 from domain.customer import Customer
@@ -443,6 +444,21 @@ async def test_one_pending_order_per_user(new_uow: Factory) -> None:
     async with new_uow() as uow:
         pending = await uow.orders.pending_of(USER)
         assert pending is not None and pending.id == "INV-5"
+
+
+async def test_an_order_id_taken_already_is_refused_and_the_unit_of_work_goes_on(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.orders.add(saldo_order("INV-20250301-TAKENTAKENXX"))
+        await uow.commit()
+    async with new_uow() as uow:
+        with pytest.raises(DuplicateOrderId):
+            await uow.orders.add(Order.topup("INV-20250301-TAKENTAKENXX", OTHER, Rupiah(25000), at(1), at(16)))
+        await uow.orders.add(Order.topup("INV-20250301-FRESHFRESHXX", OTHER, Rupiah(25000), at(1), at(16)))
+        await uow.commit()
+    async with new_uow() as uow:
+        taken = await uow.orders.get("INV-20250301-TAKENTAKENXX")
+        assert taken is not None and taken.user_id == USER
+        assert await uow.orders.pending_of(OTHER) is not None
 
 
 async def test_order_queries(new_uow: Factory) -> None:

@@ -49,6 +49,42 @@ def test_two_whatsapp_transports_refuse_to_start(tmp_path: Path) -> None:
     assert result.returncode != 0 and "choose one WhatsApp transport" in result.stderr
 
 
+def test_serve_without_a_transport_refuses_where_strangers_could_reach_the_simulator(
+        tmp_path: Path, pg_url: str) -> None:
+    for args, env in ((["serve"], {"DATABASE_URL": pg_url}),
+                      (["serve", "--host", "0.0.0.0"], {})):
+        result = run([*args, "--port", str(free_port())], tmp_path, env, timeout=30)
+        assert result.returncode != 0, result.stdout
+        assert all(name in result.stderr for name in ("WHATSAPP_ACCESS_TOKEN", "GOWA_API_URL", "TOKOWA_DEMO"))
+    assert not (tmp_path / "tokowa.db").exists()  # refused before anything was created
+
+
+def test_serve_with_tokowa_demo_opens_the_simulator_on_any_host(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "DATABASE_URL", "REDIS_URL"))}
+    server = subprocess.Popen([TOKOWA, "serve", "--host", "0.0.0.0", "--port", str(port)], cwd=tmp_path,
+                              env={**env, "TOKOWA_DEMO": "true"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert '"ok"' in _wait_for_health(port, server)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+        assert "/sim/messages" in page
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+def _wait_for_health(port: int, server: subprocess.Popen[str]) -> str:
+    for _ in range(100):
+        if server.poll() is not None:
+            return server.stderr.read() if server.stderr else ""
+        try:
+            return str(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read().decode())
+        except OSError:
+            time.sleep(0.1)
+    return ""
+
+
 def test_serve_answers_health_and_the_chat_page_and_refuses_a_busy_port(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "DATABASE_URL", "REDIS_URL"))}

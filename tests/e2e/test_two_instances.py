@@ -31,7 +31,8 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[list[str]]:
     prefix = f"tokowa-test:{secrets.token_hex(4)}:"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "MIDTRANS_"))}
     env.update({"DATABASE_URL": pg_url, "REDIS_URL": "redis://127.0.0.1:6379/0", "TOKOWA_REDIS_PREFIX": prefix,
-                "TOKOWA_SECRET_KEY": TEST_SECRET_KEY, "TOKOWA_ADMIN_NUMBERS": ADMIN})
+                "TOKOWA_SECRET_KEY": TEST_SECRET_KEY, "TOKOWA_ADMIN_NUMBERS": ADMIN,
+                "TOKOWA_DEMO": "true"})  # the simulator on PostgreSQL, on purpose
     ports = [free_port(), free_port()]
     servers = [subprocess.Popen([TOKOWA, "serve", "--port", str(p)], cwd=tmp_path, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for p in ports]

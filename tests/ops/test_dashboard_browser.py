@@ -8,7 +8,6 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -30,7 +29,7 @@ def server() -> Iterator[str]:
     config = settings(TOKOWA_ADMIN_TOKEN=TOKEN, TOKOWA_SERVER_JOBS="false")
     shop = Shop(config=config)
     asyncio.run(seed(shop))
-    shop.app.alerts().record(_alert())
+    asyncio.run(shop.app.notifier().alert_admins("alert.low_stock", code="NF1", name="Netflix 1 Bulan", stock=3))
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(config, shop.app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -43,14 +42,6 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
-
-
-def _alert() -> Any:
-    from datetime import UTC, datetime
-
-    from entrypoints.alerts import RecordedAlert
-
-    return RecordedAlert(datetime.now(UTC), "alert.low_stock", "Stock of NF1 (Netflix 1 Bulan) is down to 3.", None)
 
 
 def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: str) -> None:
@@ -78,7 +69,7 @@ def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: 
             expect(page.locator("#outcome-rows")).to_contain_text("PAID")
             expect(page.locator("#chart rect.bar")).to_have_count(7)
             expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "20000")
-            expect(page.locator("#alert-rows")).to_contain_text("down to 3")
+            expect(page.locator("#alert-rows")).to_contain_text("tinggal 3")
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
 
             page.reload()

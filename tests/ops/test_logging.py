@@ -32,7 +32,7 @@ def lines(buffer: io.StringIO) -> list[dict[str, object]]:
 def test_numbers_are_masked_wherever_they_appear() -> None:
     assert mask_number("6281234567890") == "6281****7890"
     assert mask_number("to 6281234567890, cc 628119999000") == "to 6281****7890, cc 6281****9000"
-    assert mask_number("INV-20250301-ABC123 total 1500000") == "INV-20250301-ABC123 total 1500000"
+    assert mask_number("INV-20250301-ABC234DEF567 total 1500000") == "INV-20250301-ABC234DEF567 total 1500000"
 
 
 def test_extras_become_fields_and_secrets_are_redacted(json_log: io.StringIO) -> None:

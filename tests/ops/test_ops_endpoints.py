@@ -82,7 +82,7 @@ async def test_metrics_count_messages_commands_payments_cache_and_locks(client: 
     assert sample(text, 'tokowa_messages_sent_total{result="sent"}') == len(ops_shop.messenger.all_sent())
     assert sample(text, 'tokowa_transactions_total{operation="buy",result="ok"}') == 2
     assert sample(text, 'tokowa_transactions_total{operation="buy",result="refused"}') >= 1
-    assert sample(text, 'tokowa_payment_outcomes_total{outcome="changed",state="PAID"}') == 1
+    assert sample(text, 'tokowa_payment_outcomes_total{outcome="changed",state="settlement"}') == 1
     assert sample(text, 'tokowa_cache_requests_total{result="hit"}') >= 1
     assert sample(text, 'tokowa_cache_requests_total{result="miss"}') >= 1
     assert sample(text, 'tokowa_lock_acquisitions_total{result="acquired"}') >= 2

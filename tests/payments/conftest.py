@@ -32,7 +32,8 @@ from tests.support.shop import Shop, settings
 SERVER_KEY = "SB-Mid-server-TEST-ONLY-not-a-real-key"
 SAMPLES = Path("/work/shared/samples/midtrans")
 STATUS_CODES = {"settlement": "200", "capture": "200", "cancel": "200", "refund": "200", "partial_refund": "200",
-                "pending": "201", "expire": "202", "deny": "202", "failure": "202"}
+                "chargeback": "200", "partial_chargeback": "200", "authorize": "201", "pending": "201",
+                "expire": "202", "deny": "202", "failure": "202", "on_hold": "201"}
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Transaction:
     status: str | None = None  # None: the Snap page was never used (status API answers 404)
     fraud_status: str | None = None
     transaction_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    extra: dict[str, str] = field(default_factory=dict)  # more fields of the status answer (refund_amount)
 
 
 class FakeMidtrans:
@@ -155,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "transaction_status": tx.status, "status_message": "Success, transaction is found"}
         if tx.fraud_status:
             body["fraud_status"] = tx.fraud_status
+        body.update(tx.extra)
         self._send(200, body)
 
     def _cancel(self, order_id: str) -> None:

@@ -143,15 +143,17 @@ async def test_late_settlement_without_stock_goes_to_saldo(
     assert any(order_id in m for m in shop.inbox(ADMIN))
 
 
-async def test_deny_after_paid_alerts_admins_and_reverses_nothing(
+async def test_deny_after_delivery_marks_the_order_and_tells_admins_the_goods_are_gone(
         shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
     order_id = await buy_by_link(shop)
     fake_midtrans.pay(order_id)
     assert await post(client, fake_midtrans.notification(order_id)) == 200
     fake_midtrans.pay(order_id, "deny")
     assert await post(client, fake_midtrans.notification(order_id)) == 200
-    assert (await shop.order(order_id)).status is OrderStatus.PAID and await shop.stock("NF1") == 2
-    assert "PAID" in shop.inbox(ADMIN)[-1] and order_id in shop.inbox(ADMIN)[-1]
+    order = await shop.order(order_id)
+    assert (order.status, order.reversed_amount.value) == (OrderStatus.REFUNDED, 35_000)
+    assert await shop.stock("NF1") == 2  # delivered accounts do not come back
+    assert order_id in shop.inbox(ADMIN)[-1] and "sudah dikirim" in shop.inbox(ADMIN)[-1]
 
 
 async def paid_late_after_the_stock_sold_out(shop: Shop, client: AsyncTestClient[Any],
@@ -167,12 +169,15 @@ async def paid_late_after_the_stock_sold_out(shop: Shop, client: AsyncTestClient
     return order_id
 
 
-async def test_refund_of_a_late_payment_credited_to_saldo_changes_nothing(
+async def test_refund_of_a_late_payment_credited_to_saldo_takes_the_credit_back(
         shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
     order_id = await paid_late_after_the_stock_sold_out(shop, client, fake_midtrans)
+    assert await shop.balance(BOB) == 35_000
     fake_midtrans.pay(order_id, "refund")
     assert await post(client, fake_midtrans.notification(order_id)) == 200
-    assert (await shop.order(order_id)).status is OrderStatus.EXPIRED and await shop.balance(BOB) == 35_000
+    assert (await shop.order(order_id)).status is OrderStatus.REFUNDED and await shop.balance(BOB) == 0
+    assert await post(client, fake_midtrans.notification(order_id)) == 200  # a redelivery takes nothing more
+    assert await shop.balance(BOB) == 0
 
 
 async def test_repeated_late_settlement_credited_to_saldo_pays_out_once(

@@ -25,16 +25,21 @@ def request(order_id: str = ORDER) -> PaymentRequest:
 
 
 @pytest.mark.parametrize(("status", "fraud", "state"), [
-    ("settlement", "accept", PaymentState.PAID),
-    ("capture", "accept", PaymentState.PAID),
-    ("capture", "challenge", PaymentState.PENDING),
+    ("settlement", "accept", PaymentState.SETTLEMENT),
+    ("capture", "accept", PaymentState.CAPTURE_ACCEPT),
+    ("capture", None, PaymentState.CAPTURE_ACCEPT),
+    ("capture", "challenge", PaymentState.CAPTURE_CHALLENGE),
+    ("capture", "deny", PaymentState.CAPTURE_DENY),
+    ("authorize", None, PaymentState.AUTHORIZE),
     ("pending", "accept", PaymentState.PENDING),
-    ("expire", None, PaymentState.EXPIRED),
-    ("cancel", "accept", PaymentState.CANCELLED),
-    ("deny", "accept", PaymentState.FAILED),
-    ("failure", None, PaymentState.FAILED),
-    ("refund", "accept", PaymentState.REFUNDED),
-    ("partial_refund", "accept", PaymentState.REFUNDED),
+    ("expire", None, PaymentState.EXPIRE),
+    ("cancel", "accept", PaymentState.CANCEL),
+    ("deny", "accept", PaymentState.DENY),
+    ("failure", None, PaymentState.FAILURE),
+    ("refund", "accept", PaymentState.REFUND),
+    ("partial_refund", "accept", PaymentState.PARTIAL_REFUND),
+    ("chargeback", None, PaymentState.CHARGEBACK),
+    ("partial_chargeback", None, PaymentState.PARTIAL_CHARGEBACK),
 ])
 async def test_status_api_states_as_product_md_maps_them(status: str, fraud: str | None, state: PaymentState,
                                                          fake_midtrans: FakeMidtrans) -> None:
@@ -44,8 +49,16 @@ async def test_status_api_states_as_product_md_maps_them(status: str, fraud: str
     assert (found.order_id, found.state, found.gross_amount, found.currency) == (ORDER, state, Rupiah(35_000), "IDR")
 
 
-def test_unknown_statuses_change_nothing() -> None:
-    assert map_state("authorize", None) is PaymentState.PENDING
+def test_undocumented_statuses_read_as_nothing_decided_yet() -> None:
+    assert map_state("on_hold", None) is PaymentState.PENDING
+    assert map_state("capture", "review") is PaymentState.PENDING
+
+
+async def test_refunds_report_their_running_total(fake_midtrans: FakeMidtrans) -> None:
+    fake_midtrans.pay(ORDER, "partial_refund", None)
+    fake_midtrans.transactions[ORDER].extra["refund_amount"] = "5000.00"
+    found = await midtrans_gateway(fake_midtrans).status(ORDER)
+    assert found is not None and found.reversed_amount == Rupiah(5_000)
 
 
 @pytest.mark.parametrize(("raw", "value"), [("35000.00", 35_000), ("35000", 35_000), ("10000000.00", 10_000_000)])

@@ -50,7 +50,7 @@ EXPECTED = {
     "deny": (OrderStatus.FAILED, 3, "gagal"),
     "expire": (OrderStatus.EXPIRED, 3, "kedaluwarsa"),
     "cancel": (OrderStatus.CANCELLED, 3, None),
-    "refund": (OrderStatus.PENDING, 2, None),  # a refund of an unpaid order changes nothing
+    "refund": (OrderStatus.CANCELLED, 3, None),  # paid and given back before we heard: nothing is owed
 }
 
 
@@ -160,20 +160,22 @@ async def test_malformed_or_huge_bodies_get_400(body: bytes, client: AsyncTestCl
     assert stored_events(shop) == {}
 
 
-async def test_amount_mismatch_changes_nothing_and_alerts_admins(
+async def test_amount_mismatch_credits_what_came_releases_the_stock_and_alerts_admins_once(
         shop: Shop, client: AsyncTestClient[Any], fake_midtrans: FakeMidtrans) -> None:
     order_id = await buy_by_link(shop)
     fake_midtrans.pay(order_id, amount="30000.00")
     assert await post(client, fake_midtrans.notification(order_id)) == 200
-    assert (await shop.order(order_id)).status is OrderStatus.PENDING
+    assert (await shop.order(order_id)).status is OrderStatus.FAILED
+    assert await shop.stock("NF1") == 3 and await shop.balance(BOB) == 30_000
     assert not any("user1@mail.test" in m for m in shop.inbox(BOB))
+    assert "Rp 30.000" in shop.inbox(BOB)[-1]
     assert "Rp 30.000" in shop.inbox(ADMIN)[-1] and order_id in shop.inbox(ADMIN)[-1]
     alerts = len(shop.inbox(ADMIN))
-    shop.clock.advance(minutes=30)  # long expired: the expiry job asks Midtrans, which says the same
+    assert await post(client, fake_midtrans.notification(order_id)) == 200  # Midtrans redelivers
+    shop.clock.advance(minutes=30)
     await shop.uc.expire_stale()
-    await shop.uc.expire_stale()
-    assert (await shop.order(order_id)).status is OrderStatus.PENDING
-    assert len(shop.inbox(ADMIN)) == alerts  # admins were told once, not every round
+    assert await shop.balance(BOB) == 30_000  # credited once
+    assert len(shop.inbox(ADMIN)) == alerts  # admins were told once
 
 
 async def test_unknown_order_gets_200_and_an_admin_alert(shop: Shop, client: AsyncTestClient[Any],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from domain.errors import (
     OutOfStock, StockKindMismatch,
 )
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus, PaymentMethod, new_order_id
+from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 from domain.wallet import Wallet
@@ -20,13 +21,34 @@ NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
 
 def _order(method: PaymentMethod = PaymentMethod.MIDTRANS) -> Order:
-    return Order.purchase("INV-20261129-ABCDEF", "62811", "NF1", "Netflix", 2, Rupiah(35_000), method, NOW, NOW)
+    return Order.purchase("INV-20261129-ABCDEFGHJKLM", "62811", "NF1", "Netflix", 2, Rupiah(35_000), method, NOW, NOW)
 
 
 def test_order_ids_are_jakarta_dated_and_valid_midtrans_ids() -> None:
     order_id = new_order_id(NOW)
-    assert order_id.startswith("INV-20261129-") and len(order_id) == 19
-    assert all(c.isalnum() or c == "-" for c in order_id)
+    assert re.fullmatch(r"INV-20261129-[A-Z0-9]{12}", order_id) and len(order_id) <= 50
+
+
+ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: 5 bits each
+
+
+def test_order_ids_carry_60_bits_derived_from_the_message_id() -> None:
+    """12 letters of a 32-letter alphabet: 10,000 messages of one day get 10,000 ids."""
+    ids = [new_order_id(NOW, f"wamid.HBgM{n:08d}") for n in range(10_000)]
+    suffixes = [order_id.removeprefix("INV-20261129-") for order_id in ids]
+    assert len(set(ids)) == 10_000
+    assert all(len(suffix) == 12 and set(suffix) <= set(ID_ALPHABET) for suffix in suffixes)
+    assert new_order_id(NOW, "wamid.HBgM00000042") == ids[42]  # a re-run names the same order
+
+
+def test_a_rerun_finds_its_order_under_todays_yesterdays_and_the_short_ids_of_old_releases() -> None:
+    # Before the ids grew, the same message was given INV-20261129-EG8G3G (and the day before, -28-).
+    assert earlier_order_ids(NOW, "wamid.X") == (
+        "INV-20261129-EG8G3G6SD2KZ", "INV-20261128-EG8G3G6SD2KZ", "INV-20261129-EG8G3G", "INV-20261128-EG8G3G")
+
+
+def test_order_ids_without_a_message_id_are_random() -> None:
+    assert len({new_order_id(NOW) for _ in range(1_000)}) == 1_000
 
 
 def test_stock_never_goes_below_zero() -> None:
@@ -128,19 +150,38 @@ def test_terminal_states_refuse_other_moves(terminal: OrderStatus) -> None:
         order.move_to(OrderStatus.PENDING, NOW)
 
 
-@pytest.mark.parametrize("given_up", [OrderStatus.EXPIRED, OrderStatus.CANCELLED])
-def test_late_payment_is_the_only_exit_from_expired_or_cancelled(given_up: OrderStatus) -> None:
+@pytest.mark.parametrize("given_up", [OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED])
+def test_late_payment_is_the_only_exit_from_a_given_up_order(given_up: OrderStatus) -> None:
+    # FAILED too: a card denied, then paid another way under the same order id.
     order = _order()
     order.move_to(given_up, NOW)
     order.settle_late(NOW)
     assert order.status is OrderStatus.PAID
 
 
-def test_a_failed_order_cannot_be_settled_late() -> None:
+def test_a_payment_credited_to_saldo_cannot_be_settled_again() -> None:
     order = _order()
-    order.move_to(OrderStatus.FAILED, NOW)
+    order.move_to(OrderStatus.EXPIRED, NOW)
+    order.credit_instead(order.total, NOW)
     with pytest.raises(IllegalTransition):
         order.settle_late(NOW)
+
+
+def test_a_wrong_amount_gives_a_pending_order_up_and_remembers_what_came() -> None:
+    order = _order()
+    order.credit_instead(Rupiah(1000), NOW)
+    assert (order.status, order.money_in) == (OrderStatus.FAILED, Rupiah(1000))
+
+
+def test_reversals_count_up_to_the_money_received_and_full_ones_refund_the_order() -> None:
+    order = _order()
+    order.move_to(OrderStatus.PAID, NOW)
+    part = Rupiah(order.total.value // 2)
+    assert order.reverse(part, "refund", NOW) == part
+    assert order.reverse(part, "refund", NOW) == Rupiah(0)  # a repeat of the same running total
+    assert order.status is OrderStatus.PAID
+    assert order.reverse(order.total * 2, "chargeback", NOW) == order.total - part  # capped at what came in
+    assert (order.status, order.reversed_amount, order.reversal) == (OrderStatus.REFUNDED, order.total, "chargeback")
 
 
 def test_settings_have_the_documented_defaults_and_validate() -> None:
