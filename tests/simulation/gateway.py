@@ -6,7 +6,8 @@ from adapters.payments.simulator import SimulatedPaymentGateway
 from application.errors import PaymentProviderUnavailable
 from application.ports import PaymentLink, PaymentRequest, PaymentState, PaymentStatus
 from domain.money import Rupiah
-from tests.simulation.rules import ProviderReport, payment_status, state_of
+from domain.payment_rules import ProviderStatus
+from tests.simulation.rules import payment_status, state_of
 
 
 class ScriptedGateway(SimulatedPaymentGateway):
@@ -15,7 +16,8 @@ class ScriptedGateway(SimulatedPaymentGateway):
 
     def __init__(self) -> None:
         super().__init__("http://shop.test", "simulation-key")
-        self.reports: dict[str, tuple[ProviderReport, Rupiah]] = {}
+        # order id -> (status, gross amount, reversed in all)
+        self.reports: dict[str, tuple[ProviderStatus, Rupiah, Rupiah | None]] = {}
         self.status_down = False
         self.created: list[str] = []  # orders a link was made for, in order
 
@@ -25,8 +27,8 @@ class ScriptedGateway(SimulatedPaymentGateway):
             self.created.append(request.order_id)
         return link
 
-    def report(self, order_id: str, report: ProviderReport, amount: Rupiah) -> None:
-        self.reports[order_id] = (report, amount)
+    def report(self, order_id: str, report: ProviderStatus, amount: Rupiah, reversed_amount: Rupiah | None = None) -> None:
+        self.reports[order_id] = (report, amount, reversed_amount)
 
     async def status(self, order_id: str) -> PaymentStatus | None:
         if self.status_down:
@@ -40,4 +42,4 @@ class ScriptedGateway(SimulatedPaymentGateway):
         amount = self.amount_of(order_id)
         found = self.reports.get(order_id)
         if amount is not None and (found is None or state_of(found[0]) is PaymentState.PENDING):
-            self.reports[order_id] = (ProviderReport("cancel"), amount)
+            self.reports[order_id] = (ProviderStatus.CANCEL, amount, None)

@@ -23,11 +23,12 @@ from application.ports import IncomingMessage
 from application.replies import Reply
 from application.use_cases.payment_notifications import NotificationDeferred, PaymentNotification
 from domain.money import Rupiah
-from domain.order import OrderKind, OrderStatus, PaymentMethod
+from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.payment_rules import ProviderStatus
 from tests.simulation.faults import TAG, Crash
 from tests.simulation.rules import (
-    CREDIT_REASONS, EFFECT_CALLS, KNOWN_BUGS, NOTICE_TEXTS, PROVIDER_REPORTS, SYSTEM_ERROR_TEXTS, ProviderReport,
-    money_in,
+    CREDIT_REASONS, EFFECT_CALLS, KNOWN_BUGS, MONEY_ALERTS, NOTICE_TEXTS, PAYING_REPORTS, PROVIDER_REPORTS,
+    REVERSAL_REASON, REVERSED_AFTER_DELIVERY, SYSTEM_ERROR_TEXTS, money_in,
 )
 from tests.simulation.stores import Snapshot, snapshot
 from tests.simulation.wiring import Wired, wire
@@ -40,7 +41,6 @@ COUNTED, ITEMS = "VC", "NF"
 CODES = (COUNTED, ITEMS)
 LEASE = timedelta(seconds=121)  # past the inbox lease (120 s) and the outbox's (60 s)
 TAPPED = (".buy VC", ".buy NF link", ".buy VC 2 saldo", ".deposit 20rb", ".batal", ".saldo")
-LIVE = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.REFUNDED)  # an order that holds its stock
 
 
 class Violation(AssertionError):
@@ -66,6 +66,19 @@ async def together(*coroutines: Coroutine[Any, Any, Any]) -> None:
             raise error
     if crashed:
         raise Crash("a concurrent message crashed the process")
+
+
+def _credits(order: Order, snap: Snapshot) -> list[Any]:
+    """The saldo credits the order's money became."""
+    return [e for e in snap.ledgers[order.user_id] if e.reference == order.id and e.reason in CREDIT_REASONS]
+
+
+def _delivered(order: Order, snap: Snapshot) -> bool:
+    """A purchase whose goods went out (its stock is sold): PAID, or REFUNDED after delivery
+    (a refunded order whose money had gone to saldo instead released its stock)."""
+    if order.kind is not OrderKind.PURCHASE:
+        return False
+    return order.status is OrderStatus.PAID or (order.status is OrderStatus.REFUNDED and not _credits(order, snap))
 
 
 class ShopSimulation(RuleBasedStateMachine):
@@ -245,19 +258,22 @@ class ShopSimulation(RuleBasedStateMachine):
 
     @precondition(lambda self: bool(self._link_orders()))
     @rule(pick=st.integers(0, 10_000), report=st.sampled_from(PROVIDER_REPORTS),
-          amount=st.sampled_from(["right", "right", "less", "more"]))
-    def provider_reports(self, pick: int, report: ProviderReport, amount: str) -> None:
+          amount=st.sampled_from(["right", "right", "less", "more"]), reversed_=st.sampled_from(["none", "part", "all"]))
+    def provider_reports(self, pick: int, report: ProviderStatus, amount: str, reversed_: str) -> None:
+        """The provider's status API answers this from now on (a refund or chargeback with how
+        much was taken back in all)."""
         order_id = self._pick(pick)
         total = self.w.gateway.amount_of(order_id)
         assert total is not None
         off = {"right": 0, "less": -1_000, "more": 1_000}[amount]
-        self.w.gateway.report(order_id, report, Rupiah(total.value + off))
+        taken = {"none": None, "part": Rupiah(total.value // 2), "all": total}[reversed_]
+        self.w.gateway.report(order_id, report, Rupiah(total.value + off), taken)
 
     @precondition(lambda self: bool(self._link_orders()))
-    @rule(pick=st.integers(0, 10_000), report=st.sampled_from(PROVIDER_REPORTS[:3]), right=st.booleans())
-    def customer_pays(self, pick: int, report: ProviderReport, right: bool) -> None:
+    @rule(pick=st.integers(0, 10_000), report=st.sampled_from(PAYING_REPORTS), right=st.booleans())
+    def customer_pays(self, pick: int, report: ProviderStatus, right: bool) -> None:
         """The common case: the payment changes at the provider and its notification follows."""
-        self.provider_reports(pick, report, "right" if right else "less")
+        self.provider_reports(pick, report, "right" if right else "less", "none")
         self.notification(pick, False)
 
     @precondition(lambda self: bool(self._link_orders()))
@@ -281,16 +297,7 @@ class ShopSimulation(RuleBasedStateMachine):
         found = self.w.gateway.reports.get(order_id)
         if found is None or self.w.gateway.status_down:
             return False
-        report, amount = found
-        order = self._order(order_id)
-        return order is not None and money_in(report, amount, order)
-
-    def _order(self, order_id: str) -> Any:
-        async def read() -> Any:
-            async with self.w.clean() as uow:
-                return await uow.orders.get(order_id)
-
-        return self.runner.run(read())
+        return money_in(found[0])
 
     @rule(minutes=st.sampled_from([1, 5, 16, 25, 90]))
     def time_passes(self, minutes: int) -> None:
@@ -401,7 +408,7 @@ class ShopSimulation(RuleBasedStateMachine):
         for code, product in snap.products.items():
             purchases = [o for o in snap.orders if o.kind is OrderKind.PURCHASE and o.product_code == code]
             reserved = sum(o.qty for o in purchases if o.status is OrderStatus.PENDING)
-            sold = sum(o.qty for o in purchases if o.status in (OrderStatus.PAID, OrderStatus.REFUNDED))
+            sold = sum(o.qty for o in purchases if _delivered(o, snap))
             if product.stock + reserved + sold != stocked[code]:
                 self._violation("stock.conservation", f"{code}: on hand {product.stock} + reserved {reserved} + sold "
                                 f"{sold} != stocked in {stocked[code]}")
@@ -411,7 +418,7 @@ class ShopSimulation(RuleBasedStateMachine):
                 self._violation("stock.items", f"{code}: stock {product.stock}, free items {snap.free_items.get(code, 0)}")
             for order in purchases:
                 held = len(snap.items.get(order.id, []))
-                if held != (order.qty if order.status in LIVE else 0):
+                if held != (order.qty if order.status is OrderStatus.PENDING or _delivered(order, snap) else 0):
                     self._violation("stock.items", f"{order.id} ({order.status.value}, qty {order.qty}) holds {held} items")
         handed = Counter(item for items in snap.items.values() for item in items)
         twice = [item for item, n in handed.items() if n > 1]
@@ -419,25 +426,44 @@ class ShopSimulation(RuleBasedStateMachine):
             self._violation("stock.item_in_two_orders", f"items in two orders: {twice}")
 
     def _check_money(self, snap: Snapshot) -> None:
-        """3. Money the provider received for an order is accounted exactly once."""
+        """3. Money the provider received for an order is accounted exactly once (goods, saldo,
+        or an alert holding it for an admin); money it took back again is taken from saldo
+        (up to the balance, the rest a recorded shortfall) or told to admins."""
         for order in snap.orders:
             if order.method is not PaymentMethod.MIDTRANS:
                 continue
-            credits = [e for e in snap.ledgers[order.user_id] if e.reference == order.id and e.reason in CREDIT_REASONS]
+            credits = _credits(order, snap)
             ways = [f"credit:{e.reason}" for e in credits]
-            if order.kind is OrderKind.PURCHASE and order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
-                ways.append(f"order {order.status.value}")
-            ways += [f"alert:{a.kind}" for a in snap.alerts if a.subject == order.id and a.amount]
-            topup_credits = sum(e.reason == "topup" for e in credits)
-            if order.kind is OrderKind.TOPUP and (order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)) != (topup_credits == 1):
-                self._violation("money.topup", f"top-up {order.id} is {order.status.value} with {topup_credits} top-up credits")
+            if _delivered(order, snap):
+                ways.append(f"delivered ({order.status.value})")
+            ways += [f"alert:{a.kind}" for a in snap.alerts if a.subject == order.id and a.kind in MONEY_ALERTS and a.amount]
             found = self.w.gateway.reports.get(order.id)
-            report = f"provider: {found[0]} {found[1]}" if found else "provider: nothing"
+            report = f"provider: {found[0].value} {found[1]} reversed {found[2]}" if found else "provider: nothing"
+            where = f"{order.id} ({order.kind.value} {order.status.value}, {order.total})"
+            topups = sum(e.reason == "topup" for e in credits)
+            if order.kind is OrderKind.TOPUP and (order.status is OrderStatus.PAID and topups != 1
+                                                  or topups and order.status not in (OrderStatus.PAID, OrderStatus.REFUNDED)):
+                self._violation("money.topup", f"{where} with {topups} top-up credits")
             if len(ways) > 1:
-                self._violation("money.twice", f"{order.id} ({order.kind.value}, {order.total}) accounted {ways}; {report}")
-            elif order.id in self.obliged and not ways and found and money_in(found[0], found[1], order):
-                self._violation("money.lost", f"{order.id} ({order.kind.value} {order.status.value}, {order.total}) "
-                                f"paid but not accounted; {report}")
+                self._violation("money.twice", f"{where} accounted {ways}; {report}")
+            elif order.id in self.obliged and not ways and found and money_in(found[0]):
+                self._violation("money.lost", f"{where} paid but not accounted; {report}")
+            self._check_reversal(order, snap, credits, where, report)
+
+    def _check_reversal(self, order: Order, snap: Snapshot, credits: list[Any], where: str, report: str) -> None:
+        if order.reversed_amount.value > order.money_in.value:
+            self._violation("money.reversal", f"{where}: reversed {order.reversed_amount} of {order.money_in} kept")
+        if order.reversed_amount.value == 0:
+            return
+        if credits:
+            taken = -sum(e.delta.value for e in snap.ledgers[order.user_id]
+                         if e.reason == REVERSAL_REASON and (e.reference or "").startswith(f"{order.id}:"))
+            if taken + order.shortfall.value != order.reversed_amount.value:
+                self._violation("money.reversal", f"{where}: reversed {order.reversed_amount}, taken back from saldo "
+                                f"{taken} + shortfall {order.shortfall}; {report}")
+        elif not any(a.kind == REVERSED_AFTER_DELIVERY and a.subject.startswith(f"{order.id}:") for a in snap.alerts):
+            self._violation("money.reversal", f"{where}: reversed {order.reversed_amount} after delivery, admins "
+                            f"not told; {report}")
 
     def _check_answers(self, snap: Snapshot) -> None:
         """4. After recovery every accepted message is answered once, and never with 'failed,

@@ -1,9 +1,10 @@
 """The data the simulation is driven by and judged by, in one place.
 
-- `PROVIDER_REPORTS`: every Midtrans status (and card fraud verdict) the provider may report;
-  each is turned into the application's `PaymentStatus` by `payment_status`, through the
-  production mapping (`adapters/payments/midtrans.py` `map_state`).
-- `money_in`: whether a report means the provider holds the customer's money for the order.
+- `PROVIDER_REPORTS`: every Midtrans status (and card fraud verdict) the provider may report
+  (`domain/payment_rules.py` `ProviderStatus`); each is turned into the application's
+  `PaymentStatus` by `payment_status`, through the production mapping of Midtrans' fields
+  (`adapters/payments/midtrans.py` `map_state`).
+- `money_in`: whether a report means the provider received the customer's money.
 - `CREDIT_REASONS`: the ledger reasons under which an order's money may land in saldo.
 - `EFFECT_CALLS`: repository calls that change the shop (not the inbox/outbox bookkeeping).
 - `NOTICE_KEYS`: catalog keys of direct messages that tell the customer to wait, not an answer.
@@ -18,52 +19,29 @@ from adapters.payments.midtrans import map_state
 from application.chat.catalog import text
 from application.ports import PaymentState, PaymentStatus
 from domain.money import Rupiah
-from domain.order import Order
+from domain.payment_rules import ProviderStatus
+
+# Every status Midtrans reports (card captures split by fraud status), in production's terms.
+PROVIDER_REPORTS: tuple[ProviderStatus, ...] = tuple(ProviderStatus)
+# What a customer paying usually produces.
+PAYING_REPORTS = (ProviderStatus.SETTLEMENT, ProviderStatus.CAPTURE_ACCEPT, ProviderStatus.PENDING)
 
 
-@dataclass(frozen=True)
-class ProviderReport:
-    """What the provider says about an order: Midtrans' transaction_status, the fraud status
-    of a card capture, and the gross amount ('right' = the order's total, else off by some)."""
-
-    transaction_status: str
-    fraud_status: str | None = None
-
-    def __str__(self) -> str:
-        return self.transaction_status + (f"/{self.fraud_status}" if self.fraud_status else "")
+def state_of(report: ProviderStatus) -> PaymentState:
+    """As the Midtrans adapter reads the report's transaction_status and fraud_status."""
+    return map_state(*report.midtrans)
 
 
-PROVIDER_REPORTS: tuple[ProviderReport, ...] = (
-    ProviderReport("settlement"),
-    ProviderReport("capture", "accept"),
-    ProviderReport("capture", "challenge"),
-    ProviderReport("capture", "deny"),
-    ProviderReport("authorize"),
-    ProviderReport("pending"),
-    ProviderReport("deny"),
-    ProviderReport("cancel"),
-    ProviderReport("expire"),
-    ProviderReport("failure"),
-    ProviderReport("refund"),
-    ProviderReport("partial_refund"),
-    ProviderReport("chargeback"),
-    ProviderReport("partial_chargeback"),
-)
-
-
-def state_of(report: ProviderReport) -> PaymentState:
-    return map_state(report.transaction_status, report.fraud_status)
-
-
-def payment_status(order_id: str, report: ProviderReport, amount: Rupiah) -> PaymentStatus:
+def payment_status(order_id: str, report: ProviderStatus, amount: Rupiah, reversed_amount: Rupiah | None) -> PaymentStatus:
     """The application's view of a provider report (what the status API answers)."""
-    return PaymentStatus(order_id, state_of(report), amount)
+    state = state_of(report)
+    return PaymentStatus(order_id, state, amount, reversed_amount=reversed_amount if state.reversal else None)
 
 
-def money_in(report: ProviderReport, amount: Rupiah, order: Order) -> bool:
-    """The provider holds the customer's money for this order and the shop must account for it
-    exactly once (today: a settled payment of the right amount)."""
-    return state_of(report) is PaymentState.PAID and amount == order.total
+def money_in(report: ProviderStatus) -> bool:
+    """The provider received the customer's money for the order (any amount): the shop must
+    account for it exactly once, as goods, saldo, or an alert that needs an admin."""
+    return state_of(report).money_received
 
 
 # An order's money landing in saldo: a top-up's credit, or a payment that came too late.
@@ -73,6 +51,13 @@ EFFECT_CALLS = frozenset({
     "orders.add", "orders.save", "wallets.save", "products.add", "products.save", "products.take",
     "products.add_items", "products.take_items", "products.release_items", "settings.put", "customers.save",
 })
+
+# Alerts that hold received money for an admin to act on (subject: the order id).
+MONEY_ALERTS = frozenset({"alert.payment_needs_action", "alert.unknown_order"})
+# The ledger reason under which reversed money is taken back from saldo (reference "<order>:<total reversed>").
+REVERSAL_REASON = "reversal"
+# The alert telling admins that money was reversed after the goods were delivered.
+REVERSED_AFTER_DELIVERY = "alert.reversed_after_delivery"
 
 # Direct messages (sent without the outbox) that are not the message's answer: none today.
 NOTICE_KEYS: frozenset[str] = frozenset()
@@ -90,9 +75,4 @@ class KnownBug:
 
 # Open bugs found by the simulation. A violation of one of them is reported under its id; the
 # fixed-budget run in `make test` tolerates exactly these (and says so), every other violation fails.
-KNOWN_BUGS: dict[str, KnownBug] = {
-    "answer.failed_but_committed": KnownBug(
-        "SIM-1", "the database fails after the use case committed (saving a payment link, queueing the low-stock "
-        "alert): the message is finished with 'error.system' (try again) although the order/debit stands",
-        "tests/simulation/test_regressions.py::test_sim1_*"),
-}
+KNOWN_BUGS: dict[str, KnownBug] = {}

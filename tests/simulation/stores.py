@@ -11,20 +11,13 @@ from typing import Any
 from sqlalchemy import text as sql
 
 from adapters.memory.storage import MemoryStore
-from application.ports import UnitOfWork
+from application.ports import Alert, UnitOfWork
 from domain.money import Rupiah
 from domain.order import Order
 from domain.product import Product
 from domain.wallet import LedgerEntry
 
 EVERYTHING = 10**6
-
-
-@dataclass(frozen=True)
-class Alert:
-    kind: str
-    subject: str
-    amount: int | None
 
 
 @dataclass
@@ -40,22 +33,19 @@ class Snapshot:
     outbox_pending: int
     unfinished: set[str]
     dead: set[str]
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)  # acknowledged ones too
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
 
 
 class StoreView:
-    """The reads the ports have no call for (the inbox's state, alerts): per store."""
+    """The reads the ports have no call for (the inbox's state): per store."""
 
     async def unfinished(self) -> set[str]:
         raise NotImplementedError
 
     async def dead(self) -> set[str]:
-        raise NotImplementedError
-
-    async def alerts(self) -> list[Alert]:
         raise NotImplementedError
 
 
@@ -68,10 +58,6 @@ class MemoryView(StoreView):
 
     async def dead(self) -> set[str]:
         return set()  # no dead letters in the memory store yet
-
-    async def alerts(self) -> list[Alert]:
-        rows: Any = getattr(self._store.data, "alerts", None) or []
-        return [Alert(a.kind, a.subject, a.amount) for a in rows if getattr(a, "acknowledged_at", None) is None]
 
 
 class SqlView(StoreView):
@@ -88,10 +74,6 @@ class SqlView(StoreView):
     async def dead(self) -> set[str]:
         return {r[0] for r in await self._rows("SELECT message_id FROM inbox WHERE dead_at IS NOT NULL")}
 
-    async def alerts(self) -> list[Alert]:
-        rows = await self._rows("SELECT kind, subject, amount FROM alerts WHERE acknowledged_at IS NULL")
-        return [Alert(r[0], r[1], r[2]) for r in rows]
-
 
 async def snapshot(uow_factory: Callable[[], UnitOfWork], view: StoreView, users: list[str],
                    codes: list[str]) -> Snapshot:
@@ -105,5 +87,6 @@ async def snapshot(uow_factory: Callable[[], UnitOfWork], view: StoreView, users
         free = await uow.products.free_item_counts()
         items = {o.id: await uow.products.items_of_order(o.id) for o in orders if o.product_code}
         pending = await uow.outbox.pending_count()
+        alerts = await uow.alerts.recent(EVERYTHING)
     return Snapshot(orders, balances, ledgers, sums, off, products, free, items, pending,
-                    await view.unfinished(), await view.dead(), await view.alerts())
+                    await view.unfinished(), await view.dead(), alerts)

@@ -26,8 +26,7 @@ async def shop() -> AsyncIterator[Wired]:
 
 # SIM-1, found by the simulation (memory wiring): open_shop; storage_fails(after=10);
 # double_tap_same_id('.deposit 20rb', at_once=False); faults_stop_and_recovery_runs.
-@pytest.mark.xfail(strict=True, reason="SIM-1: a storage failure after the top-up order committed is answered "
-                   "'error.system' and the message finished")
+# Fixed on main by 621fd8e (a payment link the database could not save is still given).
 async def test_sim1_a_top_up_whose_link_could_not_be_saved_is_not_answered_try_again(shop: Wired) -> None:
     shop.plan.fail_on = "orders.save"  # the unit of work that stores the payment link
     replies = await shop.shop.send(ALICE, ".deposit 20rb", "wamid.sim1-a")
