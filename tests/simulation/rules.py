@@ -75,4 +75,10 @@ class KnownBug:
 
 # Open bugs found by the simulation. A violation of one of them is reported under its id; the
 # fixed-budget run in `make test` tolerates exactly these (and says so), every other violation fails.
-KNOWN_BUGS: dict[str, KnownBug] = {}
+KNOWN_BUGS: dict[str, KnownBug] = {
+    "answer.failed_after_order_without_link": KnownBug(
+        "SIM-2", "link creation fails and then the database fails while giving the order up: the PENDING order "
+        "(stock reserved) stays without a link and the customer is told 'error.system' (try again), the message "
+        "finished; trying again meets 'you have a pending order' until it expires",
+        "tests/simulation/test_regressions.py::test_sim2_a_top_up_left_pending_without_a_link_is_not_answered_try_again"),
+}

@@ -13,6 +13,7 @@ A failure prints the seed and Hypothesis' minimal failing sequence of steps.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.simulation.rules import KNOWN_BUGS
 from tests.simulation.wiring import WIRINGS
 
 # The budget of `make test` (both wirings together well under two minutes on two cores).
-BUDGET = {"memory": (30, 40), "sqlite": (10, 30)}  # wiring -> (examples, steps per example)
+BUDGET = {"memory": (100, 80), "sqlite": (40, 60)}  # wiring -> (examples, steps per example)
 
 
 def _env_int(name: str) -> int | None:
@@ -53,6 +54,7 @@ def test_the_shop_keeps_its_books_under_any_sequence_of_events(
     print(f"simulation on {wiring}: seed {chosen_seed if chosen_seed is not None else 'derandomized'}, "
           f"{examples} examples of up to {steps} steps")
     TOLERATED.clear()
+    logging.disable(logging.CRITICAL)  # thousands of expected "database unavailable" lines
     try:
         run_state_machine_as_test(machine, settings=settings(
             max_examples=examples, stateful_step_count=steps, derandomize=chosen_seed is None, database=None,
@@ -63,6 +65,8 @@ def test_the_shop_keeps_its_books_under_any_sequence_of_events(
                          f"(rerun: make simulate SEED={chosen_seed if chosen_seed is not None else '<unset>'} "
                          f"STEPS={steps} EXAMPLES={examples})")
         raise
+    finally:
+        logging.disable(logging.NOTSET)
     if TOLERATED:
         warnings.warn(f"known open bugs seen on {wiring} (tolerated): " + ", ".join(
             f"{check} x{n} ({KNOWN_BUGS[check].id})" for check, n in sorted(TOLERATED.items())), stacklevel=1)
