@@ -27,7 +27,7 @@ from tests.simulation.rules import KNOWN_BUGS
 from tests.simulation.wiring import WIRINGS
 
 # The budget of `make test` (both wirings together well under two minutes on two cores).
-BUDGET = {"memory": (100, 80), "sqlite": (40, 60)}  # wiring -> (examples, steps per example)
+BUDGET = {"memory": (50, 60), "sqlite": (25, 50)}  # wiring -> (examples, steps per example)
 
 
 def _env_int(name: str) -> int | None:
