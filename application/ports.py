@@ -108,7 +108,9 @@ class OrderRepository(Protocol):
     async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
         """PENDING orders whose `expires_at` is before the cutoff, oldest first."""
 
-    async def paid_between(self, start: datetime, end: datetime) -> list[Order]: ...
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
+        """Orders paid (`paid_at`) in [start, end) that were delivered or credited as ordered:
+        PAID, and REFUNDED ones (whose money went back later), newest first."""
 
     async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
         """Given-up link orders whose `recheck_at` has come, soonest first."""

@@ -130,7 +130,9 @@ async def _rekap(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     r = await uc.report(days)
     top = "\n".join(ctx.t("admin.report_top", code=code, qty=qty) for code, qty in r.top_products)
     return Reply(ctx.t("admin.report", days=r.days, since=f"{r.since:%d-%m-%Y}", orders=r.orders, revenue=r.revenue,
-                       topups=r.topups, topup_total=r.topup_total, top=top or ctx.t("admin.report_none")))
+                       topups=r.topups, topup_total=r.topup_total, top=top or ctx.t("admin.report_none"),
+                       refunds=r.refunds, refund_total=r.refund_total, chargebacks=r.chargebacks,
+                       chargeback_total=r.chargeback_total, net=r.net))
 
 
 @command("setting")

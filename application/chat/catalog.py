@@ -146,7 +146,8 @@ _ID: dict[str, str] = {
     "admin.orders_empty": "Tidak ada pesanan.",
     "admin.report": (
         "*Rekap {days} hari* (sejak {since})\nPesanan lunas: {orders}\nPendapatan: {revenue}\n"
-        "Top-up: {topups} ({topup_total})\nProduk terlaris:\n{top}"
+        "Top-up: {topups} ({topup_total})\nRefund: {refunds} ({refund_total})\n"
+        "Chargeback/batal: {chargebacks} ({chargeback_total})\nBersih: {net}\nProduk terlaris:\n{top}"
     ),
     "admin.report_top": "• {code} — {qty} terjual",
     "admin.report_none": "• -",
@@ -311,7 +312,8 @@ _EN: dict[str, str] = {
     "admin.orders_empty": "No orders.",
     "admin.report": (
         "*Report, {days} days* (since {since})\nPaid orders: {orders}\nRevenue: {revenue}\n"
-        "Top-ups: {topups} ({topup_total})\nBest sellers:\n{top}"
+        "Top-ups: {topups} ({topup_total})\nRefunds: {refunds} ({refund_total})\n"
+        "Chargebacks/cancellations: {chargebacks} ({chargeback_total})\nNet: {net}\nBest sellers:\n{top}"
     ),
     "admin.report_top": "• {code} — {qty} sold",
     "admin.report_none": "• -",
