@@ -231,3 +231,14 @@ async def test_given_up_orders_are_rechecked_for_seven_days_then_left_alone(shop
         asked.append(fake_midtrans.status_calls - before)
     assert sum(asked[:10]) >= 8 and asked[-2:] == [0, 0]  # asked while the week lasted, then never again
     assert (await shop.order(order_id)).recheck_at is None
+
+
+async def test_a_payment_that_completes_after_the_customer_cancelled_is_found_by_the_recheck(
+        shop: Shop, fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    assert "dibatalkan" in await shop.say(BOB, ".batal")
+    fake_midtrans.pay(order_id)  # the bank transfer was already on its way
+    shop.clock.advance(minutes=15)
+    await shop.uc.expire_stale()
+    assert (await shop.order(order_id)).status is OrderStatus.PAID
+    assert sum("user1@mail.test|pw1" in m for m in shop.inbox(BOB)) == 1
