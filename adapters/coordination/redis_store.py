@@ -10,6 +10,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
+from adapters.coordination.memory import MemorySessionStore
 from adapters.coordination.stats import lock_token, rate_decision
 from application.ports import Admission, Lock, RateDecision
 
@@ -89,6 +90,43 @@ class RedisCache:
         names = [self._prefix + key for key in keys]
         try:
             await self._health.call("cache.delete", lambda: self._client.delete(*names))
+        except RedisUnavailable:
+            pass
+
+
+class RedisSessionStore:
+    """Conversation states under `session:{user}` (GETEX renews the TTL on each read). While
+    Redis fails, states live in this process instead (a customer may be asked again after
+    Redis comes back; nothing else is lost)."""
+
+    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "",
+                 fallback: MemorySessionStore | None = None) -> None:
+        self._client, self._health, self._prefix = client, health, prefix
+        self._fallback = fallback or MemorySessionStore()
+
+    async def load(self, user_id: str, ttl_seconds: int) -> str | None:
+        name = f"{self._prefix}session:{user_id}"
+        try:
+            value: object = await self._health.call("session.load", lambda: self._client.getex(name, ex=ttl_seconds))
+        except RedisUnavailable:
+            value = None
+        if value is None:
+            return await self._fallback.load(user_id, ttl_seconds)  # kept here while Redis was down
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
+        name = f"{self._prefix}session:{user_id}"
+        try:
+            await self._health.call("session.save", lambda: self._client.set(name, state, ex=ttl_seconds))
+        except RedisUnavailable:
+            await self._fallback.save(user_id, state, ttl_seconds)
+            return
+        await self._fallback.drop(user_id)
+
+    async def drop(self, user_id: str) -> None:
+        await self._fallback.drop(user_id)
+        try:
+            await self._health.call("session.drop", lambda: self._client.delete(f"{self._prefix}session:{user_id}"))
         except RedisUnavailable:
             pass
 

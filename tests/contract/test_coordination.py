@@ -320,3 +320,27 @@ async def test_the_in_process_limiter_forgets_expired_windows_of_one_time_visito
         clock.t += 0.1  # a new visitor every 100 ms: about 600 windows alive at a time
 
     assert len(limiter._windows) < 2_000
+
+
+# --- SessionStore ------------------------------------------------------------------------
+
+
+async def test_a_session_is_kept_until_it_has_been_unused_for_its_ttl(harness: Harness) -> None:
+    sessions, user = harness.coordination.sessions, unique("62812")
+    assert await sessions.load(user, 600) is None
+    await sessions.save(user, '{"picks": [".produk NF1"]}', 600)
+    await harness.advance(500)
+    assert await sessions.load(user, 600) == '{"picks": [".produk NF1"]}'  # used: 10 more minutes
+    await harness.advance(500)
+    assert await sessions.load(user, 600) == '{"picks": [".produk NF1"]}'
+    await harness.advance(601)
+    assert await sessions.load(user, 600) is None
+
+
+async def test_a_session_is_one_customers_and_can_be_dropped(harness: Harness) -> None:
+    sessions, alice, bob = harness.coordination.sessions, unique("62812"), unique("62813")
+    await sessions.save(alice, "a", 600)
+    await sessions.save(bob, "b", 600)
+    await sessions.save(alice, "a2", 600)
+    await sessions.drop(bob)
+    assert (await sessions.load(alice, 600), await sessions.load(bob, 600)) == ("a2", None)
