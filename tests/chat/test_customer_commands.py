@@ -221,12 +221,18 @@ async def test_english_catalog_when_the_shop_language_is_english(shop: Shop) -> 
 
 
 @pytest.mark.parametrize("text, usage", [
-    (".detail", "Format: .produk [KODE]"), (".produk NF-1", "Format: .produk [KODE]"),
+    (".detail", "Format: .produk [KODE]\nContoh: .produk NF1"), (".produk NF-1", "Format: .produk [KODE]\nContoh: .produk NF1"),
     (".batal A B", "Format: .batal [ORDER_ID]"), (".kirimulang A B", "Format: .kirimulang [ORDER_ID]"),
     (".status A B", "Format: .status ORDER_ID"),
 ])
 async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> None:
     assert await shop.say(ALICE, text) == usage
+
+
+async def test_usage_examples_name_a_product_this_shop_sells() -> None:
+    shop = Shop()
+    await shop.say(ADMIN, ".addproduk SPO|Spotify 1 Bulan|20000|5")
+    assert await shop.say(ALICE, ".buy") == "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy SPO 2"
 
 
 async def test_resend_of_an_unknown_order(shop: Shop) -> None:
