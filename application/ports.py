@@ -295,6 +295,10 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         """Count one hit in a fixed window. Failing open: allowed."""
 
+    async def forgive(self, key: str) -> None:
+        """Take one hit back (the attempt it counted did nothing), in the same window; never
+        below zero. Failing open: nothing."""
+
 
 @dataclass(frozen=True)
 class Admission:

@@ -150,6 +150,11 @@ class MemoryRateLimiter:
         counter[0] += 1
         return rate_decision(counter[0], limit, self.stats)
 
+    async def forgive(self, key: str) -> None:
+        counter = self._windows.get(key)
+        if counter is not None and counter[0] > 0:
+            counter[0] -= 1
+
 
 ALLOWED = RateDecision(allowed=True, warn=False)
 

@@ -30,6 +30,13 @@ return 0
 # only when the key is new, EXPIRE, so the window is fixed at its first hit; a key left without a
 # TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed] [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
 # Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value}.
+# One hit taken back: DECR keeps the window's TTL; a window already gone stays gone.
+_FORGIVE_SCRIPT = """
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+if hits > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
 _ADMIT_SCRIPT = """
 local k, hits, locked, value = 1, 0, 0, false
 if ARGV[1] == '1' then
@@ -177,6 +184,7 @@ class RedisRateLimiter:
         self._health = health
         self._prefix = prefix
         self._hit_script = client.register_script(_ADMIT_SCRIPT)
+        self._forgive_script = client.register_script(_FORGIVE_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         name = self._prefix + key
@@ -187,6 +195,13 @@ class RedisRateLimiter:
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
         return rate_decision(int(count[0]), limit, self._health.stats)
+
+    async def forgive(self, key: str) -> None:
+        name = self._prefix + key
+        try:
+            await self._health.call("ratelimit.forgive", lambda: self._forgive_script(keys=[name]))
+        except RedisUnavailable:
+            pass
 
 
 class RedisGatekeeper:

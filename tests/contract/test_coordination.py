@@ -232,6 +232,20 @@ async def test_the_window_is_fixed_from_its_first_hit_then_resets(harness: Harne
     assert await limiter.hit(key, 2, 60) == REFUSED_WITH_WARNING
 
 
+async def test_a_forgiven_hit_no_longer_counts_and_the_window_keeps_its_end(harness: Harness) -> None:
+    limiter = harness.coordination.rate_limiter
+    key = unique("ratelimit:62811:buy")
+    await limiter.forgive(key)  # nothing counted yet: stays at zero
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    await limiter.forgive(key)  # the second attempt was a typo
+    await harness.advance(30)
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    assert await limiter.hit(key, 2, 60) == REFUSED_WITH_WARNING
+    await harness.advance(31)  # the window still ends 60 s after its first hit
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+
+
 # --- The gatekeeper: rate limit, lock and one cache read in one step -------------------------
 
 
