@@ -108,7 +108,9 @@ class OrderRepository(Protocol):
     async def pending_expiring_before(self, cutoff: datetime, limit: int = 100) -> list[Order]:
         """PENDING orders whose `expires_at` is before the cutoff, oldest first."""
 
-    async def paid_between(self, start: datetime, end: datetime) -> list[Order]: ...
+    async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
+        """Orders paid (`paid_at`) in [start, end) that were delivered or credited as ordered:
+        PAID, and REFUNDED ones (whose money went back later), newest first."""
 
     async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
         """Given-up link orders whose `recheck_at` has come, soonest first."""
@@ -293,6 +295,10 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         """Count one hit in a fixed window. Failing open: allowed."""
 
+    async def forgive(self, key: str) -> None:
+        """Take one hit back (the attempt it counted did nothing), in the same window; never
+        below zero. Failing open: nothing."""
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -372,3 +378,17 @@ class Messenger(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
+
+
+class SessionStore(Protocol):
+    """Each customer's conversation state (the last numbered choices shown, a question waiting
+    for an answer), kept `ttl_seconds` from its last use under `session:{user}`. Losing it only
+    costs the customer a question again, never money. Failing open: with Redis down the state
+    lives in this process until Redis is back."""
+
+    async def load(self, user_id: str, ttl_seconds: int) -> str | None:
+        """The state, its lifetime renewed; None when there is none."""
+
+    async def save(self, user_id: str, state: str, ttl_seconds: int) -> None: ...
+
+    async def drop(self, user_id: str) -> None: ...

@@ -109,3 +109,40 @@ Feature: Payment notifications from Midtrans
     Then Midtrans gets the answer 200
     And Budi's last order is PAID
     And Budi is sent 1 message containing "user1@mail.test|pw1"
+
+  Scenario: A refunded top-up takes its credit back
+    When Budi sends ".deposit 50rb"
+    And Budi pays the last order
+    Then Budi's saldo is 50000
+    When Midtrans reports that Budi's last order is refunded
+    Then Budi's saldo is 0
+    And Budi's last order is REFUNDED
+    And Budi is sent a message containing "saldo yang berasal darinya kami kurangi Rp 50.000"
+
+  Scenario: A top-up refunded after it was spent: what is left is taken back, the rest shown to admins
+    When Budi sends ".deposit 50rb"
+    And Budi pays the last order
+    And Budi sends ".buy NF1 saldo"
+    And Midtrans reports that Budi's last top-up is refunded
+    Then Budi's saldo is 0
+    And Budi receives a reply containing "user1@mail.test|pw1"
+    And Admin is sent a message containing "saldo pembeli dikurangi Rp 15.000, kekurangan Rp 35.000"
+
+  Scenario: A chargeback after delivery is recorded and told to the admins
+    When Budi sends ".buy NF1"
+    And Budi pays the last order
+    And Midtrans reports that Budi's last order is charged back
+    Then Budi's last order is REFUNDED
+    And Budi is sent 1 message containing "user1@mail.test|pw1"
+    And the stock of "NF1" is 0
+    And Admin is sent a message containing "yang barangnya sudah dikirim"
+
+  Scenario: A payment after a denial delivers after all
+    When Budi sends ".buy NF1"
+    And Midtrans reports that Budi's last order is denied
+    Then Budi's last order is FAILED
+    And the stock of "NF1" is 1
+    When Budi pays the last order
+    Then Budi's last order is PAID
+    And Budi is sent a message containing "user1@mail.test|pw1"
+    And Admin is sent a message containing "Pembayaran terlambat untuk {order of Budi} diterima"

@@ -191,7 +191,8 @@ class MemoryOrderRepository(_Repo):
     async def paid_between(self, start: datetime, end: datetime) -> list[Order]:
         return [
             replace(o) for o in self._newest()
-            if o.status is OrderStatus.PAID and o.paid_at is not None and start <= o.paid_at < end
+            if o.status in (OrderStatus.PAID, OrderStatus.REFUNDED) and o.paid_at is not None
+            and start <= o.paid_at < end
         ]
 
     async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:

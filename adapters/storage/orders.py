@@ -153,7 +153,7 @@ class SqlAlchemyOrderRepository:
         return await self._all(
             select(transaksi)
             .where(
-                transaksi.c.status == OrderStatus.PAID.value,
+                transaksi.c.status.in_((OrderStatus.PAID.value, OrderStatus.REFUNDED.value)),
                 transaksi.c.paid_at >= start,
                 transaksi.c.paid_at < end,
             )

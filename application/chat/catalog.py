@@ -72,7 +72,7 @@ _ID: dict[str, str] = {
     ),
     "cancel.done": "Order {order_id} dibatalkan.",
     "history.header": "*Riwayat transaksi*",
-    "history.row": "{order_id} · {what} · {total} · {status}",
+    "history.row": "{when} · {order_id} · {what} · {total} · {status}",
     "history.topup": "isi saldo",
     "history.empty": "Belum ada transaksi.",
     "status": "Order {order_id}\n{what}\nTotal: {total}\nMetode: {method}\nStatus: *{status}*\nDibuat: {created}",
@@ -90,7 +90,8 @@ _ID: dict[str, str] = {
     "error.payment_unavailable": "Pembayaran lewat link sedang tidak tersedia, coba lagi sebentar.",
     "error.links_off": "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo.",
     "error.out_of_stock": "Stok {code} tidak cukup (sisa {left}).",
-    "error.insufficient": "Saldo tidak cukup. Saldo: {balance}, total: {total}.",
+    "error.insufficient": "Saldo tidak cukup. Saldo: {balance}, total: {total}, kurang {missing}.",
+    "error.insufficient_offer": "Isi saldo dulu: .deposit {amount}",
     "error.qty": "Jumlah harus 1 sampai {max}.",
     "error.amount": "Nominal tidak valid. Contoh: 50000, 50.000, 50rb atau 50k.",
     "error.deposit_range": "Nominal deposit harus antara {min} dan {max}.",
@@ -108,8 +109,8 @@ _ID: dict[str, str] = {
     "error.stock_kind_count": "Produk {code} memakai stok angka: gunakan .addstok {code} JUMLAH.",
     "error.stock_items": "Item ditolak: {blank} baris kosong, {duplicates} duplikat. Tidak ada yang ditambahkan.",
     "error.illegal": "Status order tidak bisa diubah.",
-    "usage.produk": "Format: .produk [KODE]",
-    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy NF1 2",
+    "usage.produk": "Format: .produk [KODE]\nContoh: .produk {code}",
+    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy {code} 2",
     "usage.deposit": "Format: .deposit NOMINAL\nContoh: .deposit 50rb",
     "usage.status": "Format: .status ORDER_ID",
     "usage.batal": "Format: .batal [ORDER_ID]",
@@ -142,11 +143,12 @@ _ID: dict[str, str] = {
     "admin.balance_taken": "Saldo {number} -{amount} → {balance}.",
     "admin.field_set": "{field} untuk {code} diperbarui.",
     "admin.orders_header": "*Pesanan terbaru*",
-    "admin.orders_row": "{order_id} · {user} · {what} · {total} · {status}",
+    "admin.orders_row": "{when} · {order_id} · {user} · {what} · {total} · {status}",
     "admin.orders_empty": "Tidak ada pesanan.",
     "admin.report": (
         "*Rekap {days} hari* (sejak {since})\nPesanan lunas: {orders}\nPendapatan: {revenue}\n"
-        "Top-up: {topups} ({topup_total})\nProduk terlaris:\n{top}"
+        "Top-up: {topups} ({topup_total})\nRefund: {refunds} ({refund_total})\n"
+        "Chargeback/batal: {chargebacks} ({chargeback_total})\nBersih: {net}\nProduk terlaris:\n{top}"
     ),
     "admin.report_top": "• {code} — {qty} terjual",
     "admin.report_none": "• -",
@@ -237,7 +239,7 @@ _EN: dict[str, str] = {
     ),
     "cancel.done": "Order {order_id} cancelled.",
     "history.header": "*Transaction history*",
-    "history.row": "{order_id} · {what} · {total} · {status}",
+    "history.row": "{when} · {order_id} · {what} · {total} · {status}",
     "history.topup": "top-up",
     "history.empty": "No transactions yet.",
     "status": "Order {order_id}\n{what}\nTotal: {total}\nMethod: {method}\nStatus: *{status}*\nCreated: {created}",
@@ -255,7 +257,8 @@ _EN: dict[str, str] = {
     "error.payment_unavailable": "Link payments are unavailable right now, please try again shortly.",
     "error.links_off": "Link payments are not enabled in this shop. Please use your balance.",
     "error.out_of_stock": "Not enough stock of {code} ({left} left).",
-    "error.insufficient": "Insufficient balance. Balance: {balance}, total: {total}.",
+    "error.insufficient": "Insufficient balance. Balance: {balance}, total: {total}, {missing} short.",
+    "error.insufficient_offer": "Top up first: .topup {amount}",
     "error.qty": "Quantity must be 1 to {max}.",
     "error.amount": "Invalid amount. Examples: 50000, 50.000, 50rb or 50k.",
     "error.deposit_range": "Top-up amount must be between {min} and {max}.",
@@ -273,8 +276,8 @@ _EN: dict[str, str] = {
     "error.stock_kind_count": "Product {code} counts stock: use .addstok {code} QTY.",
     "error.stock_items": "Items refused: {blank} blank lines, {duplicates} duplicates. Nothing was added.",
     "error.illegal": "The order status cannot be changed.",
-    "usage.produk": "Usage: .products [CODE]",
-    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link]\nExample: .buy NF1 2",
+    "usage.produk": "Usage: .products [CODE]\nExample: .products {code}",
+    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link]\nExample: .buy {code} 2",
     "usage.deposit": "Usage: .topup AMOUNT\nExample: .topup 50k",
     "usage.status": "Usage: .status ORDER_ID",
     "usage.batal": "Usage: .cancel [ORDER_ID]",
@@ -311,7 +314,8 @@ _EN: dict[str, str] = {
     "admin.orders_empty": "No orders.",
     "admin.report": (
         "*Report, {days} days* (since {since})\nPaid orders: {orders}\nRevenue: {revenue}\n"
-        "Top-ups: {topups} ({topup_total})\nBest sellers:\n{top}"
+        "Top-ups: {topups} ({topup_total})\nRefunds: {refunds} ({refund_total})\n"
+        "Chargebacks/cancellations: {chargebacks} ({chargeback_total})\nNet: {net}\nBest sellers:\n{top}"
     ),
     "admin.report_top": "• {code} — {qty} sold",
     "admin.report_none": "• -",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.errors import PaymentProviderUnavailable
 from application.ports import Clock, OrderRepository, PaymentGateway, UnitOfWorkFactory
 from application.services import ShopReads
+from application.use_cases.payments import RecheckPolicy
 from application.use_cases.stock import release_stock
 from domain.errors import IllegalTransition, NoPendingOrder, NothingToResend, OrderNotFound
 from domain.order import Order, OrderKind, OrderStatus
@@ -55,6 +56,8 @@ class Cancel:
             if order.status is not OrderStatus.PENDING:
                 raise IllegalTransition(order_id=order.id, current=order.status.value, target="CANCELLED")
             order.move_to(OrderStatus.CANCELLED, self._clock.now())
+            # A payment may still be under way at Midtrans: the order is asked about again.
+            order.recheck_at = RecheckPolicy().next_check(order, self._clock.now())
             await release_stock(uow, order)
             await uow.orders.save(order)
             await uow.commit()

@@ -78,6 +78,16 @@ class SalesReport:
     topups: int
     topup_total: Rupiah
     top_products: list[tuple[str, int]]
+    # Taken back by Midtrans from the orders paid in the period (counted with the day of payment).
+    refunds: int = 0
+    refund_total: Rupiah = ZERO
+    chargebacks: int = 0
+    chargeback_total: Rupiah = ZERO
+
+    @property
+    def net(self) -> Rupiah:
+        """Purchases and top-ups paid, less what was refunded or charged back."""
+        return self.revenue + self.topup_total - self.refund_total - self.chargeback_total
 
 
 class Report:
@@ -97,9 +107,13 @@ class Report:
         sold: Counter[str] = Counter()
         for order in purchases:
             sold[order.product_code or "?"] += order.qty
+        refunds = [o for o in paid if o.reversed_amount.value and o.reversal == "refund"]
+        chargebacks = [o for o in paid if o.reversed_amount.value and o.reversal != "refund"]
         return SalesReport(
             days, since, len(purchases), sum((o.total for o in purchases), ZERO),
             len(topups), sum((o.total for o in topups), ZERO), sold.most_common(5),
+            len(refunds), sum((o.reversed_amount for o in refunds), ZERO),
+            len(chargebacks), sum((o.reversed_amount for o in chargebacks), ZERO),
         )
 
 

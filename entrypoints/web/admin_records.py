@@ -101,6 +101,9 @@ class ReportsController(Controller):
         return {
             "days": report.days, "since": report.since.isoformat(), "orders": report.orders,
             "revenue": report.revenue.value, "topups": report.topups, "topup_total": report.topup_total.value,
+            "refunds": report.refunds, "refund_total": report.refund_total.value,
+            "chargebacks": report.chargebacks, "chargeback_total": report.chargeback_total.value,
+            "net": report.net.value,
             "top_products": [{"code": code, "qty": qty} for code, qty in report.top_products],
         }
 

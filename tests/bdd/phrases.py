@@ -11,7 +11,8 @@ NAME = r"(?P<name>[A-Z]\w*)"
 TEXT = r'"(?P<text>[^"]*)"'
 AMOUNT = r"(?P<amount>(?:Rp ?)?[\d.]+)"
 STATES = {"paid": PaymentState.PAID, "expired": PaymentState.EXPIRED, "cancelled": PaymentState.CANCELLED,
-          "failed": PaymentState.FAILED, "refunded": PaymentState.REFUNDED}
+          "failed": PaymentState.FAILED, "refunded": PaymentState.REFUNDED, "denied": PaymentState.DENY,
+          "charged back": PaymentState.CHARGEBACK}
 
 _ORDER = re.compile(r"\{order(?: of (?P<owner>[A-Z]\w*))?\}")
 

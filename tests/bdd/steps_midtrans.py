@@ -6,6 +6,7 @@ from pytest_bdd import parsers, when
 
 from application.ports import PaymentState, PaymentStatus
 from domain.money import Rupiah
+from domain.order import OrderKind
 from tests.bdd.phrases import AMOUNT, NAME, STATES, last_order_id, rupiah
 from tests.bdd.wiring import World
 
@@ -14,10 +15,13 @@ def pays(world: World, name: str) -> None:
     midtrans_reports(world, name, "paid")
 
 
-@when(parsers.re(rf"Midtrans reports that {NAME}'s last order is (?P<state>{'|'.join(STATES)})"))
-def midtrans_reports(world: World, name: str, state: str) -> None:
+@when(parsers.re(rf"Midtrans reports that {NAME}'s last (?P<which>order|top-up) is (?P<state>{'|'.join(STATES)})"))
+def midtrans_reports(world: World, name: str, state: str, which: str = "order") -> None:
     """The customer acts on the payment page, then Midtrans POSTs its signed notification."""
-    order_id = last_order_id(world, name)
+    if which == "top-up":
+        order_id = next(str(o.id) for o in world.orders(name) if o.kind is OrderKind.TOPUP)
+    else:
+        order_id = last_order_id(world, name)
     assert world.shop.gateway.customer_acts(order_id, STATES[state]) is not None, f"no payment link for {order_id}"
     body = world.shop.gateway.notification(order_id)
     assert body is not None

@@ -117,7 +117,7 @@ async def test_addsaldo_normalises_the_number_and_says_it_is_new(shop: Shop) -> 
 
 async def test_kurangsaldo_takes_and_refuses_more_than_the_balance(shop: Shop) -> None:
     assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 30.000") == f"Saldo {ALICE} -Rp 30.000 → Rp 70.000."
-    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 80000") == "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000."
+    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 80000") == "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000, kurang Rp 10.000."
     assert await shop.balance(ALICE) == 70_000
 
 
@@ -202,3 +202,20 @@ async def test_setting_welcome_text_over_several_lines(shop: Shop) -> None:
 
 async def test_addproduk_with_a_name_too_long_says_so(shop: Shop) -> None:
     assert await shop.say(ADMIN, ".addproduk LONG|" + "x" * 101 + "|1000|1") == "Nama produk harus 1 sampai 100 karakter."
+
+
+async def test_rekap_counts_refunds_and_chargebacks_apart_and_the_net(shop: Shop) -> None:
+    from application.ports import PaymentState
+
+    await shop.say(BOB, ".deposit 30rb")
+    topup = (await shop.last_order_of(BOB)).id
+    await shop.pay(topup)
+    await shop.pay(topup, PaymentState.REFUND)
+    await shop.say(BOB, ".buy NF1")
+    purchase = (await shop.last_order_of(BOB)).id
+    await shop.pay(purchase)
+    await shop.pay(purchase, PaymentState.CHARGEBACK)
+    reply = await shop.say(ADMIN, ".rekap")
+    assert "Pesanan lunas: 1" in reply and "Top-up: 1 (Rp 30.000)" in reply
+    assert "Refund: 1 (Rp 30.000)" in reply and "Chargeback/batal: 1 (Rp 35.000)" in reply
+    assert "Bersih: Rp 0" in reply

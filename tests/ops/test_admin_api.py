@@ -131,6 +131,7 @@ async def test_settings_are_read_and_changed_one_key_at_a_time(client: Client) -
 async def test_reports_show_todays_sales_low_stock_and_payment_outcomes(client: Client) -> None:
     sales = (await client.get("/api/v1/reports/sales", headers=AUTH)).json()
     assert (sales["orders"], sales["revenue"], sales["top_products"]) == (1, 20000, [{"code": "VC", "qty": 2}])
+    assert (sales["refunds"], sales["chargebacks"], sales["net"]) == (0, 0, 20000)
     daily = (await client.get("/api/v1/reports/daily?days=7", headers=AUTH)).json()
     assert len(daily) == 7 and daily[-1]["revenue"] == 20000 and sum(d["orders"] for d in daily) == 1
     assert (await client.get("/api/v1/reports/low-stock", headers=AUTH)).json() == [

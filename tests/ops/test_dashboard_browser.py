@@ -70,6 +70,8 @@ def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: 
             expect(page.locator("#chart rect.bar")).to_have_count(7)
             expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "20000")
             expect(page.locator("#alert-rows")).to_contain_text("tinggal 3")
+            page.click("#alert-rows button.ack")  # acknowledged: gone from the open alerts, for every worker
+            expect(page.locator("#alert-rows")).not_to_contain_text("tinggal 3")
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
 
             page.reload()

@@ -51,6 +51,7 @@ class FakeMidtrans:
         self.snap_requests: list[dict[str, Any]] = []
         self.cancelled: list[str] = []
         self.down: set[str] = set()  # "create", "status", "cancel": answer 503
+        self.status_calls = 0
         self.create_arrived = threading.Event()
         self.create_gate: threading.Event | None = None  # set: create waits for it before answering
         self.url = ""
@@ -145,6 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(201, {"token": token, "redirect_url": f"https://app.sandbox.midtrans.test/snap/v4/redirection/{token}"})
 
     def _status(self, order_id: str) -> None:
+        self.fake.status_calls += 1
         if "status" in self.fake.down:
             self._send(503, {"status_code": "503", "status_message": "Service unavailable"})
             return

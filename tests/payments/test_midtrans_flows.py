@@ -190,3 +190,55 @@ async def test_repeated_late_settlement_credited_to_saldo_pays_out_once(
     assert (await shop.order(order_id)).status is OrderStatus.EXPIRED
     assert await shop.balance(BOB) == 35_000 and await shop.stock("NF1") == 1
     assert not any("new1@mail.test" in m for m in shop.inbox(BOB))
+
+
+async def test_an_order_whose_status_cannot_be_confirmed_is_not_expired(shop: Shop, fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    shop.clock.advance(minutes=21)
+    fake_midtrans.down.add("status")
+    await shop.uc.expire_stale()
+    assert (await shop.order(order_id)).status is OrderStatus.PENDING and await shop.stock("NF1") == 2
+    fake_midtrans.down.clear()
+    await shop.uc.expire_stale()  # the next round can ask: Midtrans never saw a payment
+    assert (await shop.order(order_id)).status is OrderStatus.EXPIRED and await shop.stock("NF1") == 3
+
+
+async def test_a_payment_after_local_expiry_without_any_notification_is_found_by_the_recheck(
+        shop: Shop, fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    shop.clock.advance(minutes=21)
+    await shop.uc.expire_stale()
+    assert (await shop.order(order_id)).status is OrderStatus.EXPIRED
+    fake_midtrans.pay(order_id)  # paid at the bank; Midtrans' notifications never reach us
+    shop.clock.advance(hours=30)
+    await shop.uc.expire_stale()
+    assert (await shop.order(order_id)).status is OrderStatus.PAID
+    assert sum("user1@mail.test|pw1" in m for m in shop.inbox(BOB)) == 1
+    assert (await shop.order(order_id)).recheck_at is None  # settled: no more questions
+    await shop.uc.expire_stale()
+    assert sum("user1@mail.test|pw1" in m for m in shop.inbox(BOB)) == 1
+
+
+async def test_given_up_orders_are_rechecked_for_seven_days_then_left_alone(shop: Shop, fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    shop.clock.advance(minutes=21)
+    await shop.uc.expire_stale()
+    asked = []
+    for _ in range(14):  # 16 hours apart: more than 9 days
+        shop.clock.advance(hours=16)
+        before = fake_midtrans.status_calls
+        await shop.uc.expire_stale()
+        asked.append(fake_midtrans.status_calls - before)
+    assert sum(asked[:10]) >= 8 and asked[-2:] == [0, 0]  # asked while the week lasted, then never again
+    assert (await shop.order(order_id)).recheck_at is None
+
+
+async def test_a_payment_that_completes_after_the_customer_cancelled_is_found_by_the_recheck(
+        shop: Shop, fake_midtrans: FakeMidtrans) -> None:
+    order_id = await buy_by_link(shop)
+    assert "dibatalkan" in await shop.say(BOB, ".batal")
+    fake_midtrans.pay(order_id)  # the bank transfer was already on its way
+    shop.clock.advance(minutes=15)
+    await shop.uc.expire_stale()
+    assert (await shop.order(order_id)).status is OrderStatus.PAID
+    assert sum("user1@mail.test|pw1" in m for m in shop.inbox(BOB)) == 1

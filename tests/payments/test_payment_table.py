@@ -9,6 +9,7 @@ means. A few cells are pinned to the rule the product asks for, so the table can
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,44 @@ async def test_a_refunded_top_up_already_spent_takes_back_what_is_left_and_recor
         open_alerts = await uow.alerts.open()
     owed = [a for a in open_alerts if a.kind == "alert.reversed_credit"]
     assert len(owed) == 1 and owed[0].amount == Rupiah(35_000)  # the shop must chase it: needs action
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+_WORDS = {"deliver": {Action.FULFIL}, "late payment": {Action.LATE_PAYMENT}, "review": {Action.REVIEW},
+          "record": {Action.RECORD}, "—": {Action.NOTHING},
+          "reverse": {Action.TAKE_BACK_CREDIT, Action.FLAG_DELIVERED},
+          "reverse part": {Action.TAKE_BACK_CREDIT, Action.FLAG_DELIVERED},
+          "take saldo back": {Action.TAKE_BACK_CREDIT}, "take part of saldo back": {Action.TAKE_BACK_CREDIT}}
+_COLUMNS = [Standing.PENDING, Standing.PAID, (Standing.EXPIRED, Standing.CANCELLED, Standing.FAILED),
+            Standing.CREDITED, Standing.REFUNDED]
+
+
+def _readme_statuses(cell: str) -> list[ProviderStatus]:
+    found = []
+    for part in cell.split(","):
+        name, _, fraud = part.strip().partition(" ")
+        state = ProviderStatus.from_midtrans(name.strip("`"), fraud.strip("()") or None)
+        assert state is not None, part
+        found.append(state)
+    return found
+
+
+def test_the_readme_table_says_what_the_domain_table_does() -> None:
+    text = README.read_text()
+    block = text.split("<!-- payment-table")[1].split("<!-- /payment-table -->")[0]
+    rows = [line.strip("|").split("|") for line in block.splitlines() if line.startswith("| `")]
+    covered = set()
+    for statuses, *cells in rows:
+        for status in _readme_statuses(statuses):
+            for column, said in zip(_COLUMNS, cells, strict=True):
+                said = said.strip()
+                for standing in column if isinstance(column, tuple) else (column,):
+                    for kind in OrderKind:
+                        rule = PAYMENT_RULES[(status, kind, standing)]
+                        if said.startswith("give up: "):
+                            assert (rule.action, rule.target) == (Action.GIVE_UP, OrderStatus(said[9:])), (status, standing)
+                        else:
+                            assert rule.action in _WORDS[said], (status, kind, standing, said)
+                            assert rule.partial == ("part" in said or (said == "record" and rule.partial))
+                        covered.add((status, kind, standing))
+    assert covered == set(PAYMENT_RULES)  # every cell is in the README
