@@ -407,8 +407,13 @@ class ShopSimulation(RuleBasedStateMachine):
         return stocked
 
     def _check_stock(self, snap: Snapshot) -> None:
-        """2. On hand + reserved + sold = stocked in; no item in two orders."""
+        """2. On hand + reserved + sold = stocked in; no item in two orders; an admin's stock
+        message adds its stock once, however often it is processed."""
         stocked = self._stocked_in()
+        for message_id, (code, units) in self.stock_intents.items():
+            applied = sum(entry.has("products.save") for entry in self.w.journal.tagged(message_id))
+            if applied > 1:
+                self._violation("stock.added_twice", f"{message_id} '.addstok {code} {units}' applied {applied} times")
         for code, product in snap.products.items():
             purchases = [o for o in snap.orders if o.kind is OrderKind.PURCHASE and o.product_code == code]
             reserved = sum(o.qty for o in purchases if o.status is OrderStatus.PENDING)
