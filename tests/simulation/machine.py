@@ -99,6 +99,7 @@ class ShopSimulation(RuleBasedStateMachine):
         self.stock_intents: dict[str, tuple[str, int]] = {}  # .addstok message -> (code, units)
         self.direct: defaultdict[str, list[Reply]] = defaultdict(list)  # replies sent bypassing the outbox
         self.obliged: set[str] = set()  # orders whose received money must be accounted by now
+        self.strays: dict[str, int] = {}  # payments for order ids the shop never made
         self.last_event: dict[str, str] = {}
         self.settled = True  # no fault since the last full recovery
         self._instrument()
@@ -303,6 +304,20 @@ class ShopSimulation(RuleBasedStateMachine):
             return False
         return money_in(found[0])
 
+    @rule(amount=st.sampled_from([10_000, 35_000]))
+    def stray_payment(self, amount: int) -> None:
+        """The provider received money for an order id the shop never made."""
+        order_id = f"INV-STRAY-{next(self.events)}"
+        self.w.gateway.report(order_id, ProviderStatus.SETTLEMENT, Rupiah(amount))
+        self.strays[order_id] = amount
+        handle = self.w.shop.app.handle_notification()
+        try:
+            done = self._run(self._tagged(f"notify:{order_id}", handle(PaymentNotification(order_id, order_id, "{}"))))
+        except NotificationDeferred:
+            return
+        if done is not None:
+            self.obliged.add(order_id)
+
     @rule(minutes=st.sampled_from([1, 5, 16, 25, 90]))
     def time_passes(self, minutes: int) -> None:
         self.w.clock.advance(minutes=minutes)
@@ -458,6 +473,10 @@ class ShopSimulation(RuleBasedStateMachine):
             elif order.id in self.obliged and not ways and found and money_in(found[0]):
                 self._violation("money.lost", f"{where} paid but not accounted; {report}")
             self._check_reversal(order, snap, credits, where, report)
+        for order_id, amount in self.strays.items():
+            held = [a for a in snap.alerts if a.subject == order_id and a.kind in MONEY_ALERTS and a.amount]
+            if len(held) > 1 or (order_id in self.obliged and [a.amount.value for a in held if a.amount] != [amount]):
+                self._violation("money.stray", f"{order_id}: {amount} received for no order, alerts holding it: {held}")
 
     def _check_reversal(self, order: Order, snap: Snapshot, credits: list[Any], where: str, report: str) -> None:
         if order.reversed_amount.value > order.money_in.value:
