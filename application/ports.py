@@ -9,7 +9,7 @@ Repository methods raise domain errors for the rules the database enforces
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -289,6 +289,8 @@ class LockManager(Protocol):
 class RateDecision:
     allowed: bool
     warn: bool  # True only for the first refused hit of a window
+    # Refused: seconds until the window ends (when the store knows it); not part of equality.
+    retry_after: int | None = field(default=None, compare=False)
 
 
 class RateLimiter(Protocol):

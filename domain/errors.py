@@ -55,6 +55,10 @@ class InvalidStockItems(DomainError):
     """Blank or duplicate stock item lines."""
 
 
+class RepeatPurchase(DomainError):
+    """The same product and quantity were bought a moment ago: asked to confirm, not executed."""
+
+
 class InsufficientBalance(DomainError):
     """The wallet does not cover the amount."""
 

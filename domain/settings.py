@@ -19,6 +19,11 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
 }
 
 
+_BOOLEANS = frozenset({"confirm_purchases"})
+_TRUE = frozenset({"true", "ya", "yes", "on", "1"})
+_FALSE = frozenset({"false", "tidak", "no", "off", "0"})
+
+
 @dataclass(frozen=True)
 class ShopSettings:
     shop_name: str = "Tokowa"
@@ -32,6 +37,7 @@ class ShopSettings:
     buy_rate_limit_per_minute: int = 3
     rate_limit_per_minute: int = 20
     low_stock_threshold: int = 3
+    confirm_purchases: bool = False
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -61,6 +67,11 @@ class ShopSettings:
             value = int(digits)
         elif key == "language" and value not in ("id", "en"):
             raise InvalidSetting(key=key, value=raw)
+        elif key in _BOOLEANS:
+            word = value.lower()
+            if word not in _TRUE | _FALSE:
+                raise InvalidSetting(key=key, value=raw)
+            value = word in _TRUE
         elif not value or len(value) > 1000:
             raise InvalidSetting(key=key, value=raw)
         updated = replace(self, **{key: value})
@@ -69,4 +80,8 @@ class ShopSettings:
         return updated
 
     def as_strings(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: _as_string(getattr(self, f.name)) for f in fields(self)}
+
+
+def _as_string(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

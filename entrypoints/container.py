@@ -57,6 +57,7 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
+    sessions = providers.Singleton(lambda c: c.sessions, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
     delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
@@ -90,6 +91,7 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
+    sessions = providers.Singleton(lambda c: c.sessions, coordination)
     messenger = providers.Selector(
         config.messenger,
         simulator=providers.Singleton(SimulatorMessenger),
@@ -178,7 +180,7 @@ class Application(containers.DeclarativeContainer):
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
-        single_statement_uow=adapters.single_statement_unit_of_work.provider,
+        single_statement_uow=adapters.single_statement_unit_of_work.provider, sessions=adapters.sessions,
     )
 
 

@@ -80,7 +80,7 @@ _ID: dict[str, str] = {
     "resend.header": "Kirim ulang:",
     "error.unknown_command": "Perintah tidak dikenal. Ketik .menu untuk daftar perintah.",
     "error.unsupported_media": "Maaf, kirim perintah dalam bentuk teks ya. Ketik .menu untuk daftar perintah.",
-    "error.rate_limited": "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
+    "error.rate_limited": "Terlalu banyak permintaan. Coba lagi dalam {seconds} detik.",
     "error.busy": "Transaksi sedang diproses. Tunggu sebentar ya.",
     "error.pending_exists": (
         "Transaksi sedang diproses: order {order_id} masih menunggu pembayaran.\n"
@@ -92,6 +92,26 @@ _ID: dict[str, str] = {
     "error.out_of_stock": "Stok {code} tidak cukup (sisa {left}).",
     "error.insufficient": "Saldo tidak cukup. Saldo: {balance}, total: {total}, kurang {missing}.",
     "error.insufficient_offer": "Isi saldo dulu: .deposit {amount}",
+    "confirm.buy": "Beli {qty}x {name} ({code}) seharga {total}, {method}.{after}\nBalas *ya* untuk membeli, atau *batal*.",
+    "confirm.by_saldo": "dibayar dengan saldo",
+    "confirm.by_link": "dibayar lewat link pembayaran",
+    "confirm.saldo_after": " Saldo setelahnya: {balance}.",
+    "confirm.cancel": "Batalkan pembayaran yang sedang menunggu? Balas *ya* untuk membatalkan, atau *batal* untuk tidak jadi.",
+    "confirm.dropped": "Oke, tidak jadi. Tidak ada yang berubah.",
+    "confirm.yes": "Ya",
+    "confirm.no": "Batal",
+    "confirm.title": "Konfirmasi",
+    "confirm.button": "Jawab",
+    "pick.out_of_range": "Pilih nomor 1 sampai {count}.",
+    "phrase.no_match": "Produk \"{words}\" tidak ada. Ketik *produk* untuk melihat semua produk.",
+    "phrase.which": "Produk mana yang kamu maksud dengan \"{words}\"? Balas nomornya:",
+    "phrase.which_title": "Pilih produk",
+    "phrase.choice_row": "{n}. {code} — {name} · {price}",
+    "hint.short": "Ketik *menu* untuk melihat perintah, atau *produk* untuk melihat produk.",
+    "repeat.ask": (
+        "Kamu baru saja membeli {qty}x {code} (order {order_id}). Beli lagi? "
+        "Balas *ya* dalam 2 menit untuk membeli lagi, atau *batal*."
+    ),
     "error.qty": "Jumlah harus 1 sampai {max}.",
     "error.amount": "Nominal tidak valid. Contoh: 50000, 50.000, 50rb atau 50k.",
     "error.deposit_range": "Nominal deposit harus antara {min} dan {max}.",
@@ -247,7 +267,7 @@ _EN: dict[str, str] = {
     "resend.header": "Sent again:",
     "error.unknown_command": "Unknown command. Type .menu for the list of commands.",
     "error.unsupported_media": "Sorry, please send commands as text. Type .menu for the list of commands.",
-    "error.rate_limited": "Too many requests. Please wait a moment and try again.",
+    "error.rate_limited": "Too many requests. Try again in {seconds} seconds.",
     "error.busy": "A transaction is in progress. Please wait a moment.",
     "error.pending_exists": (
         "A transaction is in progress: order {order_id} is waiting for payment.\n"
@@ -259,6 +279,26 @@ _EN: dict[str, str] = {
     "error.out_of_stock": "Not enough stock of {code} ({left} left).",
     "error.insufficient": "Insufficient balance. Balance: {balance}, total: {total}, {missing} short.",
     "error.insufficient_offer": "Top up first: .topup {amount}",
+    "confirm.buy": "Buy {qty}x {name} ({code}) for {total}, {method}.{after}\nReply *yes* to buy, or *cancel*.",
+    "confirm.by_saldo": "paid from your balance",
+    "confirm.by_link": "paid through a payment link",
+    "confirm.saldo_after": " Balance after: {balance}.",
+    "confirm.cancel": "Cancel the payment that is waiting? Reply *yes* to cancel it, or *cancel* to keep it.",
+    "confirm.dropped": "Okay, never mind. Nothing changed.",
+    "confirm.yes": "Yes",
+    "confirm.no": "Cancel",
+    "confirm.title": "Confirm",
+    "confirm.button": "Answer",
+    "pick.out_of_range": "Pick a number from 1 to {count}.",
+    "phrase.no_match": "There is no product \"{words}\". Type *products* to see them all.",
+    "phrase.which": "Which product do you mean by \"{words}\"? Reply with its number:",
+    "phrase.which_title": "Pick a product",
+    "phrase.choice_row": "{n}. {code} — {name} · {price}",
+    "hint.short": "Type *menu* for the commands, or *products* for what we sell.",
+    "repeat.ask": (
+        "You just bought {qty}x {code} (order {order_id}). Buy again? "
+        "Reply *yes* within 2 minutes to buy again, or *cancel*."
+    ),
     "error.qty": "Quantity must be 1 to {max}.",
     "error.amount": "Invalid amount. Examples: 50000, 50.000, 50rb or 50k.",
     "error.deposit_range": "Top-up amount must be between {min} and {max}.",

@@ -34,8 +34,8 @@ async def _produk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     return render.product_detail(product, tier, ctx.lang)
 
 
-@command("buy")
-async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+def buy_command(cmd: ParsedCommand, ctx: ChatContext) -> BuyCommand:
+    """`.buy KODE [JUMLAH] [saldo|link]` as the use case's command (Usage when malformed)."""
     code, qty, method = code_arg(cmd), 1, MethodChoice.AUTO
     for arg in cmd.args[1:3]:
         if arg.lower() in ("saldo", "link"):
@@ -44,7 +44,12 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier))
+    return BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier, confirmed=ctx.confirmed)
+
+
+@command("buy")
+async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    purchase = await uc.buy(buy_command(cmd, ctx))
     order = purchase.order
     if purchase.link is not None:
         return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,

@@ -48,6 +48,8 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.InvalidStockItems: lambda x, lang, s: text("error.stock_items", lang, blank=_d(x, "blank", 0),
                                                  duplicates=_d(x, "duplicates", 0)),
     e.InsufficientBalance: lambda x, lang, s: _insufficient(x, lang, s),
+    e.RepeatPurchase: lambda x, lang, s: text("repeat.ask", lang, order_id=_d(x, "order_id"), code=_d(x, "code"),
+                                              qty=_d(x, "qty")),
     e.OrderNotFound: lambda x, lang, s: text("error.order_not_found", lang, order_id=_d(x, "order_id")),
     e.IllegalTransition: _illegal,
     e.PendingOrderExists: lambda x, lang, s: text("error.pending_exists", lang, order_id=_d(x, "order_id")),

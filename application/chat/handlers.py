@@ -37,6 +37,7 @@ class ChatContext:
     message_id: str = ""
     rerun: bool = False  # processed again after its worker died
     tier: Tier = Tier.BRONZE  # read with the language at the start of the message
+    confirmed: bool = False  # the customer said yes to this command (a repeat purchase, or any with confirm_purchases)
 
     def t(self, key: str, /, **params: object) -> str:
         return text(key, self.lang, **params)

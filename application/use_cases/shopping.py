@@ -6,7 +6,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import DuplicateOrderId, PaymentProviderUnavailable, StorageUnavailable
 from application.ports import (
@@ -14,9 +14,11 @@ from application.ports import (
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import release_stock, take_for_sale
-from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound
+from domain.errors import (
+    InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound, RepeatPurchase,
+)
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
+from domain.order import Order, OrderKind, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 
@@ -39,6 +41,7 @@ class BuyCommand:
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
     tier: Tier | None = None  # the customer's tier when the caller has just read it (else read here)
+    confirmed: bool = False  # the customer said yes to buying again what they bought a moment ago
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ class Purchase:
     balance: Rupiah | None = None
     link: PaymentLink | None = None
     low_stock: bool = False
+
+
+@dataclass(frozen=True)
+class Quote:
+    product: Product
+    qty: int
+    total: Rupiah
+    by_saldo: bool
+    balance_after: Rupiah
 
 
 class Buy:
@@ -76,19 +88,29 @@ class Buy:
         tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
         now = self._clock.now()
         queued: list[QueuedMessage] = []
-        async with self._uow_factory() as uow:
-            order_id = new_order_id(now, cmd.request_id)
-            earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
-                earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
-            if earlier is None:
-                purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
-                product = purchase.product
-                low = product.is_low(shop.low_stock_threshold) and not was_low
-                if low:  # told in the sale's own transaction: nothing after the commit can fail it
-                    queued = await self._notifier.queue_alert(uow, "alert.low_stock", about=product.code,
-                                                               code=product.code, name=product.name, stock=product.stock)
-                await uow.commit()
+        for attempt in range(2):
+            try:
+                async with self._uow_factory() as uow:
+                    order_id = new_order_id(now, cmd.request_id)
+                    earlier = None
+                    for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
+                        earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
+                    if earlier is None:
+                        purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
+                        product = purchase.product
+                        low = product.is_low(shop.low_stock_threshold) and not was_low
+                        if low:  # told in the sale's own transaction: nothing after the commit can fail it
+                            queued = await self._notifier.queue_alert(
+                                uow, "alert.low_stock", about=product.code, code=product.code, name=product.name,
+                                stock=product.stock)
+                        await uow.commit()
+                break
+            except DuplicateOrderId:
+                # The same request ran at the same moment elsewhere (two taps on "ya") and its order
+                # was committed first: look again, and answer with that order.
+                if attempt or not cmd.request_id:
+                    raise
+                cmd = replace(cmd, rerun=True)
         if earlier is not None:
             if earlier.link is None or earlier.link.url:
                 return earlier
@@ -102,6 +124,24 @@ class Buy:
         if paid:
             return replace(purchase, low_stock=low)
         return replace(purchase, link=await self._request_link(order, product), low_stock=low)
+
+    async def quote(self, cmd: BuyCommand) -> Quote:
+        """What `cmd` would do now, changing nothing: the customer's price, how it would be
+        paid and the saldo after (refused with the same errors the purchase would give)."""
+        shop = await self._settings.get()
+        if not 1 <= cmd.qty <= shop.max_qty:
+            raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
+        tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
+        async with self._uow_factory() as uow:
+            wallet = await uow.wallets.get(cmd.user_id)
+            offer = await uow.products.get(cmd.code)
+        if offer is None or not offer.active:
+            raise ProductNotFound(code=cmd.code)
+        offer.take(cmd.qty)
+        total = offer.price_for(tier) * cmd.qty
+        method = self._choose(cmd.method, wallet.covers(total), total, wallet.balance)
+        by_saldo = method is PaymentMethod.SALDO
+        return Quote(offer, cmd.qty, total, by_saldo, wallet.balance - total if by_saldo else wallet.balance)
 
     async def _sell(self, uow: UnitOfWork, cmd: BuyCommand, tier: Tier, shop: ShopSettings,
                     order_id: str) -> tuple[Purchase, bool]:
@@ -122,7 +162,9 @@ class Buy:
         if method is PaymentMethod.MIDTRANS:
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
             await uow.customers.ensure(cmd.user_id, now)
-            await refuse_second_pending(uow, cmd.user_id)
+            await refuse_second_pending(uow, cmd.user_id)  # names the waiting order: pay it or cancel it
+        if not cmd.confirmed:
+            await refuse_repeat(uow, cmd.user_id, offer.code, cmd.qty, now)
         order = await add_new_order(uow, order, drawn=not cmd.request_id)
         if method is PaymentMethod.SALDO:
             wallet.debit(order.total, "purchase", order.id, now)
@@ -176,6 +218,19 @@ async def add_new_order(uow: UnitOfWork, order: Order, *, drawn: bool) -> Order:
             order = replace(order, id=new_order_id(order.created_at))
     await uow.orders.add(order)
     return order
+
+
+REPEAT_WINDOW = timedelta(seconds=60)
+
+
+async def refuse_repeat(uow: UnitOfWork, user_id: str, code: str, qty: int, now: datetime) -> None:
+    """A double tap: the same product and quantity bought (or its link given) in the last
+    minute is not bought again without a yes. The wallet row is locked by then, so two taps
+    at once are decided one after the other."""
+    for order in await uow.orders.recent_of(user_id, 3):
+        if (order.kind is OrderKind.PURCHASE and order.product_code == code and order.qty == qty
+                and order.status in (OrderStatus.PAID, OrderStatus.PENDING) and now - order.created_at < REPEAT_WINDOW):
+            raise RepeatPurchase(order_id=order.id, code=code, qty=qty)
 
 
 async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:
