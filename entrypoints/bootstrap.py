@@ -91,9 +91,15 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
 async def prepare_database(settings: Settings) -> None:
     """The embedded default migrates itself; PostgreSQL must be migrated by the operator."""
     if settings.is_sqlite:
-        await migrate(settings.database_url)
+        await migrate(settings.database_url, secret_key(settings))
     elif not await schema_is_current(settings.database_url):
         raise ConfigError("The database schema is not up to date: run `tokowa migrate` first")
+
+
+def migration_key(settings: Settings) -> str | None:
+    """The key `tokowa migrate` hands to migrations that encrypt rows: TOKOWA_SECRET_KEY, or the
+    embedded default's key file; None on PostgreSQL without the variable (`migrate` still runs)."""
+    return secret_key(settings) if settings.secret_key or settings.is_sqlite else None
 
 
 async def close_adapters(app: Application) -> None:

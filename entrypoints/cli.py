@@ -19,7 +19,7 @@ from adapters.storage.migrate import migrate
 from application.chat.pipeline import IncomingMessage
 from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
-from entrypoints.bootstrap import build_application, close_adapters, prepare_database
+from entrypoints.bootstrap import build_application, close_adapters, migration_key, prepare_database
 from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
 from entrypoints.workers import deliver_leftovers
@@ -74,7 +74,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(migrate(settings.database_url))
+    asyncio.run(migrate(settings.database_url, migration_key(settings)))
     print("database schema is up to date")
     return 0
 
