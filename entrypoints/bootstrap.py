@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.storage.migrate import migrate, schema_is_current
+from application.use_cases.retention import RetentionPolicy
 from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
 from entrypoints.secrets_file import secret_key, simulator_signing_key
 from entrypoints.settings import ConfigError, Settings, Transport
@@ -84,6 +85,9 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
         # How long a worker may hold a message (to process or to send) before another takes it up.
         "inbox_lease": timedelta(seconds=settings.lease_seconds),
         "outbox_lease": timedelta(seconds=settings.lease_seconds / 2),
+        "retention": RetentionPolicy(inbox_days=settings.retention_inbox_days,
+                                     outbox_days=settings.retention_outbox_days,
+                                     payment_events_days=settings.retention_payment_events_days),
     })
     return app
 
