@@ -64,7 +64,7 @@ def upgrade() -> None:
     op.create_index("ix_inbox_received", "inbox", ["received_at"])
 
     op.execute(_inbox.update().where(_inbox.c.finished_at.is_not(None), _inbox.c.dead_at.is_(None))
-               .values(body=None))
+               .values(body=sa.null()))
     op.execute(_outbox.delete().where(sa.or_(_outbox.c.sent_at.is_not(None), _outbox.c.abandoned_at.is_not(None))))
     waiting = [row for row in bind.execute(sa.select(_inbox.c.message_id, _inbox.c.body)
                                            .where(_inbox.c.body.is_not(None))) if not _sealed(row.body)]
