@@ -214,6 +214,42 @@ class AlertRepository(Protocol):
         """False when there is no such open alert."""
 
 
+@dataclass(frozen=True)
+class StoredText:
+    """A message the shop keeps of a customer's conversation: `direction` "in" (the customer
+    wrote it) or "out" (the shop sent or will send it)."""
+
+    direction: str
+    at: datetime
+    text: str
+
+
+class HousekeepingRepository(Protocol):
+    """Records with a lifetime (retention), cluster-wide job rounds, and a customer's data
+    (export, forgetting)."""
+
+    async def claim_job(self, name: str, now: datetime, until: datetime) -> bool:
+        """Claim the named job's round until `until`: True for exactly one caller while the last
+        claim has not run out (whatever the number of instances)."""
+
+    async def prune_inbox(self, received_before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished messages received before the cutoff; how many."""
+
+    async def prune_outbox(self, created_before: datetime, limit: int) -> int:
+        """Delete up to `limit` sent or given-up messages queued before the cutoff; how many."""
+
+    async def prune_payment_events(self, received_before: datetime, limit: int) -> int:
+        """Delete up to `limit` payment notifications received before the cutoff; how many."""
+
+    async def messages_of(self, user_id: str, limit: int = 1000) -> list[StoredText]:
+        """The texts the shop still keeps from and to the customer, oldest first."""
+
+    async def forget_customer(self, user_id: str, pseudonym: str) -> None:
+        """Replace the customer's number by `pseudonym` wherever it is stored (customer,
+        orders, ledger, alerts, payment records), delete their messages both ways and the
+        contents of the stock items delivered to them. Amounts, statuses and dates stay."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` discards every change."""
 
@@ -243,6 +279,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> AlertRepository: ...
+
+    @property
+    def housekeeping(self) -> HousekeepingRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

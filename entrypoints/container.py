@@ -33,7 +33,9 @@ from application.use_cases.catalog_admin import (
     AddProduct, AddStock, AddStockItems, CheckStock, RemoveProduct, SetProductField, SetStock,
 )
 from application.use_cases.demo import LoadDemoProducts
+from application.use_cases.customer_data import ExportCustomer, ForgetCustomer
 from application.use_cases.doctor import CheckConsistency
+from application.use_cases.retention import PruneOldRecords
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ExpireStaleOrders
@@ -177,6 +179,9 @@ class Application(containers.DeclarativeContainer):
     queries = providers.Singleton(ShopQueries, adapters.unit_of_work.provider, settings, adapters.clock)
     sales = providers.Singleton(SalesQueries, adapters.unit_of_work.provider, adapters.clock)
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
+    prune = providers.Singleton(PruneOldRecords, adapters.unit_of_work.provider, adapters.clock, config.retention)
+    forget_customer = providers.Singleton(ForgetCustomer, adapters.unit_of_work.provider, reads)
+    export_customer = providers.Singleton(ExportCustomer, adapters.unit_of_work.provider)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,

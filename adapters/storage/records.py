@@ -102,7 +102,8 @@ class SqlAlchemyInboxRepository:
         self._tx = tx
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
-        body = {"text": message.text, "business_user_id": message.business_user_id}
+        # Sealed: an admin's `.addstok` lines are secrets, and any message is the customer's own.
+        body = self._tx.cipher.seal({"text": message.text, "business_user_id": message.business_user_id})
         if self._tx.is_postgres:
             return bool((await self._tx.execute(_RECORD_PG, {
                 "message_id": message.message_id, "now": now, "sender": message.sender, "body": body,
@@ -133,8 +134,7 @@ class SqlAlchemyInboxRepository:
             update(inbox).where(inbox.c.message_id.in_(stale.scalar_subquery())).values(lease_until=lease_until)
             .returning(inbox.c.message_id, inbox.c.sender, inbox.c.body, inbox.c.received_at))
         ordered = sorted(rows, key=lambda row: row.received_at)
-        return [IncomingMessage(row.message_id, row.sender, (row.body or {}).get("text"),
-                                (row.body or {}).get("business_user_id")) for row in ordered]
+        return [_incoming(self._tx, row) for row in ordered]
 
     async def finish(self, message_id: str, now: datetime) -> None:
         await self._tx.execute(_FINISH, {"finished_id": message_id, "v_finished_at": now})
@@ -148,7 +148,8 @@ class SqlAlchemyOutboxRepository:
 
     async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
                   finishes: str | None = None) -> int:
-        values = {"recipient": to, "payload": reply_to_json(reply), "created_at": now, "lease_until": lease_until}
+        values = {"recipient": to, "payload": self._tx.cipher.encrypt(reply_to_json(reply)), "created_at": now,
+                  "lease_until": lease_until}
         if finishes is not None and self._tx.is_postgres:
             return int((await self._tx.execute(_QUEUE_FINISHING_PG, {**values, "finishes": finishes})).scalar_one())
         result = await self._tx.execute(_QUEUE, bound_params({**values, "attempts": 0}))
@@ -163,13 +164,13 @@ class SqlAlchemyOutboxRepository:
         rows = await self._tx.execute(
             update(outbox).where(outbox.c.id.in_(due.scalar_subquery())).values(lease_until=lease_until)
             .returning(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts))
-        return sorted((_queued(row) for row in rows), key=lambda m: m.id)
+        return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
 
     async def get(self, message_id: int) -> QueuedMessage | None:
         row = (await self._tx.execute(
             select(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts)
             .where(outbox.c.id == message_id, _UNSENT))).first()
-        return _queued(row) if row is not None else None
+        return _queued(self._tx, row) if row is not None else None
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
         statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
@@ -189,8 +190,21 @@ class SqlAlchemyOutboxRepository:
 _UNSENT = and_(outbox.c.sent_at.is_(None), outbox.c.abandoned_at.is_(None))
 
 
-def _queued(row: Row[Any]) -> QueuedMessage:
-    return QueuedMessage(int(row.id), row.recipient, reply_from_json(row.payload), int(row.attempts))
+def _queued(tx: Transaction, row: Row[Any]) -> QueuedMessage:
+    return QueuedMessage(int(row.id), row.recipient, reply_from_json(tx.cipher.decrypt(row.payload)), int(row.attempts))
+
+
+def opened_body(tx: Transaction, body: Any) -> dict[str, Any]:
+    """An inbox body as stored (a sealed JSON string; None once forgotten) opened."""
+    if isinstance(body, str):
+        opened = tx.cipher.unseal(body)
+        return opened if isinstance(opened, dict) else {}
+    return {}
+
+
+def _incoming(tx: Transaction, row: Row[Any]) -> IncomingMessage:
+    body = opened_body(tx, row.body)
+    return IncomingMessage(row.message_id, row.sender, body.get("text"), body.get("business_user_id"))
 
 
 class SqlAlchemyPaymentEventRepository:

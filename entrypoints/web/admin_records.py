@@ -158,3 +158,21 @@ class AlertsController(Controller):
                 or not await admin.alerts.acknowledge(int(alert_id)):
             raise NotFoundException(f"no open alert {alert_id}")
         return {"id": int(alert_id), "acknowledged": True}
+
+
+class CustomersController(Controller):
+    path = "/customers"
+    tags = ["customers"]
+
+    @get("/{number:str}/export")
+    async def export(self, admin: Admin, number: FromPath[str]) -> dict[str, Any]:
+        """Everything the shop holds about the customer (UU PDP): profile, saldo, ledger, orders
+        with the items delivered, and the messages still kept."""
+        return await admin.export_customer(number)
+
+    @post("/{number:str}/forget", status_code=200)
+    async def forget(self, admin: Admin, number: FromPath[str]) -> dict[str, Any]:
+        """Forget the customer: the number becomes a pseudonym on orders and ledger (amounts
+        kept), messages and delivered items are deleted. 409 while a payment waits or saldo is
+        left (`detail.reason`: `pending_order` or `saldo`), 404 for an unknown number."""
+        return {"forgotten": True, "pseudonym": await admin.forget_customer(number)}
