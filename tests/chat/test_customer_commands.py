@@ -79,7 +79,7 @@ async def test_explicit_link_even_when_saldo_covers(shop: Shop) -> None:
 
 @pytest.mark.parametrize("text", [".buy", ".buy NF-1", ".buy NF1 dua", ".buy NF1 1 saldo extra"])
 async def test_buy_usage(shop: Shop, text: str) -> None:
-    assert (await shop.say(ALICE, text)).startswith("Format: .buy KODE [JUMLAH] [saldo|link]")
+    assert (await shop.say(ALICE, text)).startswith("Format: .buy KODE [JUMLAH] [saldo|link|qris]")
 
 
 @pytest.mark.parametrize("qty", ["0", "11"])
