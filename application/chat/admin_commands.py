@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.chat import render
 from application.chat.handlers import (
     PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
 )
@@ -117,7 +118,7 @@ async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     rows = []
     for o in orders:
         what = ctx.t("history.topup") if o.kind is OrderKind.TOPUP else f"{o.qty}x {o.product_code}"
-        rows.append(ctx.t("admin.orders_row", order_id=o.id, user=o.user_id, what=what, total=o.total,
+        rows.append(ctx.t("admin.orders_row", when=render.short_when(o.created_at), order_id=o.id, user=o.user_id, what=what, total=o.total,
                           status=ctx.t(f"status.{o.status.value}")))
     return Reply("\n".join([ctx.t("admin.orders_header"), *rows]))
 
