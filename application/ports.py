@@ -381,8 +381,12 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class PaymentLink:
+    """How to pay a Midtrans order: the link, and for a QRIS charge the code to show as a picture
+    (`url` is then a page of the code the customer can open instead)."""
+
     url: str
     token: str | None = None
+    qr_string: str | None = None
 
 
 @dataclass(frozen=True)
@@ -403,7 +407,11 @@ class PaymentGateway(Protocol):
         """False when link payments are switched off (no provider configured)."""
 
     async def create(self, request: PaymentRequest) -> PaymentLink:
-        """Raises PaymentProviderUnavailable."""
+        """A payment link. Raises PaymentProviderUnavailable."""
+
+    async def charge_qris(self, request: PaymentRequest) -> PaymentLink:
+        """A QRIS charge that expires with the order: its `qr_string` (and a link to the code,
+        or "" when there is none). Raises PaymentProviderUnavailable."""
 
     async def status(self, order_id: str) -> PaymentStatus | None:
         """None when the provider does not know the order (yet)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.errors import InvalidSetting
 
+PAYMENT_METHODS = ("link", "qris")
 _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "payment_expiry_minutes": (1, 24 * 60),
     "expiry_grace_minutes": (0, 24 * 60),
@@ -38,6 +39,7 @@ class ShopSettings:
     rate_limit_per_minute: int = 20
     low_stock_threshold: int = 3
     confirm_purchases: bool = False
+    payment_method: str = "link"  # what .buy/.deposit use when the customer names none: link | qris
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -72,6 +74,10 @@ class ShopSettings:
             if word not in _TRUE | _FALSE:
                 raise InvalidSetting(key=key, value=raw)
             value = word in _TRUE
+        elif key == "payment_method":
+            value = value.lower()
+            if value not in PAYMENT_METHODS:
+                raise InvalidSetting(key=key, value=raw)
         elif not value or len(value) > 1000:
             raise InvalidSetting(key=key, value=raw)
         updated = replace(self, **{key: value})

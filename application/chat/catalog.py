@@ -13,11 +13,12 @@ _ID: dict[str, str] = {
         "*Perintah*\n"
         ".produk — daftar produk\n"
         ".produk KODE — detail produk\n"
-        ".buy KODE [JUMLAH] [saldo|link] — beli\n"
+        ".buy KODE [JUMLAH] [saldo|link|qris] — beli\n"
         ".saldo — cek saldo\n"
-        ".deposit NOMINAL — isi saldo\n"
+        ".deposit NOMINAL [link|qris] — isi saldo\n"
         ".riwayat — 10 transaksi terakhir\n"
         ".status ORDER_ID — cek pesanan\n"
+        ".link ORDER_ID — link bayar pesanan\n"
         ".batal — batalkan pembayaran yang menunggu\n"
         ".kirimulang [ORDER_ID] — kirim ulang pesanan\n"
         ".bahasa id|en — bahasa balasan"
@@ -48,6 +49,23 @@ _ID: dict[str, str] = {
     ),
     "buy.link_button": "Bayar sekarang",
     "deposit.link": "💳 Isi saldo {amount}\nOrder: {order_id}\nBayar sebelum {expires}:\n{url}",
+    "buy.qris": "🧾 Order {order_id}\n{qty}x {name} = *{total}*\nBayar dengan QRIS sebelum {until}.\n\n{how}",
+    "deposit.qris": "💳 Isi saldo *{total}*\nOrder: {order_id}\nBayar dengan QRIS sebelum {until}.\n\n{how}",
+    "qris.how": (
+        "Cara bayar: scan QR ini dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS. "
+        "Kalau QR ini terbuka di HP yang sama, screenshot gambarnya lalu unggah lewat menu scan di aplikasimu."
+    ),
+    "qris.fallback": (
+        "🧾 Order {order_id} · {total}\nGambar QR tidak bisa dikirim. Buka link ini untuk melihat QR-nya, "
+        "lalu scan atau screenshot dan unggah di aplikasi bank/e-wallet sebelum {until}:\n{url}"
+    ),
+    "qris.no_image": (
+        "🧾 Order {order_id} · {total}\nGambar QR tidak bisa dikirim. Ketik .batal {order_id}, lalu bayar "
+        "lewat link: tambahkan kata link di akhir perintah beli atau deposit."
+    ),
+    "link.pay": "Link bayar order {order_id} ({total}), berlaku sampai {until}:\n{url}",
+    "link.missing": "Order {order_id} belum punya link bayar. Coba lagi sebentar dengan .status {order_id}.",
+    "link.not_pending": "Order {order_id} tidak menunggu pembayaran (status {status}).",
     "delivery.header": "📦 *Pesanan {order_id}*\n{qty}x {name}",
     "delivery.item": "{n}. {item}",
     "delivery.text": "{text}",
@@ -89,6 +107,10 @@ _ID: dict[str, str] = {
     "error.system": "Sistem sedang gangguan, coba lagi sebentar.",
     "error.payment_unavailable": "Pembayaran lewat link sedang tidak tersedia, coba lagi sebentar.",
     "error.links_off": "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo.",
+    "error.qris_unavailable": (
+        "QRIS sedang tidak bisa dibuat, coba lagi sebentar. Atau bayar lewat link: tambahkan kata link "
+        "di akhir perintah (contoh: .buy NF1 link atau .deposit 50rb link)."
+    ),
     "error.out_of_stock": "Stok {code} tidak cukup (sisa {left}).",
     "error.insufficient": "Saldo tidak cukup. Saldo: {balance}, total: {total}, kurang {missing}.",
     "error.insufficient_offer": "Isi saldo dulu: .deposit {amount}",
@@ -130,8 +152,9 @@ _ID: dict[str, str] = {
     "error.stock_items": "Item ditolak: {blank} baris kosong, {duplicates} duplikat. Tidak ada yang ditambahkan.",
     "error.illegal": "Status order tidak bisa diubah.",
     "usage.produk": "Format: .produk [KODE]\nContoh: .produk {code}",
-    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy {code} 2",
-    "usage.deposit": "Format: .deposit NOMINAL\nContoh: .deposit 50rb",
+    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link|qris]\nContoh: .buy {code} 2",
+    "usage.deposit": "Format: .deposit NOMINAL [link|qris]\nContoh: .deposit 50rb",
+    "usage.link": "Format: .link ORDER_ID",
     "usage.status": "Format: .status ORDER_ID",
     "usage.batal": "Format: .batal [ORDER_ID]",
     "usage.kirimulang": "Format: .kirimulang [ORDER_ID]",
@@ -202,6 +225,7 @@ _ID: dict[str, str] = {
     "status.REFUNDED": "dikembalikan",
     "method.saldo": "saldo",
     "method.midtrans": "link pembayaran",
+    "method.qris": "QRIS",
 }
 
 _EN: dict[str, str] = {
@@ -211,11 +235,12 @@ _EN: dict[str, str] = {
         "*Commands*\n"
         ".products — product list\n"
         ".products CODE — product details\n"
-        ".buy CODE [QTY] [saldo|link] — buy\n"
+        ".buy CODE [QTY] [saldo|link|qris] — buy\n"
         ".balance — your balance\n"
-        ".topup AMOUNT — top up your balance\n"
+        ".topup AMOUNT [link|qris] — top up your balance\n"
         ".history — last 10 transactions\n"
         ".status ORDER_ID — check an order\n"
+        ".link ORDER_ID — an order's payment link\n"
         ".cancel — cancel a pending payment\n"
         ".resend [ORDER_ID] — send an order again\n"
         ".language id|en — reply language"
@@ -235,6 +260,23 @@ _EN: dict[str, str] = {
     "buy.link": "🧾 Order {order_id}\n{qty}x {name} = {total}\nPay before {expires} with this link:\n{url}",
     "buy.link_button": "Pay now",
     "deposit.link": "💳 Top-up {amount}\nOrder: {order_id}\nPay before {expires}:\n{url}",
+    "buy.qris": "🧾 Order {order_id}\n{qty}x {name} = *{total}*\nPay with QRIS before {until}.\n\n{how}",
+    "deposit.qris": "💳 Top-up *{total}*\nOrder: {order_id}\nPay with QRIS before {until}.\n\n{how}",
+    "qris.how": (
+        "How to pay: scan this QR with any bank or e-wallet app that supports QRIS. "
+        "If it is open on the same phone, take a screenshot and upload it in your app's scan screen."
+    ),
+    "qris.fallback": (
+        "🧾 Order {order_id} · {total}\nThe QR picture could not be sent. Open this link to see the QR, "
+        "then scan it, or screenshot it and upload it in your bank/e-wallet app, before {until}:\n{url}"
+    ),
+    "qris.no_image": (
+        "🧾 Order {order_id} · {total}\nThe QR picture could not be sent. Type .cancel {order_id}, then pay "
+        "with a link: add the word link at the end of your buy or top-up command."
+    ),
+    "link.pay": "Payment link for order {order_id} ({total}), valid until {until}:\n{url}",
+    "link.missing": "Order {order_id} has no payment link yet. Try .status {order_id} in a moment.",
+    "link.not_pending": "Order {order_id} is not waiting for payment (status {status}).",
     "delivery.header": "📦 *Order {order_id}*\n{qty}x {name}",
     "delivery.item": "{n}. {item}",
     "delivery.text": "{text}",
@@ -276,6 +318,10 @@ _EN: dict[str, str] = {
     "error.system": "The system is having trouble, please try again shortly.",
     "error.payment_unavailable": "Link payments are unavailable right now, please try again shortly.",
     "error.links_off": "Link payments are not enabled in this shop. Please use your balance.",
+    "error.qris_unavailable": (
+        "QRIS cannot be created right now, please try again shortly. Or pay with a link: add the word link "
+        "at the end of the command (for example .buy NF1 link or .topup 50k link)."
+    ),
     "error.out_of_stock": "Not enough stock of {code} ({left} left).",
     "error.insufficient": "Insufficient balance. Balance: {balance}, total: {total}, {missing} short.",
     "error.insufficient_offer": "Top up first: .topup {amount}",
@@ -317,8 +363,9 @@ _EN: dict[str, str] = {
     "error.stock_items": "Items refused: {blank} blank lines, {duplicates} duplicates. Nothing was added.",
     "error.illegal": "The order status cannot be changed.",
     "usage.produk": "Usage: .products [CODE]\nExample: .products {code}",
-    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link]\nExample: .buy {code} 2",
-    "usage.deposit": "Usage: .topup AMOUNT\nExample: .topup 50k",
+    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link|qris]\nExample: .buy {code} 2",
+    "usage.deposit": "Usage: .topup AMOUNT [link|qris]\nExample: .topup 50k",
+    "usage.link": "Usage: .link ORDER_ID",
     "usage.status": "Usage: .status ORDER_ID",
     "usage.batal": "Usage: .cancel [ORDER_ID]",
     "usage.kirimulang": "Usage: .resend [ORDER_ID]",
@@ -389,6 +436,7 @@ _EN: dict[str, str] = {
     "status.REFUNDED": "refunded",
     "method.saldo": "balance",
     "method.midtrans": "payment link",
+    "method.qris": "QRIS",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {"id": _ID, "en": _EN}

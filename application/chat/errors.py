@@ -31,7 +31,9 @@ def _illegal(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
 
 
 def _unavailable(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
-    return text("error.links_off" if _d(exc, "reason") == "disabled" else "error.payment_unavailable", lang)
+    if _d(exc, "reason") == "disabled":
+        return text("error.links_off", lang)
+    return text("error.qris_unavailable" if _d(exc, "channel") == "qris" else "error.payment_unavailable", lang)
 
 
 _RENDERERS: dict[type[e.DomainError], Render] = {

@@ -1,4 +1,4 @@
-"""Buying: with saldo at once, or with a payment link that reserves the stock."""
+"""Buying: with saldo at once, or with a payment link or QRIS code that reserves the stock."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from domain.errors import (
     InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound, RepeatPurchase,
 )
 from domain.money import Rupiah
-from domain.order import Order, OrderKind, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
+from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 
@@ -30,6 +30,14 @@ class MethodChoice(str, enum.Enum):
     AUTO = "auto"
     SALDO = "saldo"
     LINK = "link"
+    QRIS = "qris"
+
+
+def channel_for(choice: MethodChoice, shop: ShopSettings) -> PaymentChannel:
+    """The Midtrans channel of a choice: the named one, else the shop's `payment_method`."""
+    if choice is MethodChoice.QRIS or (choice is MethodChoice.AUTO and shop.payment_method == "qris"):
+        return PaymentChannel.QRIS
+    return PaymentChannel.LINK
 
 
 @dataclass(frozen=True)
@@ -68,11 +76,11 @@ class Buy:
 
     - Quantity 1..max_qty; the unit price is the customer's tier price, captured now.
     - Method: an explicit `saldo` must be covered by the balance (refused, never turned into
-      a link); `link` always makes a payment link; by default saldo when the balance covers
-      the total, else a link (when link payments are on).
+      a link); `link` always makes a payment link and `qris` a QRIS code; by default saldo when
+      the balance covers the total, else the shop's `payment_method` (when Midtrans is on).
     - Saldo: debit, take stock and a PAID order in one transaction; the goods come at once.
-    - Link: stock reserved and the PENDING order written before the provider is called; a
-      failed call releases the stock (the order becomes FAILED) and asks to retry.
+    - Link or QRIS: stock reserved and the PENDING order written before the provider is called;
+      a failed call releases the stock (the order becomes FAILED) and asks to retry.
     - The same request (message id) twice buys once: the second run returns the first's order.
     """
 
@@ -112,7 +120,7 @@ class Buy:
                     raise
                 cmd = replace(cmd, rerun=True)
         if earlier is not None:
-            if earlier.link is None or earlier.link.url:
+            if earlier.link is None or earlier.link.url or earlier.link.qr_string:
                 return earlier
             # The first run died between committing the order and getting its link.
             return replace(earlier, link=await relink(earlier.order, lambda: self._request_link(earlier.order, earlier.product)))
@@ -160,6 +168,7 @@ class Buy:
         order = Order.purchase(order_id, cmd.user_id, offer.code, offer.name, cmd.qty, unit_price, method, now,
                                None if method is PaymentMethod.SALDO else expires)
         if method is PaymentMethod.MIDTRANS:
+            order.channel = channel_for(cmd.method, shop)
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
             await uow.customers.ensure(cmd.user_id, now)
             await refuse_second_pending(uow, cmd.user_id)  # names the waiting order: pay it or cancel it
@@ -184,7 +193,7 @@ class Buy:
         assert product is not None
         if order.method is PaymentMethod.SALDO:
             return Purchase(order, product, items, balance=wallet.balance)
-        return Purchase(order, product, [], link=PaymentLink(order.payment_url or ""))
+        return Purchase(order, product, [], link=PaymentLink(order.payment_url or "", qr_string=order.qr_string))
 
     def _choose(self, choice: MethodChoice, covered: bool, total: Rupiah, balance: Rupiah) -> PaymentMethod:
         if choice is MethodChoice.SALDO or (choice is MethodChoice.AUTO and (covered or not self._gateway.available)):
@@ -244,16 +253,18 @@ async def relink(order: Order, request: Callable[[], Awaitable[PaymentLink]]) ->
     """The link of an order whose first run died before the provider gave one: ask again while
     it is PENDING; a FAILED one (the provider refused it) reads as the provider being down."""
     if order.status is not OrderStatus.PENDING:
-        raise PaymentUnavailable(reason="provider")
+        raise PaymentUnavailable(reason="provider", channel=order.channel.value)
     return await request()
 
 
 async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock,
                                order: Order, request: PaymentRequest) -> PaymentLink:
-    """Ask the provider for a link for a PENDING order already committed; on failure the
-    order becomes FAILED and its stock returns, so the customer can simply try again."""
+    """Ask the provider for a link (or a QRIS charge, by the order's channel) for a PENDING order
+    already committed; on failure the order becomes FAILED and its stock returns, so the
+    customer can simply try again."""
+    qris = order.channel is PaymentChannel.QRIS
     try:
-        link = await gateway.create(request)
+        link = await (gateway.charge_qris(request) if qris else gateway.create(request))
     except PaymentProviderUnavailable:
         async with uow_factory() as uow:
             current = await uow.orders.get(order.id, for_update=True)
@@ -262,17 +273,17 @@ async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentG
                 await release_stock(uow, current)
                 await uow.orders.save(current)
                 await uow.commit()
-        raise PaymentUnavailable(reason="provider") from None
+        raise PaymentUnavailable(reason="provider", channel=order.channel.value) from None
     try:
         async with uow_factory() as uow:
             current = await uow.orders.get(order.id, for_update=True)
             if current is not None:
-                current.payment_url = link.url
+                current.payment_url, current.qr_string = link.url or None, link.qr_string
                 await uow.orders.save(current)
                 await uow.commit()
     except StorageUnavailable:
         # The order is committed and the provider made its link: the customer gets it now. A
         # re-run of the message (or `.status`) asks the provider again for the stored order.
         log.error("payment link not saved on its order", extra={"order_id": order.id})
-    order.payment_url = link.url
+    order.payment_url, order.qr_string = link.url or None, link.qr_string
     return link

@@ -1,4 +1,4 @@
-"""Top-ups through a payment link, and balance adjustments by admins."""
+"""Top-ups through a payment link or a QRIS code, and balance adjustments by admins."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from application.ports import Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWorkFactory
 from application.services import ShopReads, ShopSettingsReader
-from application.use_cases.shopping import add_new_order, refuse_second_pending, relink, request_payment_link
+from application.use_cases.shopping import (
+    MethodChoice, add_new_order, channel_for, refuse_second_pending, relink, request_payment_link,
+)
 from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
 from domain.money import Rupiah
 from domain.order import Order, earlier_order_ids, new_order_id
@@ -21,6 +23,7 @@ class DepositCommand:
     amount: int
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
+    method: MethodChoice = MethodChoice.AUTO  # link, qris, or the shop's payment_method
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class TopUp:
 
 
 class Deposit:
-    """Top up the wallet through a payment link.
+    """Top up the wallet through a payment link or a QRIS code (named, else the shop's
+    `payment_method`).
 
     - The amount lies within the shop's deposit_min..deposit_max.
     - A top-up is a PENDING order like a link purchase (one PENDING order per customer); the
@@ -52,6 +56,7 @@ class Deposit:
         amount = Rupiah.positive(cmd.amount)
         order = Order.topup(new_order_id(now, cmd.request_id), cmd.user_id, amount, now,
                             now + timedelta(minutes=shop.payment_expiry_minutes))
+        order.channel = channel_for(cmd.method, shop)
         async with self._uow_factory() as uow:
             earlier = None
             for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
@@ -62,8 +67,8 @@ class Deposit:
                 order = await add_new_order(uow, order, drawn=not cmd.request_id)
                 await uow.commit()
         if earlier is not None and earlier.user_id == cmd.user_id:
-            if earlier.payment_url:
-                return TopUp(earlier, PaymentLink(earlier.payment_url))
+            if earlier.payment_url or earlier.qr_string:
+                return TopUp(earlier, PaymentLink(earlier.payment_url or "", qr_string=earlier.qr_string))
             order = earlier  # the first run died between committing the order and getting its link
             amount, now = order.total, order.created_at
         request = PaymentRequest(order.id, amount, (LineItem("TOPUP", "Top-up saldo", amount, 1),),

@@ -28,7 +28,7 @@ from adapters.storage import (
 from adapters.storage.tables import metadata, stock_items, users
 from application.errors import DuplicateOrderId
 from application.ports import IncomingMessage, QueuedMessage, UnitOfWork
-from application.replies import Choice, LinkButton, Reply
+from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.customer import Customer
 from domain.errors import (
     DuplicateLedgerReference,
@@ -38,7 +38,7 @@ from domain.errors import (
     PendingOrderExists,
 )
 from domain.money import Rupiah
-from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod
 from domain.product import Product, Tier
 from tests.fixtures.storage import truncate_all
 
@@ -422,6 +422,26 @@ async def test_orders_round_trip_and_change_status(new_uow: Factory) -> None:
         assert await uow.orders.get("INV-1") == loaded
         topup = await uow.orders.get("INV-T")
         assert topup is not None and topup.kind is OrderKind.TOPUP and topup.product_code is None
+
+
+async def test_a_qris_order_keeps_its_channel_and_code(new_uow: Factory) -> None:
+    order = Order.topup("INV-Q", USER, Rupiah(25000), T0, at(15))
+    order.channel = PaymentChannel.QRIS
+    async with new_uow() as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    async with new_uow() as uow:
+        loaded = await uow.orders.get("INV-Q", for_update=True)
+        assert loaded == order and loaded.qr_string is None
+        loaded.qr_string, loaded.payment_url = "00020101021226QRIS6304ABCD", "https://api.test/v2/qris/tx/qr-code"
+        await uow.orders.save(loaded)
+        queued = await uow.outbox.add(USER, Reply("Bayar", image=QrImage(loaded.qr_string, "Buka link", "https://x")),
+                                      T0, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.orders.get("INV-Q") == loaded and loaded.channel is PaymentChannel.QRIS
+        stored = await uow.outbox.get(queued)
+        assert stored is not None and stored.reply.image == QrImage(loaded.qr_string, "Buka link", "https://x")
 
 
 async def test_one_pending_order_per_user(new_uow: Factory) -> None:

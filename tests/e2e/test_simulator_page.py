@@ -101,3 +101,49 @@ def test_a_customer_buys_a_product_through_the_chat_page(served_shop: str) -> No
             expect(page.locator("#status")).to_contain_text("0812-3456-7890")
         finally:
             browser.close()
+
+
+def test_a_customer_pays_a_qris_code_shown_in_the_chat_page(served_shop: str) -> None:
+    """`.buy DEMO1 qris`: the QR picture shows in the chat, decodes to the order's QRIS string,
+    and "scanning" it (a click) opens the pay simulator, whose payment takes the webhook's path."""
+    import base64
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.support.qr import decode_qr
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+            page.fill("#user", "0812-5555-0001")
+            page.press("#user", "Tab")
+            page.fill("#text", ".buy DEMO1 qris")
+            page.press("#text", "Enter")
+
+            picture = page.locator(".msg.in img.qr").last
+            expect(picture).to_be_visible()
+            assert picture.evaluate("img => img.complete && img.naturalWidth") >= 800  # drawn, full size
+            bubble = page.locator(".msg.in").last
+            expect(bubble).to_contain_text("Bayar dengan QRIS sebelum")
+            order_id = bubble.inner_text().split("Order ", 1)[1].split()[0]
+            src = picture.get_attribute("src") or ""
+            assert src.startswith("data:image/png;base64,")
+            [code] = decode_qr(base64.b64decode(src.split(",", 1)[1]))
+            assert order_id.startswith("INV-") and order_id in code and code.startswith("000201")
+
+            with page.expect_popup() as popup:
+                picture.click()
+            pay_page = popup.value
+            pay_page.wait_for_load_state()
+            expect(pay_page.locator(".amount")).to_contain_text("35")
+            pay_page.click("button.pay")
+            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+
+            log = page.locator("#log")
+            expect(log).to_contain_text(f"Pesanan {order_id}")
+            expect(log).to_contain_text("netflix.demo1@tokowa.test")
+        finally:
+            browser.close()
