@@ -282,8 +282,7 @@ def _command_text(parsed: ParsedCommand) -> str:
 
 def _yes_or_no(reply: Reply, ctx: ChatContext) -> Reply:
     """A question with its two answers as buttons (numbered 1 and 2 on text transports)."""
-    return Reply(reply.text, choices=(Choice("ya", ctx.t("confirm.yes")), Choice("batal", ctx.t("confirm.no"))),
-                 choices_title=ctx.t("confirm.title"), choices_button=ctx.t("confirm.button"))
+    return Reply(reply.text, choices=(Choice("ya", ctx.t("confirm.yes")), Choice("batal", ctx.t("confirm.no"))))
 
 
 class _ForgetfulSessions:
