@@ -84,6 +84,8 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
         # How long a worker may hold a message (to process or to send) before another takes it up.
         "inbox_lease": timedelta(seconds=settings.lease_seconds),
         "outbox_lease": timedelta(seconds=settings.lease_seconds / 2),
+        # Runs of one message (the first and every re-run) before it is given up as a dead letter.
+        "max_attempts": settings.max_attempts,
     })
     return app
 

@@ -44,7 +44,8 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier))
+    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier,
+                                          too_late=ctx.too_late))
     order = purchase.order
     if purchase.link is not None:
         return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,
@@ -64,7 +65,8 @@ async def _saldo(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _deposit(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 1:
         raise Usage(cmd.name)
-    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun))
+    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun,
+                                                   too_late=ctx.too_late))
     order = topup.order
     return render.payment_link("deposit.link", ctx.lang, topup.link.url, amount=order.total, order_id=order.id,
                                expires=render.when(order.expires_at or order.created_at))
