@@ -161,7 +161,7 @@ class ClaimedMessage:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A message given up after too many failed runs: finished, kept for the admins to read."""
+    """A message given up after `attempts` failed runs: finished, kept for the admins to read."""
 
     message_id: str
     sender: str
@@ -192,8 +192,9 @@ class InboxRepository(Protocol):
     async def finish(self, message_id: str, now: datetime) -> None: ...
 
     async def dead_letter(self, message_id: str, now: datetime) -> bool:
-        """Give up on an unfinished message: finished and marked dead, but kept; False (changing
-        nothing) when it was finished already."""
+        """Give up on an unfinished message just claimed: finished and marked dead, but kept. The
+        claim that brought it back was not a run, so it is not counted. False (changing nothing)
+        when it was finished already."""
 
     async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
         """The messages given up, the most recently given up first."""

@@ -249,7 +249,7 @@ class MemoryInboxRepository(_Repo):
         stored = self.data.inbox.get(message_id)
         if stored is None or stored.finished:
             return False
-        stored.finished, stored.dead_at = True, now
+        stored.finished, stored.dead_at, stored.attempts = True, now, stored.attempts - 1
         return True
 
     async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:

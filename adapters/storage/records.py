@@ -152,7 +152,7 @@ class SqlAlchemyInboxRepository:
     async def dead_letter(self, message_id: str, now: datetime) -> bool:
         result = await self._tx.execute(
             update(inbox).where(inbox.c.message_id == message_id, inbox.c.finished_at.is_(None))
-            .values(finished_at=now, dead_at=now))
+            .values(finished_at=now, dead_at=now, attempts=inbox.c.attempts - 1))
         return result.rowcount == 1
 
     async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:

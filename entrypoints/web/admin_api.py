@@ -1,5 +1,5 @@
 """The admin HTTP API under `/api/v1` (bearer `TOKOWA_ADMIN_TOKEN`): products and stock here,
-orders, wallets, settings and reports in `admin_records`. Every route calls a use case; none
+orders, wallets, settings, reports and dead letters in `admin_records`. Every route calls a use case; none
 holds a business rule of its own."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody
 from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
 from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
-from entrypoints.web.admin_records import OrdersController, ReportsController, SettingsController, WalletsController
+from entrypoints.web.admin_records import (
+    DeadLettersController, OrdersController, ReportsController, SettingsController, WalletsController,
+)
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
     ProductCreate,
@@ -110,7 +112,7 @@ def admin_router(token: str | None, container: Application) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[ProductsController, OrdersController, WalletsController, SettingsController,
-                        ReportsController],
+                        ReportsController, DeadLettersController],
         guards=[token_guard(token)],
         dependencies={"admin": Provide(context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

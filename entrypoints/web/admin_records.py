@@ -1,4 +1,4 @@
-"""Admin API routes on orders, wallets, settings, reports and alerts (see `admin_api`)."""
+"""Admin API routes on orders, wallets, settings, reports, alerts and dead letters (see `admin_api`)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from entrypoints.web.admin_common import Admin
 from entrypoints.web.admin_schemas import (
     AdjustmentOut,
     BalanceAdjust,
+    DeadLetterOut,
     LedgerEntryOut,
     OrderListItem,
     OrderOut,
     SettingValue,
     WalletOut,
+    dead_letter_out,
     ledger_out,
     order_item,
     order_out,
@@ -124,3 +126,14 @@ class ReportsController(Controller):
         """The latest admin alerts of this server process, newest first."""
         return [{"at": a.at.isoformat(), "key": a.key, "message": a.message, "order_id": a.order_id}
                 for a in admin.alerts.recent(limit)]
+
+
+class DeadLettersController(Controller):
+    path = "/dead-letters"
+    tags = ["messages"]
+
+    @get("/")
+    async def dead_letters(self, admin: Admin, limit: Limit = 50) -> list[DeadLetterOut]:
+        """Customer messages given up after failing TOKOWA_MAX_ATTEMPTS runs (the customer was
+        told and the admins alerted), the latest given up first."""
+        return [dead_letter_out(d) for d in await admin.queries.dead_letters(limit)]

@@ -622,8 +622,9 @@ async def test_a_dead_letter_is_finished_kept_and_listed_newest_first(new_uow: F
         dead = await uow.inbox.dead_letters()
         assert await uow.inbox.claim_stale(at(99), at(100)) == []
         assert [d.message_id for d in await uow.inbox.dead_letters(limit=1)] == ["wamid.b"]
-    assert dead == [DeadLetter("wamid.b", OTHER, None, at(1), None, 3, at(21)),
-                    DeadLetter("wamid.a", USER, ".riwayat", T0, sent, 2, at(10))]
+    # The claim that gave a message up was not a run: b ran twice, a once.
+    assert dead == [DeadLetter("wamid.b", OTHER, None, at(1), None, 2, at(21)),
+                    DeadLetter("wamid.a", USER, ".riwayat", T0, sent, 1, at(10))]
 
 
 async def test_a_messages_effect_is_marked_applied_once_with_the_effects_transaction(new_uow: Factory) -> None:

@@ -1,6 +1,6 @@
 """The seller's dashboard in headless Chromium (Debian's /usr/bin/chromium, never a
 downloaded browser): paste the token once, see today's sales, orders, low stock, payment
-outcomes, the chart and the alerts; a wrong token is refused."""
+outcomes, the chart, the alerts and the messages given up; a wrong token is refused."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def server() -> Iterator[str]:
     config = settings(TOKOWA_ADMIN_TOKEN=TOKEN, TOKOWA_SERVER_JOBS="false")
     shop = Shop(config=config)
     asyncio.run(seed(shop))
+    asyncio.run(_dead_letter(shop))
     shop.app.alerts().record(_alert())
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(config, shop.app), host="127.0.0.1", port=port, log_level="warning"))
@@ -43,6 +44,17 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+async def _dead_letter(shop: Shop) -> None:
+    """A message that kept failing and was given up."""
+    from application.ports import IncomingMessage
+
+    now = shop.clock.now()
+    async with shop.adapters.unit_of_work() as uow:
+        await uow.inbox.record(IncomingMessage("wamid.poison", "6281300000003", ".riwayat"), now, now)
+        await uow.inbox.dead_letter("wamid.poison", now)
+        await uow.commit()
 
 
 def _alert() -> Any:
@@ -79,6 +91,9 @@ def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: 
             expect(page.locator("#chart rect.bar")).to_have_count(7)
             expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "20000")
             expect(page.locator("#alert-rows")).to_contain_text("down to 3")
+            expect(page.locator("#dead-letter-rows tr")).to_have_count(1)
+            expect(page.locator("#dead-letter-rows")).to_contain_text(".riwayat")
+            expect(page.locator("#dead-letter-rows")).to_contain_text("6281****0003")
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
 
             page.reload()
