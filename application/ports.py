@@ -122,29 +122,95 @@ class SettingsRepository(Protocol):
     async def put(self, key: str, value: str) -> None: ...
 
 
+# WhatsApp's own limit on a text message; longer texts are cut to it when they come in.
+MAX_TEXT_LENGTH = 4096
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def clean_text(text: str) -> str:
+    """A customer's text as the shop keeps it: NUL and the other control characters (C0, DEL,
+    C1) removed except line breaks and tabs (a Windows line break becomes one line break), and
+    lone surrogates (no database stores them), then cut to MAX_TEXT_LENGTH characters."""
+    text = text.replace("\r\n", "\n")
+    if not text.isprintable():
+        text = "".join(c for c in text if c in _KEPT_CONTROLS or not _unstorable(c))
+    return text[:MAX_TEXT_LENGTH]
+
+
+def _unstorable(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
-    """One message from a customer. `text` is None for media the bot does not read."""
+    """One message from a customer. `text` is None for media the bot does not read; any text is
+    cleaned on the way in (`clean_text`), whichever transport brought it. `sent_at`: when the
+    customer sent it, as the provider says (None when it does not say)."""
 
     message_id: str
     sender: str
     text: str | None
     business_user_id: str | None = None
+    sent_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.text is not None:
+            object.__setattr__(self, "text", clean_text(self.text))
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """An unfinished message taken up again, and how many runs it has had, this one included."""
+
+    message: IncomingMessage
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message given up after `attempts` failed runs: finished, kept for the admins to read."""
+
+    message_id: str
+    sender: str
+    text: str | None
+    received_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    dead_at: datetime
 
 
 class InboxRepository(Protocol):
     """The durable inbox: every accepted message is stored before the webhook answers."""
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
-        """Store a new message, leased to the caller until `lease_until`, and in the same step
-        make sure its sender is a customer (remembering the business-scoped user id it came
-        with); False for a redelivery, which changes nothing."""
+        """Store a new message (with its provider timestamp), leased to the caller until
+        `lease_until` and counted as its first run, and in the same step make sure its sender is
+        a customer (remembering the business-scoped user id it came with); False for a
+        redelivery, which changes nothing."""
 
-    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
-        """Unfinished messages whose lease ran out (their worker died), leased anew, oldest first.
-        Several instances may claim at once: each message goes to one of them."""
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
+        """Unfinished messages whose lease ran out (their worker died), leased anew and each run
+        counted, oldest first. Several instances may claim at once: each message goes to one of them."""
+
+    async def renew(self, message_id: str, lease_until: datetime) -> bool:
+        """Extend the lease of an unfinished message whose worker is still at it; False when the
+        message is finished (or unknown)."""
 
     async def finish(self, message_id: str, now: datetime) -> None: ...
+
+    async def dead_letter(self, message_id: str, now: datetime) -> bool:
+        """Give up on an unfinished message just claimed: finished and marked dead, but kept. The
+        claim that brought it back was not a run, so it is not counted. False (changing nothing)
+        when it was finished already."""
+
+    async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        """The messages given up, the most recently given up first."""
+
+    async def mark_applied(self, message_id: str, now: datetime) -> bool:
+        """Record, in the unit of work that makes it, that this message's effect is applied;
+        False when an earlier run applied it already (the caller then skips the effect). A
+        message that is not in the inbox cannot be told apart from a new one: True."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +234,9 @@ class OutboxRepository(Protocol):
 
     async def get(self, message_id: int) -> QueuedMessage | None:
         """An unsent message, or None once it was sent or given up."""
+
+    async def renew(self, message_id: int, lease_until: datetime) -> bool:
+        """Extend the lease of an unsent message being sent; False once it was sent or given up."""
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None: ...
 

@@ -97,3 +97,7 @@ class PaymentUnavailable(DomainError):
 
 class InvalidSetting(DomainError):
     """An unknown shop setting or a value it cannot take."""
+
+
+class MessageTooOld(DomainError):
+    """A command that moves money arrived too long after it was sent: it is not executed."""

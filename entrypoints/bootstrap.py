@@ -88,6 +88,8 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
         "retention": RetentionPolicy(inbox_days=settings.retention_inbox_days,
                                      outbox_days=settings.retention_outbox_days,
                                      payment_events_days=settings.retention_payment_events_days),
+        # Runs of one message (the first and every re-run) before it is given up as a dead letter.
+        "max_attempts": settings.max_attempts,
     })
     return app
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(60.0, alias="TOKOWA_JOBS_INTERVAL")
     delivery_interval_seconds: float = Field(5.0, alias="TOKOWA_DELIVERY_INTERVAL")
     lease_seconds: float = Field(120.0, gt=0, alias="TOKOWA_LEASE_SECONDS")
+    max_attempts: int = Field(5, ge=1, alias="TOKOWA_MAX_ATTEMPTS")
     run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
     doctor_interval_seconds: float = Field(3600.0, alias="TOKOWA_DOCTOR_INTERVAL")
     demo_wanted: bool = Field(False, alias="TOKOWA_DEMO")

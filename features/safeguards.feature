@@ -145,3 +145,19 @@ Feature: Safeguards against floods, double taps and redeliveries
       | text       |
       | .beliin VC |
       | /foo       |
+
+  Scenario: A message that keeps failing is given up after 5 runs, told once, and holds nothing up
+    Given the command ".riwayat" crashes every time it runs
+    When Ani sends ".riwayat" as message "wamid.POISON1", which crashes
+    And the unfinished messages are taken up again 4 times
+    Then Ani has received 0 messages in total
+    When the unfinished messages are taken up again 1 time
+    Then Ani is sent 1 message containing "pesan kamu tidak berhasil kami proses"
+    And Admin is sent 1 message containing "Pesan wamid.POISON1 dari 6281200000002 gagal diproses 5 kali"
+    And the message "wamid.POISON1" of Ani is kept as given up after 5 runs
+    When the unfinished messages are taken up again 3 times
+    Then Ani has received 1 message in total
+    And Admin is sent 1 message containing "wamid.POISON1"
+    When Ani sends ".buy VC"
+    Then Ani receives a reply containing "Pembelian berhasil"
+    And Ani's saldo is 90000

@@ -27,6 +27,9 @@ class StoredMessage:
     received_at: datetime
     lease_until: datetime
     finished: bool = False
+    attempts: int = 1
+    dead_at: datetime | None = None
+    applied_at: datetime | None = None
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import IncomingMessage, QueuedMessage, StoredText
+from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -232,16 +232,46 @@ class MemoryInboxRepository(_Repo):
             customer.business_user_id = message.business_user_id
         return True
 
-    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
         stale = sorted((m for m in self.data.inbox.values() if not m.finished and m.lease_until <= now),
                        key=lambda m: m.received_at)[:limit]
         for stored in stale:
             stored.lease_until = lease_until
-        return [m.message for m in stale]
+            stored.attempts += 1
+        return [ClaimedMessage(m.message, m.attempts) for m in stale]
+
+    async def renew(self, message_id: str, lease_until: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None or stored.finished:
+            return False
+        stored.lease_until = lease_until
+        return True
 
     async def finish(self, message_id: str, now: datetime) -> None:
         if message_id in self.data.inbox:
             self.data.inbox[message_id].finished = True
+
+    async def dead_letter(self, message_id: str, now: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None or stored.finished:
+            return False
+        stored.finished, stored.dead_at, stored.attempts = True, now, stored.attempts - 1
+        return True
+
+    async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        dead = sorted((m for m in self.data.inbox.values() if m.dead_at is not None),
+                      key=lambda m: (m.dead_at, m.message.message_id), reverse=True)[:limit]
+        return [DeadLetter(m.message.message_id, m.message.sender, m.message.text, m.received_at, m.message.sent_at,
+                           m.attempts, m.dead_at) for m in dead if m.dead_at is not None]
+
+    async def mark_applied(self, message_id: str, now: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None:
+            return True
+        if stored.applied_at is not None:
+            return False
+        stored.applied_at = now
+        return True
 
 
 class MemoryOutboxRepository(_Repo):
@@ -263,6 +293,13 @@ class MemoryOutboxRepository(_Repo):
     async def get(self, message_id: int) -> QueuedMessage | None:
         stored = self.data.outbox.get(message_id)
         return stored.message if stored is not None else None
+
+    async def renew(self, message_id: int, lease_until: datetime) -> bool:
+        stored = self.data.outbox.get(message_id)
+        if stored is None:
+            return False
+        stored.lease_until = lease_until
+        return True
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
         for message_id in message_ids:

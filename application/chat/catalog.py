@@ -105,6 +105,18 @@ _ID: dict[str, str] = {
         "Selesaikan atau .batal dulu."
     ),
     "error.system": "Sistem sedang gangguan, coba lagi sebentar.",
+    "error.system_pending": (
+        "Sistem sedang gangguan. Pesan kamu sudah kami terima dan akan diproses otomatis begitu sistem "
+        "pulih, tidak perlu dikirim ulang."
+    ),
+    "error.too_late": (
+        "Perintah ini baru sampai ke kami lebih dari 10 menit setelah kamu kirim, jadi tidak kami jalankan "
+        "demi keamanan saldo kamu. Silakan kirim ulang perintahnya."
+    ),
+    "error.dead_letter": (
+        "Maaf, pesan kamu tidak berhasil kami proses dan admin sudah kami beri tahu. "
+        "Silakan coba lagi nanti, atau hubungi admin toko."
+    ),
     "error.payment_unavailable": "Pembayaran lewat link sedang tidak tersedia, coba lagi sebentar.",
     "error.links_off": "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo.",
     "error.qris_unavailable": (
@@ -215,6 +227,10 @@ _ID: dict[str, str] = {
     "alert.ledger_mismatch": "🚨 Saldo {subject} = {actual}, tetapi jumlah mutasinya {expected}. Periksa manual.",
     "alert.stock_mismatch": "🚨 Stok {subject} = {actual}, tetapi item tersisa {expected}. Periksa manual.",
     "alert.undelivered": "🚨 Order {subject} PAID tetapi hanya {actual} dari {expected} item tercatat. Periksa manual.",
+    "alert.dead_letter": (
+        "🚨 Pesan {message_id} dari {sender} gagal diproses {runs} kali dan dihentikan: \"{excerpt}\". "
+        "Pelanggan sudah diberi tahu; lihat daftar di /api/v1/dead-letters."
+    ),
     "status.PENDING": "menunggu pembayaran",
     "status.PAID": "lunas",
     "status.EXPIRED": "kedaluwarsa",
@@ -314,6 +330,18 @@ _EN: dict[str, str] = {
         "Finish it or .cancel it first."
     ),
     "error.system": "The system is having trouble, please try again shortly.",
+    "error.system_pending": (
+        "The system is having trouble. We have your message and will process it automatically as soon as "
+        "the system recovers; no need to send it again."
+    ),
+    "error.too_late": (
+        "This command reached us more than 10 minutes after you sent it, so to keep your balance safe we did "
+        "not run it. Please send the command again."
+    ),
+    "error.dead_letter": (
+        "Sorry, we could not process your message and the admins have been told. "
+        "Please try again later or contact the shop's admin."
+    ),
     "error.payment_unavailable": "Link payments are unavailable right now, please try again shortly.",
     "error.links_off": "Link payments are not enabled in this shop. Please use your balance.",
     "error.qris_unavailable": (
@@ -424,6 +452,10 @@ _EN: dict[str, str] = {
     "alert.ledger_mismatch": "🚨 Balance of {subject} is {actual} but its ledger sums to {expected}. Check it by hand.",
     "alert.stock_mismatch": "🚨 Stock of {subject} is {actual} but {expected} items are left. Check it by hand.",
     "alert.undelivered": "🚨 Order {subject} is PAID but holds only {actual} of {expected} items. Check it by hand.",
+    "alert.dead_letter": (
+        "🚨 Message {message_id} from {sender} failed {runs} times and was given up: \"{excerpt}\". "
+        "The customer was told; see the list at /api/v1/dead-letters."
+    ),
     "status.PENDING": "waiting for payment",
     "status.PAID": "paid",
     "status.EXPIRED": "expired",

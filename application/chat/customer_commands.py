@@ -44,7 +44,8 @@ def buy_command(cmd: ParsedCommand, ctx: ChatContext) -> BuyCommand:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    return BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier, confirmed=ctx.confirmed)
+    return BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier, confirmed=ctx.confirmed,
+                      too_late=ctx.too_late)
 
 
 @command("buy")
@@ -70,7 +71,7 @@ async def _deposit(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         raise Usage(cmd.name)
     method = MethodChoice(cmd.args[1].lower()) if len(cmd.args) == 2 else MethodChoice.AUTO
     topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun,
-                                            method))
+                                            method, too_late=ctx.too_late))
     return render.payment(topup.order, topup.link, ctx.lang)
 
 

@@ -61,6 +61,7 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
                                                  max=Rupiah(s.deposit_max)),
     e.PaymentUnavailable: _unavailable,
     e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
+    e.MessageTooOld: lambda x, lang, s: text("error.too_late", lang),
 }
 
 

@@ -6,11 +6,18 @@ the use case in its own unit of work -> release the lock, always -> queue the re
 outbox in the transaction that marks the message finished -> send them.
 
 Processing is at least once (a worker that dies mid-message leaves it to `recover`); the
-money-moving commands are idempotent per message id, so a second run changes nothing.
+money-moving commands and the admin edits are idempotent per message id, so a second run
+changes nothing. While a message runs its inbox lease is renewed, so no other worker takes up
+a message that is merely slow. Every run counts; a message that keeps failing is given up after
+`max_attempts` runs (a dead letter: kept, the admins alerted once, the customer told).
+A `.buy`, `.deposit` or balance change processed more than `LATE_AFTER` after the customer sent
+it is not executed (unless an earlier run of it already was): the customer is asked to send it
+again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -22,12 +29,14 @@ from application.chat.phrases import Phrase, is_no, is_yes, matching
 from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
+from application.leases import Sleep, kept_leased
 from application.outbox import OutboxSender
 from application.ports import (
-    Clock, Gatekeeper, IncomingMessage, LockManager, RateLimiter, SessionStore, UnitOfWorkFactory,
+    ClaimedMessage, Clock, Gatekeeper, IncomingMessage, LockManager, QueuedMessage, RateLimiter, SessionStore,
+    UnitOfWorkFactory,
 )
 from application.replies import Choice, Reply
-from application.services import ShopSettingsReader, profile_key
+from application.services import Notifier, ShopSettingsReader, profile_key
 from domain.errors import DomainError, RepeatPurchase
 from domain.settings import ShopSettings
 
@@ -39,20 +48,25 @@ LOCK_TTL_MS = 30_000
 INBOX_LEASE = timedelta(seconds=120)
 RATE_WINDOW_S = 60
 HINT_WINDOW_S = 600
+MAX_ATTEMPTS = 5
+LATE_AFTER = timedelta(minutes=10)
+EXCERPT_LENGTH = 80
 
 
 class ChatPipeline:
     def __init__(self, commands: Commands, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader,
                  limiter: RateLimiter, locks: LockManager, gate: Gatekeeper, outbox: OutboxSender, clock: Clock,
                  admins: frozenset[str], lease: timedelta = INBOX_LEASE,
-                 single_statement_uow: UnitOfWorkFactory | None = None, sessions: SessionStore | None = None) -> None:
+                 single_statement_uow: UnitOfWorkFactory | None = None, notifier: Notifier | None = None,
+                 max_attempts: int = MAX_ATTEMPTS, sleep: Sleep = asyncio.sleep,
+                 sessions: SessionStore | None = None) -> None:
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
         # Accepting a message and queueing its one reply are one atomic repository call each.
         self._single = single_statement_uow or uow_factory
-        self._lease = lease
+        self._lease, self._max_attempts, self._sleep = lease, max_attempts, sleep
         self._reads = commands.uc.reads
         self._limiter, self._locks, self._gate, self._outbox, self._clock = limiter, locks, gate, outbox, clock
-        self._admins = admins
+        self._admins, self._notifier = admins, notifier
         self._talk = Conversations(sessions or _ForgetfulSessions())
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -60,7 +74,8 @@ class ChatPipeline:
         try:
             first = await self.accept(message)
         except StorageUnavailable:
-            return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
+            # Not even stored: nothing will process it, the customer has to send it again.
+            return await self._send_directly(message, Reply(text("error.system", await self._language())))
         return await self.process(message) if first else []
 
     async def accept(self, message: IncomingMessage) -> bool:
@@ -75,56 +90,86 @@ class ChatPipeline:
 
     async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
         """Run an accepted message; its replies are queued in the outbox in the same transaction
-        that finishes the message, then sent. `rerun`: a dead worker may have run it before."""
+        that finishes the message, then sent. `rerun`: a dead worker may have run it before.
+
+        With the database failing midway the message stays unfinished, whatever had committed
+        already: the lease runs out and a re-run answers with the real outcome (the effects
+        are idempotent per message id). The customer is told so on the first run."""
         try:
-            replies = await self._process(message, rerun)
+            async with kept_leased(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
+                replies = await self._process(message, rerun)
+                queued = await self._queue(message, replies)
         except StorageUnavailable:
-            log.error("database unavailable", extra={"message_id": message.message_id})
-            return await self._send_directly(message, [Reply(text("error.system", await self._language()))])
-        try:
-            async with (self._single if len(replies) == 1 else self._uow_factory)() as uow:
-                # The first reply marks the message finished; with no reply, the message itself.
-                queued = [await self._outbox.queue(uow, message.sender, reply,
-                                                   finishes=None if n else message.message_id)
-                          for n, reply in enumerate(replies)]
-                if not replies:
-                    await uow.inbox.finish(message.message_id, self._clock.now())
-                await uow.commit()
-        except StorageUnavailable:
-            log.error("replies not queued; the message will be processed again", extra={"message_id": message.message_id})
-            return []
+            log.error("database unavailable; the message will be processed again",
+                      extra={"message_id": message.message_id})
+            if rerun:
+                return []
+            return await self._send_directly(message, Reply(text("error.system_pending", await self._language())))
         await self._outbox.deliver(queued)
         return replies
 
     async def recover(self, limit: int = 50) -> int:
-        """Process messages whose worker died before finishing them (one sender's in order)."""
+        """Process messages whose worker died before finishing them (one sender's in order);
+        give up on those that have had `max_attempts` runs already."""
         now = self._clock.now()
         async with self._uow_factory() as uow:
             stale = await uow.inbox.claim_stale(now, now + self._lease, limit)
             await uow.commit()
-        for message in stale:
-            log.warning("processing a message left unfinished", extra={"message_id": message.message_id})
+        for claimed in stale:
+            message = claimed.message
             try:
+                if claimed.attempts > self._max_attempts:
+                    await self._dead_letter(claimed)
+                    continue
+                log.warning("processing a message left unfinished",
+                            extra={"message_id": message.message_id, "attempt": claimed.attempts})
                 await self.process(message, rerun=True)
             except Exception:
                 # One failing message must not keep the others (claimed with it) waiting forever.
                 log.exception("processing a message failed", extra={"message_id": message.message_id})
         return len(stale)
 
-    async def _send_directly(self, message: IncomingMessage, replies: list[Reply]) -> list[Reply]:
+    async def _queue(self, message: IncomingMessage, replies: list[Reply]) -> list[QueuedMessage]:
+        async with (self._single if len(replies) == 1 else self._uow_factory)() as uow:
+            # The first reply marks the message finished; with no reply, the message itself.
+            queued = [await self._outbox.queue(uow, message.sender, reply, finishes=None if n else message.message_id)
+                      for n, reply in enumerate(replies)]
+            if not replies:
+                await uow.inbox.finish(message.message_id, self._clock.now())
+            await uow.commit()
+        return queued
+
+    async def _renew(self, message_id: str) -> bool:
+        async with self._single() as uow:
+            renewed = await uow.inbox.renew(message_id, self._clock.now() + self._lease)
+            await uow.commit()
+        return renewed
+
+    async def _dead_letter(self, claimed: ClaimedMessage) -> None:
+        """Give the message up: kept as a dead letter, the admins alerted and the customer told,
+        in one transaction (so exactly once)."""
+        message, runs = claimed.message, claimed.attempts - 1
+        log.error("message given up after %d runs", runs, extra={"message_id": message.message_id})
+        lang = await self._language_of(message.sender)
+        excerpt = (message.text or "(media)")[:EXCERPT_LENGTH]
+        async with self._uow_factory() as uow:
+            if not await uow.inbox.dead_letter(message.message_id, self._clock.now()):
+                return
+            queued = [await self._outbox.queue(uow, message.sender, Reply(text("error.dead_letter", lang)))]
+            if self._notifier is not None:
+                queued += await self._notifier.queue_alert(
+                    uow, "alert.dead_letter", subject=message.message_id, message_id=message.message_id,
+                    sender=message.sender, runs=runs, excerpt=excerpt)
+            await uow.commit()
+        await self._outbox.deliver(queued)
+
+    async def _send_directly(self, message: IncomingMessage, reply: Reply) -> list[Reply]:
         """With the database down there is no outbox: tell the customer straight away (best effort)."""
         try:
-            async with self._uow_factory() as uow:
-                await uow.inbox.finish(message.message_id, self._clock.now())
-                await uow.commit()
-        except StorageUnavailable:
-            pass  # the message stays leased; when the database is back it is processed after all
-        for reply in replies:
-            try:
-                await self._outbox.send_once(message.sender, reply)
-            except MessengerUnavailable:
-                log.warning("reply not sent", extra={"message_id": message.message_id})
-        return replies
+            await self._outbox.send_once(message.sender, reply)
+        except MessengerUnavailable:
+            log.warning("reply not sent", extra={"message_id": message.message_id})
+        return [reply]
 
     async def _process(self, message: IncomingMessage, rerun: bool) -> list[Reply]:
         shop = await self._settings.get()
@@ -148,9 +193,10 @@ class ChatPipeline:
             lock_ttl_ms=LOCK_TTL_MS, peek=profile_key(message.sender))
         try:
             profile = await self._reads.profile_peeked(message.sender, gate.peeked)
+            too_late = message.sent_at is not None and self._clock.now() - message.sent_at > LATE_AFTER
             ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin,
                               turn.request_id or message.message_id, rerun or turn.confirmed, profile.tier,
-                              confirmed=turn.confirmed)
+                              confirmed=turn.confirmed, too_late=too_late)
             if message.text is None:
                 return await self._hint(ctx, "media", "error.unsupported_media")
             if parsed is None:
@@ -263,6 +309,12 @@ class ChatPipeline:
     async def _language(self) -> str:
         try:
             return (await self._settings.get()).language
+        except StorageUnavailable:
+            return self._settings.default_language
+
+    async def _language_of(self, user_id: str) -> str:
+        try:
+            return (await self._reads.profile(user_id)).language or await self._language()
         except StorageUnavailable:
             return self._settings.default_language
 

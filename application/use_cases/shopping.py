@@ -15,7 +15,8 @@ from application.ports import (
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import release_stock, take_for_sale
 from domain.errors import (
-    InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound, RepeatPurchase,
+    InsufficientBalance, InvalidQuantity, MessageTooOld, PaymentUnavailable, PendingOrderExists, ProductNotFound,
+    RepeatPurchase,
 )
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod, earlier_order_ids, new_order_id
@@ -50,6 +51,7 @@ class BuyCommand:
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
     tier: Tier | None = None  # the customer's tier when the caller has just read it (else read here)
     confirmed: bool = False  # the customer said yes to buying again what they bought a moment ago
+    too_late: bool = False  # create nothing: return an earlier run's order, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,11 @@ class Buy:
                 async with self._uow_factory() as uow:
                     order_id = new_order_id(now, cmd.request_id)
                     earlier = None
-                    for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
+                    for candidate in (earlier_order_ids(now, cmd.request_id)
+                                      if cmd.request_id and (cmd.rerun or cmd.too_late) else ()):
                         earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
+                    if earlier is None and cmd.too_late:
+                        raise MessageTooOld()
                     if earlier is None:
                         purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
                         product = purchase.product

@@ -10,7 +10,7 @@ from application.services import ShopReads, ShopSettingsReader
 from application.use_cases.shopping import (
     MethodChoice, add_new_order, channel_for, refuse_second_pending, relink, request_payment_link,
 )
-from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
+from domain.errors import DepositOutOfRange, DomainError, DuplicateLedgerReference, MessageTooOld, PaymentUnavailable
 from domain.money import Rupiah
 from domain.order import Order, earlier_order_ids, new_order_id
 from domain.phone import normalize_msisdn
@@ -24,6 +24,7 @@ class DepositCommand:
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
     method: MethodChoice = MethodChoice.AUTO  # link, qris, or the shop's payment_method
+    too_late: bool = False  # create nothing: return an earlier run's order, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class Deposit:
         order.channel = channel_for(cmd.method, shop)
         async with self._uow_factory() as uow:
             earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and (cmd.rerun or cmd.too_late) else ():
                 earlier = earlier or await uow.orders.get(candidate)
+            if cmd.too_late and (earlier is None or earlier.user_id != cmd.user_id):
+                raise MessageTooOld()
             if earlier is None or earlier.user_id != cmd.user_id:
                 await uow.customers.ensure(cmd.user_id, now)
                 await refuse_second_pending(uow, cmd.user_id)
@@ -83,6 +86,7 @@ class AdjustBalanceCommand:
     amount: int
     credit: bool
     idempotency_key: str | None = None
+    too_late: bool = False  # change nothing: return the entry an earlier run made, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class AdjustBalance:
         amount = Rupiah.positive(cmd.amount)
         reason = "admin_credit" if cmd.credit else "admin_debit"
         now = self._clock.now()
+        if cmd.too_late:
+            return await self._first(user_id, reason, cmd.idempotency_key, MessageTooOld())
         try:
             async with self._uow_factory() as uow:
                 created = await uow.customers.ensure(user_id, now)
@@ -122,9 +128,10 @@ class AdjustBalance:
         await self._reads.forget_balance(user_id)
         return BalanceAdjusted(user_id, entry, created)
 
-    async def _first(self, user_id: str, reason: str, key: str | None) -> BalanceAdjusted:
+    async def _first(self, user_id: str, reason: str, key: str | None,
+                     missing: DomainError | None = None) -> BalanceAdjusted:
         async with self._uow_factory() as uow:
-            for entry in await uow.wallets.ledger(user_id, limit=1000):
+            for entry in await uow.wallets.ledger(user_id, limit=1000) if key is not None else ():
                 if entry.reason == reason and entry.reference == key:
                     return BalanceAdjusted(user_id, entry, False, repeated=True)
-        raise DuplicateLedgerReference(reason=reason, reference=key)
+        raise missing or DuplicateLedgerReference(reason=reason, reference=key)

@@ -1,5 +1,5 @@
 """The admin HTTP API under `/api/v1` (bearer `TOKOWA_ADMIN_TOKEN`): products and stock here,
-orders, wallets, settings and reports in `admin_records`. Every route calls a use case; none
+orders, wallets, settings, reports and dead letters in `admin_records`. Every route calls a use case; none
 holds a business rule of its own."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from entrypoints.container import Application
 from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
 from entrypoints.web.admin_records import (
     AlertsController,
-    CustomersController, OrdersController, ReportsController, SettingsController, WalletsController,
+    CustomersController, DeadLettersController, OrdersController, ReportsController, SettingsController,
+    WalletsController,
 )
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
@@ -114,7 +115,7 @@ def admin_router(token: str | None, container: Application) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[ProductsController, OrdersController, WalletsController, SettingsController,
-                        ReportsController, AlertsController, CustomersController],
+                        ReportsController, AlertsController, CustomersController, DeadLettersController],
         guards=[token_guard(token)],
         dependencies={"admin": Provide(context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

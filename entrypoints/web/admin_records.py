@@ -1,4 +1,4 @@
-"""Admin API routes on orders, wallets, settings, reports and alerts (see `admin_api`)."""
+"""Admin API routes on orders, wallets, settings, reports, alerts and dead letters (see `admin_api`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from entrypoints.web.admin_common import Admin
 from entrypoints.web.admin_schemas import (
     AdjustmentOut,
     BalanceAdjust,
+    DeadLetterOut,
     LedgerEntryOut,
     OrderListItem,
     OrderOut,
     SettingValue,
     WalletOut,
+    dead_letter_out,
     ledger_out,
     order_item,
     order_out,
@@ -176,3 +178,14 @@ class CustomersController(Controller):
         kept), messages and delivered items are deleted. 409 while a payment waits or saldo is
         left (`detail.reason`: `pending_order` or `saldo`), 404 for an unknown number."""
         return {"forgotten": True, "pseudonym": await admin.forget_customer(number)}
+
+
+class DeadLettersController(Controller):
+    path = "/dead-letters"
+    tags = ["messages"]
+
+    @get("/")
+    async def dead_letters(self, admin: Admin, limit: Limit = 50) -> list[DeadLetterOut]:
+        """Customer messages given up after failing TOKOWA_MAX_ATTEMPTS runs (the customer was
+        told and the admins alerted), the latest given up first."""
+        return [dead_letter_out(d) for d in await admin.queries.dead_letters(limit)]

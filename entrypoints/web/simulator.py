@@ -26,9 +26,6 @@ from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
 from entrypoints.web.midtrans import receive_notification
 
-MAX_TEXT = 4096
-
-
 def _page(name: str) -> str:
     return resources.files("entrypoints.web.static").joinpath(name).read_text(encoding="utf-8")
 
@@ -77,8 +74,8 @@ class SimulatorController(Controller):
     async def send(self, data: JSONBody[SimulatorSend], pipeline: NamedDependency[ChatPipeline],
                    messenger: NamedDependency[SimulatorMessenger]) -> dict[str, Any]:
         user = _user(data.user)
-        text = data.text[:MAX_TEXT]
-        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, text))
+        # Cleaned like every transport's text (control characters out, cut to 4096 characters).
+        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text))
         return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)
