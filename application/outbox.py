@@ -3,15 +3,18 @@ whatever could not go out (the transport was down, or the process died before se
 
 A message is marked sent only after the transport accepted it, so it is sent twice only when
 the process dies between those two steps. Several instances may drain at once: claiming leases
-each message to one of them.
+each message to one of them, and the lease is renewed while a send is in progress (a transport
+retrying with backoff may take longer than the lease), so no other instance sends it meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from application.errors import MessengerUnavailable, StorageUnavailable
+from application.leases import Sleep, kept_leased
 from application.ports import Clock, Messenger, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 
@@ -28,8 +31,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 class OutboxSender:
     def __init__(self, uow_factory: UnitOfWorkFactory, messenger: Messenger, clock: Clock,
-                 lease: timedelta = LEASE) -> None:
+                 lease: timedelta = LEASE, sleep: Sleep = asyncio.sleep) -> None:
         self._uow_factory, self._messenger, self._clock, self._lease = uow_factory, messenger, clock, lease
+        self._sleep = sleep
         self._sent: list[int] = []
         self._marking = False
 
@@ -41,9 +45,12 @@ class OutboxSender:
         return QueuedMessage(message_id, to, reply, 0)
 
     async def deliver(self, messages: list[QueuedMessage]) -> None:
-        """Send messages queued by a unit of work that has committed."""
-        for message in messages:
-            await self._send(message)
+        """Send messages queued by a unit of work that has committed (or claimed by `drain`),
+        keeping the lease of those not yet tried while the others are sent."""
+        untried = {message.id for message in messages}
+        async with kept_leased(lambda: self._renew(untried), self._lease, sleep=self._sleep):
+            for message in messages:
+                await self._send(message, untried)
 
     async def send_once(self, to: str, reply: Reply) -> None:
         """Bypass the outbox (the database is down): one try, raises MessengerUnavailable."""
@@ -58,13 +65,26 @@ class OutboxSender:
         await self.deliver(due)
         return len(due)
 
-    async def _send(self, message: QueuedMessage) -> None:
+    async def _send(self, message: QueuedMessage, untried: set[int]) -> None:
         try:
             await self._messenger.send(message.to, message.reply)
         except MessengerUnavailable:
+            untried.discard(message.id)
             await self._failed(message)
             return
+        untried.discard(message.id)
         await self._record_sent(message.id)
+
+    async def _renew(self, message_ids: set[int]) -> bool:
+        """Lease anew the messages still to be sent; False once none is left."""
+        if not message_ids:
+            return False
+        lease_until = self._clock.now() + self._lease
+        async with self._uow_factory() as uow:
+            for message_id in sorted(message_ids):
+                await uow.outbox.renew(message_id, lease_until)
+            await uow.commit()
+        return True
 
     async def _record_sent(self, message_id: int) -> None:
         """Mark sent, grouping under load: while one transaction marks messages sent, the ids

@@ -9,7 +9,7 @@ Repository methods raise domain errors for the rules the database enforces
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -122,29 +122,95 @@ class SettingsRepository(Protocol):
     async def put(self, key: str, value: str) -> None: ...
 
 
+# WhatsApp's own limit on a text message; longer texts are cut to it when they come in.
+MAX_TEXT_LENGTH = 4096
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def clean_text(text: str) -> str:
+    """A customer's text as the shop keeps it: NUL and the other control characters (C0, DEL,
+    C1) removed except line breaks and tabs (a Windows line break becomes one line break), and
+    lone surrogates (no database stores them), then cut to MAX_TEXT_LENGTH characters."""
+    text = text.replace("\r\n", "\n")
+    if not text.isprintable():
+        text = "".join(c for c in text if c in _KEPT_CONTROLS or not _unstorable(c))
+    return text[:MAX_TEXT_LENGTH]
+
+
+def _unstorable(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
-    """One message from a customer. `text` is None for media the bot does not read."""
+    """One message from a customer. `text` is None for media the bot does not read; any text is
+    cleaned on the way in (`clean_text`), whichever transport brought it. `sent_at`: when the
+    customer sent it, as the provider says (None when it does not say)."""
 
     message_id: str
     sender: str
     text: str | None
     business_user_id: str | None = None
+    sent_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.text is not None:
+            object.__setattr__(self, "text", clean_text(self.text))
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """An unfinished message taken up again, and how many runs it has had, this one included."""
+
+    message: IncomingMessage
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message given up after `attempts` failed runs: finished, kept for the admins to read."""
+
+    message_id: str
+    sender: str
+    text: str | None
+    received_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    dead_at: datetime
 
 
 class InboxRepository(Protocol):
     """The durable inbox: every accepted message is stored before the webhook answers."""
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
-        """Store a new message, leased to the caller until `lease_until`, and in the same step
-        make sure its sender is a customer (remembering the business-scoped user id it came
-        with); False for a redelivery, which changes nothing."""
+        """Store a new message (with its provider timestamp), leased to the caller until
+        `lease_until` and counted as its first run, and in the same step make sure its sender is
+        a customer (remembering the business-scoped user id it came with); False for a
+        redelivery, which changes nothing."""
 
-    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
-        """Unfinished messages whose lease ran out (their worker died), leased anew, oldest first.
-        Several instances may claim at once: each message goes to one of them."""
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
+        """Unfinished messages whose lease ran out (their worker died), leased anew and each run
+        counted, oldest first. Several instances may claim at once: each message goes to one of them."""
+
+    async def renew(self, message_id: str, lease_until: datetime) -> bool:
+        """Extend the lease of an unfinished message whose worker is still at it; False when the
+        message is finished (or unknown)."""
 
     async def finish(self, message_id: str, now: datetime) -> None: ...
+
+    async def dead_letter(self, message_id: str, now: datetime) -> bool:
+        """Give up on an unfinished message just claimed: finished and marked dead, but kept. The
+        claim that brought it back was not a run, so it is not counted. False (changing nothing)
+        when it was finished already."""
+
+    async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        """The messages given up, the most recently given up first."""
+
+    async def mark_applied(self, message_id: str, now: datetime) -> bool:
+        """Record, in the unit of work that makes it, that this message's effect is applied;
+        False when an earlier run applied it already (the caller then skips the effect). A
+        message that is not in the inbox cannot be told apart from a new one: True."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +234,9 @@ class OutboxRepository(Protocol):
 
     async def get(self, message_id: int) -> QueuedMessage | None:
         """An unsent message, or None once it was sent or given up."""
+
+    async def renew(self, message_id: int, lease_until: datetime) -> bool:
+        """Extend the lease of an unsent message being sent; False once it was sent or given up."""
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None: ...
 
@@ -214,6 +283,42 @@ class AlertRepository(Protocol):
         """False when there is no such open alert."""
 
 
+@dataclass(frozen=True)
+class StoredText:
+    """A message the shop keeps of a customer's conversation: `direction` "in" (the customer
+    wrote it) or "out" (the shop sent or will send it)."""
+
+    direction: str
+    at: datetime
+    text: str
+
+
+class HousekeepingRepository(Protocol):
+    """Records with a lifetime (retention), cluster-wide job rounds, and a customer's data
+    (export, forgetting)."""
+
+    async def claim_job(self, name: str, now: datetime, until: datetime) -> bool:
+        """Claim the named job's round until `until`: True for exactly one caller while the last
+        claim has not run out (whatever the number of instances)."""
+
+    async def prune_inbox(self, received_before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished messages received before the cutoff; how many."""
+
+    async def prune_outbox(self, created_before: datetime, limit: int) -> int:
+        """Delete up to `limit` sent or given-up messages queued before the cutoff; how many."""
+
+    async def prune_payment_events(self, received_before: datetime, limit: int) -> int:
+        """Delete up to `limit` payment notifications received before the cutoff; how many."""
+
+    async def messages_of(self, user_id: str, limit: int = 1000) -> list[StoredText]:
+        """The texts the shop still keeps from and to the customer, oldest first."""
+
+    async def forget_customer(self, user_id: str, pseudonym: str) -> None:
+        """Replace the customer's number by `pseudonym` wherever it is stored (customer,
+        orders, ledger, alerts, payment records), delete their messages both ways and the
+        contents of the stock items delivered to them. Amounts, statuses and dates stay."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` discards every change."""
 
@@ -243,6 +348,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> AlertRepository: ...
+
+    @property
+    def housekeeping(self) -> HousekeepingRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -289,6 +397,8 @@ class LockManager(Protocol):
 class RateDecision:
     allowed: bool
     warn: bool  # True only for the first refused hit of a window
+    # Refused: seconds until the window ends (when the store knows it); not part of equality.
+    retry_after: int | None = field(default=None, compare=False)
 
 
 class RateLimiter(Protocol):
@@ -340,8 +450,12 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class PaymentLink:
+    """How to pay a Midtrans order: the link, and for a QRIS charge the code to show as a picture
+    (`url` is then a page of the code the customer can open instead)."""
+
     url: str
     token: str | None = None
+    qr_string: str | None = None
 
 
 @dataclass(frozen=True)
@@ -362,7 +476,11 @@ class PaymentGateway(Protocol):
         """False when link payments are switched off (no provider configured)."""
 
     async def create(self, request: PaymentRequest) -> PaymentLink:
-        """Raises PaymentProviderUnavailable."""
+        """A payment link. Raises PaymentProviderUnavailable."""
+
+    async def charge_qris(self, request: PaymentRequest) -> PaymentLink:
+        """A QRIS charge that expires with the order: its `qr_string` (and a link to the code,
+        or "" when there is none). Raises PaymentProviderUnavailable."""
 
     async def status(self, order_id: str) -> PaymentStatus | None:
         """None when the provider does not know the order (yet)."""

@@ -1,5 +1,5 @@
 """What the bot says: a text that always stands on its own, plus optional interactive parts
-that a capable transport renders (a list of choices, a link button)."""
+that a capable transport renders (a list of choices, a link button), or a picture."""
 
 from __future__ import annotations
 
@@ -22,9 +22,22 @@ class LinkButton:
 
 
 @dataclass(frozen=True)
+class QrImage:
+    """A picture of the QR code of `data`, drawn by the transport, with the reply's text as its
+    caption. When no picture can go, the transport sends `fallback` (a whole text, with a link)
+    instead of the caption. `url`: a page of the same code, when there is one (the simulator
+    opens it when the picture is "scanned")."""
+
+    data: str
+    fallback: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = field(default=())
     choices_title: str = ""
     choices_button: str = ""
     link: LinkButton | None = None
+    image: QrImage | None = None

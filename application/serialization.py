@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from application.replies import Choice, LinkButton, Reply
+from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.money import Rupiah
 from domain.product import Product, Tier
 
@@ -52,16 +52,20 @@ def profile_from(data: str | None) -> Profile | None:
 
 
 def reply_to_json(reply: Reply) -> str:
-    return json.dumps(asdict(reply), separators=(",", ":"), ensure_ascii=False)
+    data = asdict(reply)
+    if reply.image is None:
+        del data["image"]  # what every reply without a picture was stored as before
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def reply_from_json(data: str) -> Reply:
     d = json.loads(data)
-    link = d.get("link")
+    link, image = d.get("link"), d.get("image")
     return Reply(
         text=d["text"],
         choices=tuple(Choice(**c) for c in d.get("choices", ())),
         choices_title=d.get("choices_title", ""),
         choices_button=d.get("choices_button", ""),
         link=LinkButton(**link) if link else None,
+        image=QrImage(**image) if image else None,
     )

@@ -55,6 +55,10 @@ class InvalidStockItems(DomainError):
     """Blank or duplicate stock item lines."""
 
 
+class RepeatPurchase(DomainError):
+    """The same product and quantity were bought a moment ago: asked to confirm, not executed."""
+
+
 class InsufficientBalance(DomainError):
     """The wallet does not cover the amount."""
 
@@ -93,3 +97,7 @@ class PaymentUnavailable(DomainError):
 
 class InvalidSetting(DomainError):
     """An unknown shop setting or a value it cannot take."""
+
+
+class MessageTooOld(DomainError):
+    """A command that moves money arrived too long after it was sent: it is not executed."""

@@ -34,6 +34,13 @@ class PaymentMethod(str, enum.Enum):
     MIDTRANS = "midtrans"
 
 
+class PaymentChannel(str, enum.Enum):
+    """How a Midtrans order is paid: a Snap payment link, or a QRIS code shown as a picture."""
+
+    LINK = "link"
+    QRIS = "qris"
+
+
 _ALLOWED = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED},
     OrderStatus.PAID: {OrderStatus.REFUNDED},
@@ -107,6 +114,8 @@ class Order:
     shortfall: Rupiah = field(default_factory=lambda: Rupiah(0))
     reversal: str | None = None  # "refund" | "chargeback" | "cancel": the last kind of reversal
     recheck_at: datetime | None = None  # a given-up link order is asked about again at this time
+    channel: PaymentChannel = PaymentChannel.LINK  # for a Midtrans order: link or QRIS
+    qr_string: str | None = None  # a QRIS order's code, as Midtrans gave it
 
     @classmethod
     def purchase(

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.errors import InvalidSetting
 
+PAYMENT_METHODS = ("link", "qris")
 _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "payment_expiry_minutes": (1, 24 * 60),
     "expiry_grace_minutes": (0, 24 * 60),
@@ -17,6 +18,11 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "rate_limit_per_minute": (1, 10_000),
     "low_stock_threshold": (0, 1_000_000),
 }
+
+
+_BOOLEANS = frozenset({"confirm_purchases"})
+_TRUE = frozenset({"true", "ya", "yes", "on", "1"})
+_FALSE = frozenset({"false", "tidak", "no", "off", "0"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class ShopSettings:
     buy_rate_limit_per_minute: int = 3
     rate_limit_per_minute: int = 20
     low_stock_threshold: int = 3
+    confirm_purchases: bool = False
+    payment_method: str = "link"  # what .buy/.deposit use when the customer names none: link | qris
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -61,6 +69,15 @@ class ShopSettings:
             value = int(digits)
         elif key == "language" and value not in ("id", "en"):
             raise InvalidSetting(key=key, value=raw)
+        elif key in _BOOLEANS:
+            word = value.lower()
+            if word not in _TRUE | _FALSE:
+                raise InvalidSetting(key=key, value=raw)
+            value = word in _TRUE
+        elif key == "payment_method":
+            value = value.lower()
+            if value not in PAYMENT_METHODS:
+                raise InvalidSetting(key=key, value=raw)
         elif not value or len(value) > 1000:
             raise InvalidSetting(key=key, value=raw)
         updated = replace(self, **{key: value})
@@ -69,4 +86,8 @@ class ShopSettings:
         return updated
 
     def as_strings(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: _as_string(getattr(self, f.name)) for f in fields(self)}
+
+
+def _as_string(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

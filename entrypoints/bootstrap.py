@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.storage.migrate import migrate, schema_is_current
+from application.use_cases.retention import RetentionPolicy
 from entrypoints.container import Application, ConfiguredAdapters, InMemoryAdapters
 from entrypoints.secrets_file import secret_key, simulator_signing_key
 from entrypoints.settings import ConfigError, Settings, Transport
@@ -84,6 +85,11 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
         # How long a worker may hold a message (to process or to send) before another takes it up.
         "inbox_lease": timedelta(seconds=settings.lease_seconds),
         "outbox_lease": timedelta(seconds=settings.lease_seconds / 2),
+        "retention": RetentionPolicy(inbox_days=settings.retention_inbox_days,
+                                     outbox_days=settings.retention_outbox_days,
+                                     payment_events_days=settings.retention_payment_events_days),
+        # Runs of one message (the first and every re-run) before it is given up as a dead letter.
+        "max_attempts": settings.max_attempts,
     })
     return app
 
@@ -91,9 +97,15 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
 async def prepare_database(settings: Settings) -> None:
     """The embedded default migrates itself; PostgreSQL must be migrated by the operator."""
     if settings.is_sqlite:
-        await migrate(settings.database_url)
+        await migrate(settings.database_url, secret_key(settings))
     elif not await schema_is_current(settings.database_url):
         raise ConfigError("The database schema is not up to date: run `tokowa migrate` first")
+
+
+def migration_key(settings: Settings) -> str | None:
+    """The key `tokowa migrate` hands to migrations that encrypt rows: TOKOWA_SECRET_KEY, or the
+    embedded default's key file; None on PostgreSQL without the variable (`migrate` still runs)."""
+    return secret_key(settings) if settings.secret_key or settings.is_sqlite else None
 
 
 async def close_adapters(app: Application) -> None:

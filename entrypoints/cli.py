@@ -1,25 +1,32 @@
-"""The `tokowa` command: serve, migrate, chat, jobs, demo, doctor."""
+"""The `tokowa` command: serve, migrate, chat, jobs, demo, doctor, and the data commands
+(rotate-key, backup, restore, forget, export)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import errno
+import json
 import os
 import socket
 import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from dependency_injector import providers
 
 from adapters.messaging.simulator import ConsoleMessenger
+from adapters.storage.keys import rotate_keys, unreadable_rows
 from adapters.storage.migrate import migrate
 from application.chat.pipeline import IncomingMessage
+from application.use_cases.admin_reads import CustomerNotFound
+from application.use_cases.customer_data import CustomerStillActive
 from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
-from entrypoints.bootstrap import build_application, close_adapters, prepare_database
+from entrypoints.bootstrap import build_application, close_adapters, migration_key, prepare_database
+from entrypoints.embedded import backup, hold_embedded_database, restore
 from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
 from entrypoints.workers import deliver_leftovers
@@ -43,10 +50,6 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from entrypoints.web.app import create_app
-
     host, port = args.host or settings.host, args.port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
     settings.check_serving()
@@ -57,6 +60,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return _fail("--workers must be 1 or more")
     if workers > 1 and settings.demo_mode:
         return _fail("the simulator keeps its chats in one process: use --workers 1 in demo mode")
+    with hold_embedded_database(settings):
+        return _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    from entrypoints.web.app import create_app
+
     asyncio.run(prepare_database(settings))
     banner = f"Tokowa is listening on http://{host}:{port}"
     if workers == 1:
@@ -74,7 +86,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    asyncio.run(migrate(settings.database_url))
+    asyncio.run(migrate(settings.database_url, migration_key(settings)))
     print("database schema is up to date")
     return 0
 
@@ -98,11 +110,16 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
         await prepare_database(settings)
         container = build_application(settings)
         expire = container.use_cases().expire_stale
+        prune = container.prune()
         try:
             while True:
                 changed = await expire()
                 if changed:
                     print(f"{changed} stale orders settled or expired", flush=True)
+                pruned = await prune()
+                if pruned is not None and (pruned.inbox or pruned.outbox or pruned.payment_events):
+                    print(f"pruned {pruned.inbox} old messages, {pruned.outbox} sent messages, "
+                          f"{pruned.payment_events} payment notifications", flush=True)
                 delivered = await deliver_leftovers(container)
                 if delivered:
                     print(f"{delivered} left-over messages processed or sent", flush=True)
@@ -112,7 +129,8 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await close_adapters(container)
 
-    asyncio.run(run())
+    with hold_embedded_database(settings):
+        asyncio.run(run())
     return 0
 
 
@@ -123,12 +141,16 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
         container = build_application(settings)
         try:
             findings = await container.doctor()()
+            unreadable = await unreadable_rows(container.adapters.storage())
         finally:
             await close_adapters(container)
         for f in findings:
             print(f"{f.check}: {f.subject}: expected {f.expected}, found {f.actual}")
-        print(f"{len(findings)} problems found" if findings else "no problems found")
-        return 1 if findings else 0
+        for table, key in unreadable:
+            print(f"unreadable: {table} {key}: no key of TOKOWA_SECRET_KEY decrypts it")
+        problems = len(findings) + len(unreadable)
+        print(f"{problems} problems found" if problems else "no problems found")
+        return 1 if problems else 0
 
     return asyncio.run(run())
 
@@ -151,8 +173,93 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await close_adapters(container)
 
-    asyncio.run(run())
+    with hold_embedded_database(settings):
+        asyncio.run(run())
     return 0
+
+
+def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Re-encrypt every stored secret under the first key; safe while the shop runs."""
+    async def run() -> int:
+        await prepare_database(settings)
+        container = build_application(settings)
+        try:
+            report = await rotate_keys(container.adapters.storage(), batch=args.batch)
+        finally:
+            await close_adapters(container)
+        for table, count in report.rewritten.items():
+            print(f"{table}: {count} rows re-encrypted under the first key")
+        for table, key in report.unreadable:
+            print(f"unreadable: {table} {key}: no key of TOKOWA_SECRET_KEY decrypts it", file=sys.stderr)
+        if report.unreadable:
+            print(f"{len(report.unreadable)} rows could not be read; keep every old key until they are dealt with",
+                  file=sys.stderr)
+            return 1
+        print("every secret is under the first key now: older keys may be removed from TOKOWA_SECRET_KEY")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    done = backup(settings, Path(args.path))
+    print(f"database copied to {done.database}")
+    if done.key_file is not None:
+        print(f"key file copied to {done.key_file}: keep this directory as secret as the key itself")
+    else:
+        print("WARNING: the secret key is NOT in this backup. It is TOKOWA_SECRET_KEY in your environment; "
+              "without that exact value the backup's stock items and messages cannot be read. Keep it apart "
+              "from the backup, somewhere safe.", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    done = restore(settings, Path(args.path))
+    for path in done.set_aside:
+        print(f"set aside: {path}")
+    print(f"restored into {done.database}")
+    if not done.key_restored:
+        print("WARNING: the backup holds no key file: TOKOWA_SECRET_KEY must be the key the shop had when the "
+              "backup was made (run `tokowa doctor` to check).", file=sys.stderr)
+    return 0
+
+
+def cmd_forget(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        await prepare_database(settings)
+        container = build_application(settings)
+        try:
+            pseudonym = await container.forget_customer()(args.number)
+        except CustomerNotFound:
+            return _fail(f"{args.number} is not a customer of this shop")
+        except CustomerStillActive as refused:
+            if refused.details.get("reason") == "pending_order":
+                return _fail(f"{args.number} has a payment waiting (order {refused.details.get('order_id')}): "
+                             "cancel it or let it expire first")
+            return _fail(f"{args.number} still has Rp {refused.details.get('saldo')} saldo: pay it out and "
+                         "take it off with .kurangsaldo first")
+        finally:
+            await close_adapters(container)
+        print(f"{args.number} forgotten: orders and ledger kept as {pseudonym}; messages and delivered items deleted")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        await prepare_database(settings)
+        container = build_application(settings)
+        try:
+            data = await container.export_customer()(args.number)
+        except CustomerNotFound:
+            return _fail(f"{args.number} is not a customer of this shop")
+        finally:
+            await close_adapters(container)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+
+    return asyncio.run(run())
 
 
 async def _read_messages() -> AsyncIterator[str]:
@@ -177,7 +284,8 @@ async def _read_messages() -> AsyncIterator[str]:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "serve": cmd_serve, "migrate": cmd_migrate, "chat": cmd_chat, "jobs": cmd_jobs, "demo": cmd_demo,
-    "doctor": cmd_doctor,
+    "doctor": cmd_doctor, "rotate-key": cmd_rotate_key, "backup": cmd_backup, "restore": cmd_restore,
+    "forget": cmd_forget, "export": cmd_export,
 }
 
 
@@ -194,7 +302,17 @@ def parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation, left-over messages)")
     jobs.add_argument("--once", action="store_true", help="run one round and exit")
     sub.add_parser("demo", help="load demo products into an empty shop")
-    sub.add_parser("doctor", help="check ledgers, stock items and deliveries; alert the admins about problems")
+    sub.add_parser("doctor", help="check ledgers, stock items, deliveries and that every secret can be decrypted")
+    rotate = sub.add_parser("rotate-key", help="re-encrypt every secret under the first key of TOKOWA_SECRET_KEY")
+    rotate.add_argument("--batch", type=int, default=200, help="rows per transaction")
+    backup_cmd = sub.add_parser("backup", help="copy the embedded database and its key into a new directory (while it runs)")
+    backup_cmd.add_argument("path", help="a new (or empty) directory")
+    restore_cmd = sub.add_parser("restore", help="put a backup back in place of the embedded database (shop stopped)")
+    restore_cmd.add_argument("path", help="the directory `tokowa backup` wrote")
+    forget = sub.add_parser("forget", help="forget a customer: number pseudonymised, messages and delivered items deleted")
+    forget.add_argument("number", help="the customer's WhatsApp number (08..., +62..., 62...)")
+    export = sub.add_parser("export", help="print what the shop holds about a customer, as JSON")
+    export.add_argument("number", help="the customer's WhatsApp number (08..., +62..., 62...)")
     return p
 
 

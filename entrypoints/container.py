@@ -33,7 +33,9 @@ from application.use_cases.catalog_admin import (
     AddProduct, AddStock, AddStockItems, CheckStock, RemoveProduct, SetProductField, SetStock,
 )
 from application.use_cases.demo import LoadDemoProducts
+from application.use_cases.customer_data import ExportCustomer, ForgetCustomer
 from application.use_cases.doctor import CheckConsistency
+from application.use_cases.retention import PruneOldRecords
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ExpireStaleOrders
@@ -57,6 +59,7 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
+    sessions = providers.Singleton(lambda c: c.sessions, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
     delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
@@ -90,6 +93,7 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     locks = providers.Singleton(lambda c: c.locks, coordination)
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
+    sessions = providers.Singleton(lambda c: c.sessions, coordination)
     messenger = providers.Selector(
         config.messenger,
         simulator=providers.Singleton(SimulatorMessenger),
@@ -151,19 +155,19 @@ class Application(containers.DeclarativeContainer):
         resend=providers.Singleton(Resend, adapters.unit_of_work.provider),
         history=providers.Singleton(History, adapters.unit_of_work.provider),
         order_status=providers.Singleton(OrderStatusQuery, adapters.unit_of_work.provider),
-        add_product=providers.Singleton(AddProduct, adapters.unit_of_work.provider, reads),
-        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads),
-        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads),
-        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads),
+        add_product=providers.Singleton(AddProduct, adapters.unit_of_work.provider, reads, adapters.clock),
+        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads, adapters.clock),
+        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads, adapters.clock),
+        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads, adapters.clock),
         add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, adapters.clock),
-        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads),
+        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads, adapters.clock),
         check_stock=providers.Singleton(CheckStock, adapters.unit_of_work.provider),
         set_role=providers.Singleton(SetRole, adapters.unit_of_work.provider, reads, adapters.clock),
         set_language=providers.Singleton(SetLanguage, adapters.unit_of_work.provider, reads, adapters.clock),
         adjust_balance=providers.Singleton(AdjustBalance, adapters.unit_of_work.provider, reads, adapters.clock),
         list_orders=providers.Singleton(ListOrders, adapters.unit_of_work.provider),
         report=providers.Singleton(Report, adapters.unit_of_work.provider, adapters.clock),
-        change_setting=providers.Singleton(ChangeSetting, adapters.unit_of_work.provider, settings),
+        change_setting=providers.Singleton(ChangeSetting, adapters.unit_of_work.provider, settings, adapters.clock),
         apply_payment=apply_payment,
         expire_stale=providers.Singleton(ExpireStaleOrders, adapters.unit_of_work.provider, adapters.gateway,
                                          settings, apply_payment, adapters.clock),
@@ -175,10 +179,14 @@ class Application(containers.DeclarativeContainer):
     queries = providers.Singleton(ShopQueries, adapters.unit_of_work.provider, settings, adapters.clock)
     sales = providers.Singleton(SalesQueries, adapters.unit_of_work.provider, adapters.clock)
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
+    prune = providers.Singleton(PruneOldRecords, adapters.unit_of_work.provider, adapters.clock, config.retention)
+    forget_customer = providers.Singleton(ForgetCustomer, adapters.unit_of_work.provider, reads)
+    export_customer = providers.Singleton(ExportCustomer, adapters.unit_of_work.provider)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
-        single_statement_uow=adapters.single_statement_unit_of_work.provider,
+        single_statement_uow=adapters.single_statement_unit_of_work.provider, notifier=notifier,
+        max_attempts=config.max_attempts, sessions=adapters.sessions,
     )
 
 

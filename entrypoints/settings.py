@@ -69,9 +69,13 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(60.0, alias="TOKOWA_JOBS_INTERVAL")
     delivery_interval_seconds: float = Field(5.0, alias="TOKOWA_DELIVERY_INTERVAL")
     lease_seconds: float = Field(120.0, gt=0, alias="TOKOWA_LEASE_SECONDS")
+    max_attempts: int = Field(5, ge=1, alias="TOKOWA_MAX_ATTEMPTS")
     run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
     doctor_interval_seconds: float = Field(3600.0, alias="TOKOWA_DOCTOR_INTERVAL")
     demo_wanted: bool = Field(False, alias="TOKOWA_DEMO")
+    retention_inbox_days: int = Field(14, ge=1, alias="TOKOWA_RETENTION_INBOX_DAYS")
+    retention_outbox_days: int = Field(14, ge=1, alias="TOKOWA_RETENTION_OUTBOX_DAYS")
+    retention_payment_events_days: int = Field(400, ge=1, alias="TOKOWA_RETENTION_PAYMENT_EVENTS_DAYS")
 
     @field_validator("redis_url", "whatsapp_access_token", "gowa_api_url", "midtrans_server_key",
                      "admin_token", "secret_key", "public_url_raw", mode="before")

@@ -55,7 +55,7 @@ Feature: Buying with saldo or with a payment link
 
   Scenario Outline: A malformed buy command gets the usage
     When Ani sends "<command>"
-    Then Ani receives a reply containing "Format: .buy KODE [JUMLAH] [saldo|link]"
+    Then Ani receives a reply containing "Format: .buy KODE [JUMLAH] [saldo|link|qris]"
 
     Examples:
       | command              |

@@ -48,6 +48,10 @@ class _ExpiringStore(Generic[V]):
     def pop(self, key: str) -> None:
         self._data.pop(key, None)
 
+    def remaining_ms(self, key: str) -> int | None:
+        entry = self._data.get(key)
+        return None if entry is None else int((entry[1] - self._now()) * 1000)
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -148,7 +152,7 @@ class MemoryRateLimiter:
             counter = [0]
             self._windows.put(key, counter, window_seconds)
         counter[0] += 1
-        return rate_decision(counter[0], limit, self.stats)
+        return rate_decision(counter[0], limit, self.stats, self._windows.remaining_ms(key))
 
     async def forgive(self, key: str) -> None:
         counter = self._windows.get(key)

@@ -29,7 +29,8 @@ return 0
 # The Gatekeeper's step (the rate limiter uses its first part alone): [rate-limit hit: INCR and,
 # only when the key is new, EXPIRE, so the window is fixed at its first hit; a key left without a
 # TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed] [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
-# Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value}.
+# Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value,
+# milliseconds left in a window that refused the hit (-1 otherwise)}.
 # One hit taken back: DECR keeps the window's TTL; a window already gone stays gone.
 _FORGIVE_SCRIPT = """
 local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -38,12 +39,13 @@ return 0
 """
 
 _ADMIT_SCRIPT = """
-local k, hits, locked, value = 1, 0, 0, false
+local k, hits, locked, value, left = 1, 0, 0, false, -1
 if ARGV[1] == '1' then
     hits = redis.call('INCR', KEYS[k])
     if hits == 1 or redis.call('PTTL', KEYS[k]) < 0 then
         redis.call('EXPIRE', KEYS[k], ARGV[2])
     end
+    if hits > tonumber(ARGV[3]) then left = redis.call('PTTL', KEYS[k]) end
     k = k + 1
 end
 if ARGV[4] == '1' then
@@ -55,7 +57,7 @@ end
 if ARGV[7] == '1' then
     value = redis.call('GET', KEYS[k])
 end
-return {hits, locked, value}
+return {hits, locked, value, left}
 """
 
 
@@ -194,7 +196,7 @@ class RedisRateLimiter:
             )
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
-        return rate_decision(int(count[0]), limit, self._health.stats)
+        return rate_decision(int(count[0]), limit, self._health.stats, int(count[3]))
 
     async def forgive(self, key: str) -> None:
         name = self._prefix + key
@@ -220,7 +222,7 @@ class RedisGatekeeper:
                  "1" if lock_key is not None else "0", token, str(lock_ttl_ms), "1" if peek is not None else "0"]
         stats = self._health.stats
         try:
-            hits, locked, value = await self._health.call(
+            hits, locked, value, left = await self._health.call(
                 "admit", lambda: self._script(keys=[name for _, name in asked], args=flags))
         except RedisUnavailable:
             if peek is not None:
@@ -229,7 +231,8 @@ class RedisGatekeeper:
                 return Admission(RateDecision(allowed=True, warn=False), None, None)
             stats.lock_failed_open += 1
             return Admission(RateDecision(allowed=True, warn=False), Lock(lock_key, FAILED_OPEN_TOKEN_PREFIX + token), None)
-        rate = rate_decision(int(hits), limit, stats) if rate_key is not None else RateDecision(allowed=True, warn=False)
+        rate = (rate_decision(int(hits), limit, stats, int(left)) if rate_key is not None
+                else RateDecision(allowed=True, warn=False))
         lock = None
         if lock_key is not None and rate.allowed:
             if int(locked) == 1:

@@ -29,12 +29,13 @@ class CoordinationStats:
     breaker_open: bool = False
 
 
-def rate_decision(count: int, limit: int, stats: CoordinationStats) -> RateDecision:
+def rate_decision(count: int, limit: int, stats: CoordinationStats, remaining_ms: int | None = None) -> RateDecision:
     """The decision for the `count`-th hit of a window; warns only on the first refusal."""
     if count <= limit:
         return RateDecision(allowed=True, warn=False)
     stats.rate_limited += 1
-    return RateDecision(allowed=False, warn=count == limit + 1)
+    retry = max(1, -(-remaining_ms // 1000)) if remaining_ms is not None and remaining_ms > 0 else None
+    return RateDecision(allowed=False, warn=count == limit + 1, retry_after=retry)
 
 
 _TOKEN_PREFIX = f"{os.getpid():x}-{secrets.token_hex(8)}-"

@@ -27,6 +27,9 @@ class StoredMessage:
     received_at: datetime
     lease_until: datetime
     finished: bool = False
+    attempts: int = 1
+    dead_at: datetime | None = None
+    applied_at: datetime | None = None
 
 
 @dataclass
@@ -49,6 +52,8 @@ class MemoryData:
     payment_events: dict[str, str] = field(default_factory=dict)
     outbox: dict[int, StoredOutgoing] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
+    payment_event_times: dict[str, datetime] = field(default_factory=dict)
+    job_leases: dict[str, datetime] = field(default_factory=dict)
     next_item_id: int = 1
     next_outbox_id: int = 1
     next_alert_id: int = 1

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import IncomingMessage, QueuedMessage
+from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -232,16 +232,46 @@ class MemoryInboxRepository(_Repo):
             customer.business_user_id = message.business_user_id
         return True
 
-    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
         stale = sorted((m for m in self.data.inbox.values() if not m.finished and m.lease_until <= now),
                        key=lambda m: m.received_at)[:limit]
         for stored in stale:
             stored.lease_until = lease_until
-        return [m.message for m in stale]
+            stored.attempts += 1
+        return [ClaimedMessage(m.message, m.attempts) for m in stale]
+
+    async def renew(self, message_id: str, lease_until: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None or stored.finished:
+            return False
+        stored.lease_until = lease_until
+        return True
 
     async def finish(self, message_id: str, now: datetime) -> None:
         if message_id in self.data.inbox:
             self.data.inbox[message_id].finished = True
+
+    async def dead_letter(self, message_id: str, now: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None or stored.finished:
+            return False
+        stored.finished, stored.dead_at, stored.attempts = True, now, stored.attempts - 1
+        return True
+
+    async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        dead = sorted((m for m in self.data.inbox.values() if m.dead_at is not None),
+                      key=lambda m: (m.dead_at, m.message.message_id), reverse=True)[:limit]
+        return [DeadLetter(m.message.message_id, m.message.sender, m.message.text, m.received_at, m.message.sent_at,
+                           m.attempts, m.dead_at) for m in dead if m.dead_at is not None]
+
+    async def mark_applied(self, message_id: str, now: datetime) -> bool:
+        stored = self.data.inbox.get(message_id)
+        if stored is None:
+            return True
+        if stored.applied_at is not None:
+            return False
+        stored.applied_at = now
+        return True
 
 
 class MemoryOutboxRepository(_Repo):
@@ -263,6 +293,13 @@ class MemoryOutboxRepository(_Repo):
     async def get(self, message_id: int) -> QueuedMessage | None:
         stored = self.data.outbox.get(message_id)
         return stored.message if stored is not None else None
+
+    async def renew(self, message_id: int, lease_until: datetime) -> bool:
+        stored = self.data.outbox.get(message_id)
+        if stored is None:
+            return False
+        stored.lease_until = lease_until
+        return True
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
         for message_id in message_ids:
@@ -290,4 +327,64 @@ class MemoryPaymentEventRepository(_Repo):
         if event_key in self.data.payment_events:
             return False
         self.data.payment_events[event_key] = raw
+        self.data.payment_event_times[event_key] = now
         return True
+
+
+class MemoryHousekeepingRepository(_Repo):
+    """Sent and given-up outgoing messages are not kept in memory, so there is none to prune."""
+
+    async def claim_job(self, name: str, now: datetime, until: datetime) -> bool:
+        held = self.data.job_leases.get(name)
+        if held is not None and held > now:
+            return False
+        self.data.job_leases[name] = until
+        return True
+
+    async def prune_inbox(self, received_before: datetime, limit: int) -> int:
+        old = sorted((m for m in self.data.inbox.values() if m.finished and m.received_at < received_before),
+                     key=lambda m: m.received_at)[:limit]
+        for stored in old:
+            del self.data.inbox[stored.message.message_id]
+        return len(old)
+
+    async def prune_outbox(self, created_before: datetime, limit: int) -> int:
+        return 0
+
+    async def prune_payment_events(self, received_before: datetime, limit: int) -> int:
+        old = sorted((k for k, t in self.data.payment_event_times.items() if t < received_before),
+                     key=lambda k: self.data.payment_event_times[k])[:limit]
+        for key in old:
+            self.data.payment_events.pop(key, None)
+            del self.data.payment_event_times[key]
+        return len(old)
+
+    async def messages_of(self, user_id: str, limit: int = 1000) -> list[StoredText]:
+        found = [StoredText("in", m.received_at, m.message.text) for m in self.data.inbox.values()
+                 if m.message.sender == user_id and m.message.text is not None]
+        found += [StoredText("out", o.created_at, o.message.reply.text) for o in self.data.outbox.values()
+                  if o.message.to == user_id]
+        return sorted(found, key=lambda m: m.at)[:limit]
+
+    async def forget_customer(self, user_id: str, pseudonym: str) -> None:
+        customer = self.data.customers.pop(user_id, None)
+        if customer is None:
+            return
+        self.data.customers[pseudonym] = Customer(user_id=pseudonym, tier=customer.tier, created_at=customer.created_at)
+        self.data.balances[pseudonym] = self.data.balances.pop(user_id, ZERO)
+        self.data.ledger = [replace(e, user_id=pseudonym) if e.user_id == user_id else e for e in self.data.ledger]
+        order_ids = {o.id for o in self.data.orders.values() if o.user_id == user_id}
+        for order_id in order_ids:
+            self.data.orders[order_id] = replace(self.data.orders[order_id], user_id=pseudonym)
+        for item in self.data.items:
+            if item.order_id in order_ids:
+                item.content = ""
+        for message_id in [k for k, m in self.data.inbox.items() if m.message.sender == user_id]:
+            del self.data.inbox[message_id]
+        for outgoing_id in [k for k, o in self.data.outbox.items() if o.message.to == user_id]:
+            del self.data.outbox[outgoing_id]
+        for key, raw in self.data.payment_events.items():
+            self.data.payment_events[key] = raw.replace(user_id, pseudonym)
+        for alert_id, alert in self.data.alerts.items():
+            self.data.alerts[alert_id] = replace(alert, subject=alert.subject.replace(user_id, pseudonym),
+                                                 params={k: v.replace(user_id, pseudonym) for k, v in alert.params.items()})

@@ -16,7 +16,7 @@ from types import TracebackType
 from adapters.memory.alerts import MemoryAlertRepository
 from adapters.memory.records import MemoryData
 from adapters.memory.repositories import (
-    MemoryCustomerRepository, MemoryInboxRepository, MemoryOrderRepository, MemoryOutboxRepository,
+    MemoryCustomerRepository, MemoryHousekeepingRepository, MemoryInboxRepository, MemoryOrderRepository, MemoryOutboxRepository,
     MemoryPaymentEventRepository, MemoryProductRepository, MemorySettingsRepository, MemoryWalletRepository,
 )
 
@@ -50,6 +50,7 @@ class MemoryUnitOfWork:
         self.payments = MemoryPaymentEventRepository(self._data)
         self.outbox = MemoryOutboxRepository(self._data)
         self.alerts = MemoryAlertRepository(self._data)
+        self.housekeeping = MemoryHousekeepingRepository(self._data)
         return self
 
     async def __aexit__(
@@ -70,5 +71,5 @@ class MemoryUnitOfWork:
 
     def _rebind(self) -> None:
         for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments,
-                     self.outbox, self.alerts):
+                     self.outbox, self.alerts, self.housekeeping):
             repo.data = self._data

@@ -4,6 +4,11 @@
 throttling codes 130429 (throughput) and 131056 (too many messages to one user), which come with
 HTTP 400, are retried with exponential backoff; any other refusal is logged (HTTP status and
 Meta's error code only: never the token, never the message) and raised as MessengerUnavailable.
+
+A reply with a QR picture: the PNG is uploaded (`POST {api_url}/{phone_number_id}/media`,
+multipart) and sent by its media id with the reply's text as caption. When Meta refuses the
+upload or the image message for good, the reply's fallback text (with the link) goes instead;
+when it keeps asking to retry, MessengerUnavailable, and the outbox tries the whole reply later.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ from typing import Any
 
 import httpx
 
-from adapters.messaging.cloud_api_messages import Message, build_messages
-from adapters.messaging.delivery import RecipientPacer, RetryPolicy, Sleep, Verdict, masked, send_with_retries
-from application.replies import Reply
+from adapters.messaging.cloud_api_messages import Message, build_messages, split_text, units
+from adapters.messaging.delivery import (
+    RecipientPacer, Refused, RetryPolicy, Sleep, Verdict, masked, send_with_retries,
+)
+from adapters.messaging.qr_image import qr_png
+from application.replies import QrImage, Reply
 
 log = logging.getLogger("tokowa.whatsapp")
 
 RETRIED_ERROR_CODES = frozenset({130429, 131056})
+CAPTION_MAX = 1024
 
 
 def meta_error(response: httpx.Response) -> tuple[int | None, str]:
@@ -43,6 +52,7 @@ class CloudApiMessenger:
                  retry: RetryPolicy = RetryPolicy(), pace_seconds: float = 1.0, sleep: Sleep = asyncio.sleep,
                  alert_template: str | None = None) -> None:
         self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self._media_url = f"{api_url.rstrip('/')}/{phone_number_id}/media"
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"Authorization": f"Bearer {access_token}"},
@@ -52,8 +62,45 @@ class CloudApiMessenger:
         self.alert_template = alert_template
 
     async def send(self, to: str, reply: Reply) -> None:
+        if reply.image is not None:
+            await self._send_image(to, reply.text, reply.image)
+            return
         for message in build_messages(reply):
             await self._post(to, message)
+
+    async def _send_image(self, to: str, caption: str, image: QrImage) -> None:
+        messages: list[Message] = []
+        if units(caption) > CAPTION_MAX:  # the text goes first, the picture without a caption
+            messages, caption = [{"type": "text", "text": {"body": c, "preview_url": False}} for c in split_text(caption)], ""
+        try:
+            media_id = await self._upload(to, qr_png(image.data))
+            for message in messages:
+                await self._post(to, message)
+            picture: dict[str, Any] = {"id": media_id}
+            if caption:
+                picture["caption"] = caption
+            await self._post(to, {"type": "image", "image": picture})
+        except Refused:
+            log.warning("cloud api refused a QR picture to %s; sending its link as text", masked(to))
+            for chunk in split_text(image.fallback):
+                await self._post(to, {"type": "text", "text": {"body": chunk, "preview_url": False}})
+
+    async def _upload(self, to: str, png: bytes) -> str:
+        """Upload a PNG; its media id."""
+        form = {"messaging_product": "whatsapp", "type": "image/png"}
+
+        def upload() -> Any:
+            return self._client.post(self._media_url, data=form, files={"file": ("qr.png", png, "image/png")})
+
+        def judge(response: httpx.Response) -> Verdict:
+            verdict = self._judge(response, to)
+            if verdict is Verdict.SENT and not isinstance(_json(response).get("id"), str):
+                log.warning("cloud api media upload answered without an id")
+                return Verdict.REFUSED
+            return verdict
+
+        response = await send_with_retries(upload, judge, self._retry, self._sleep, "cloud api media")
+        return str(_json(response)["id"])
 
     async def send_template(self, to: str, language: str, parameters: tuple[str, ...] = ()) -> None:
         """Send the approved template named by WHATSAPP_ALERT_TEMPLATE (admin alerts outside the
@@ -90,3 +137,11 @@ class CloudApiMessenger:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -13,12 +13,17 @@ What becomes an `IncomingMessage`:
   unsupported) -> `text=None`, so the pipeline answers with a short hint (rate-limited);
 - reactions, edits, deletions (`revoke`), `system`, flow replies (`nfm_reply`) and anything
   else -> nothing: no reply is ever sent for them.
+
+A message's `timestamp` (epoch seconds, as a string) becomes its `sent_at`; one missing or
+unreadable leaves it None. Texts are cleaned by `IncomingMessage` itself (control characters
+out, cut to 4096 characters).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from application.chat.pipeline import IncomingMessage
@@ -112,7 +117,17 @@ def _message(raw: dict[str, Any], user_ids: dict[str, str]) -> IncomingMessage |
         return None
     from_user_id = raw.get("from_user_id")
     business_user_id = user_ids.get(sender) or (from_user_id if isinstance(from_user_id, str) else None)
-    return IncomingMessage(message_id, sender, text, business_user_id)
+    return IncomingMessage(message_id, sender, text, business_user_id, _epoch_seconds(raw.get("timestamp")))
+
+
+def _epoch_seconds(value: object) -> datetime | None:
+    """Meta's `"1764288000"` (or a number) as an aware UTC time; None when absent or unreadable."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _content(raw: dict[str, Any]) -> tuple[bool, str | None]:

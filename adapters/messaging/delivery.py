@@ -24,6 +24,10 @@ log = logging.getLogger("tokowa.whatsapp")
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class Refused(MessengerUnavailable):
+    """The transport refused the message for good (a 4xx it does not ask to retry)."""
+
+
 class Verdict(enum.Enum):
     SENT = "sent"
     RETRY = "retry"
@@ -46,7 +50,8 @@ class RetryPolicy:
 async def send_with_retries(post: Callable[[], Awaitable[httpx.Response]],
                             judge: Callable[[httpx.Response], Verdict],
                             policy: RetryPolicy, sleep: Sleep, transport: str) -> httpx.Response:
-    """POST until sent; retry what `judge` calls transient and network errors; else MessengerUnavailable."""
+    """POST until sent; retry what `judge` calls transient and network errors; else
+    MessengerUnavailable (Refused when the transport said no for good)."""
     for attempt in range(policy.attempts):
         last = attempt == policy.attempts - 1
         try:
@@ -60,7 +65,9 @@ async def send_with_retries(post: Callable[[], Awaitable[httpx.Response]],
         verdict = judge(response)
         if verdict is Verdict.SENT:
             return response
-        if verdict is Verdict.REFUSED or last:
+        if verdict is Verdict.REFUSED:
+            raise Refused(f"{transport}: HTTP {response.status_code}")
+        if last:
             raise MessengerUnavailable(f"{transport}: HTTP {response.status_code}")
         await sleep(policy.delay(attempt))
     raise MessengerUnavailable(f"{transport}: no attempt made")

@@ -10,10 +10,14 @@ Never executed: messages the shop's own number sent (`is_from_me`, or sent from 
 which GOWA also forwards, so an admin command typed on the shop's phone to a customer is never
 run as that customer; group chats (`...@g.us`) unless groups are switched on, and then the reply
 goes to the sender's private chat, never into the group.
+
+`payload.timestamp` (RFC 3339, e.g. `2023-10-15T10:30:00Z`) becomes the message's `sent_at`; one
+missing or unreadable leaves it None.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.messaging.cloud_api_payload import MalformedPayload, load_json_object
@@ -60,9 +64,21 @@ def _message(payload: dict[str, Any], device_id: str, groups: bool) -> IncomingM
         sender = wa_id_of(chat_id)  # `from` may be a LID; a private chat's id is the number
     if sender is None or sender == wa_id_of(device_id):
         return None
+    sent_at = _rfc3339(payload.get("timestamp"))
     if any(key in payload for key in MEDIA_KEYS):
-        return IncomingMessage(message_id, sender, None)
+        return IncomingMessage(message_id, sender, None, sent_at=sent_at)
     text = payload.get("body")
     if not isinstance(text, str) or not text.strip():
         return None
-    return IncomingMessage(message_id, sender, text)
+    return IncomingMessage(message_id, sender, text, sent_at=sent_at)
+
+
+def _rfc3339(value: object) -> datetime | None:
+    """GOWA's timestamp as an aware UTC time (one without an offset is read as UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -9,6 +9,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TextIO
 
+from adapters.messaging.qr_image import qr_text
 from application.replies import Reply
 
 _HISTORY = 200
@@ -49,13 +50,18 @@ class SimulatorMessenger:
 
 
 class ConsoleMessenger:
-    """Prints replies to a terminal (`tokowa chat`), with the interactive parts as text."""
+    """Prints replies to a terminal (`tokowa chat`), with the interactive parts as text and a QR
+    picture in text blocks above its caption."""
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self._out = out
 
     async def send(self, to: str, reply: Reply) -> None:
         lines = [reply.text]
+        if reply.image is not None:
+            lines = [qr_text(reply.image.data).rstrip("\n"), reply.text]
+            if reply.image.url:
+                lines.append(f"  -> {reply.image.url}")
         if reply.choices:
             lines.append("")
             lines += [f"  [{c.command}] {c.title}" for c in reply.choices[:10]]

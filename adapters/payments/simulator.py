@@ -1,4 +1,5 @@
-"""The payment simulator: links to Tokowa's own `/pay/{order_id}` page instead of Midtrans.
+"""The payment simulator: links to Tokowa's own `/pay/{order_id}` page instead of Midtrans, and
+QRIS codes in the QRIS layout (EMVCo tags, CRC) that name that page's order.
 
 It remembers what it was asked to charge so that its status API answers like Midtrans'
 (None until the customer acts on the page, as Midtrans answers 404 until a method is chosen),
@@ -15,6 +16,32 @@ from application.errors import PaymentProviderUnavailable
 from application.ports import PaymentLink, PaymentRequest, PaymentState, PaymentStatus
 from domain.errors import PaymentUnavailable
 from domain.money import Rupiah
+
+def _tag(tag: str, value: str) -> str:
+    return f"{tag}{len(value):02d}{value}"
+
+
+def crc16(data: str) -> str:
+    """CRC-16/CCITT-FALSE, the checksum that ends a QRIS string (tag 63)."""
+    crc = 0xFFFF
+    for byte in data.encode():
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return f"{crc:04X}"
+
+
+def simulated_qr_string(order_id: str, amount: Rupiah) -> str:
+    """A dynamic QRIS string for a simulated merchant, carrying the amount and the order id."""
+    body = "".join([
+        _tag("00", "01"), _tag("01", "12"),
+        _tag("26", _tag("00", "ID.TOKOWA.SIMULATOR") + _tag("01", order_id[:25])),
+        _tag("52", "0000"), _tag("53", "360"), _tag("54", str(amount.value)), _tag("58", "ID"),
+        _tag("59", "TOKOWA SIMULATOR"), _tag("60", "JAKARTA"), _tag("62", _tag("01", order_id[:25])),
+    ]) + "6304"
+    return body + crc16(body)
+
 
 # Midtrans' status_code for a transaction_status: 201 waiting, 202 refused or gone, else 200.
 _STATUS_CODES = {"pending": "201", "authorize": "201", "deny": "202", "expire": "202", "failure": "202"}
@@ -39,6 +66,10 @@ class SimulatedPaymentGateway:
             raise PaymentProviderUnavailable("simulated outage")
         self._amounts[request.order_id] = request.amount
         return PaymentLink(f"{self._public_url}/pay/{request.order_id}", token=request.order_id)
+
+    async def charge_qris(self, request: PaymentRequest) -> PaymentLink:
+        link = await self.create(request)
+        return PaymentLink(link.url, link.token, qr_string=simulated_qr_string(request.order_id, request.amount))
 
     async def status(self, order_id: str) -> PaymentStatus | None:
         state, amount = self._states.get(order_id), self._amounts.get(order_id)
@@ -96,6 +127,9 @@ class DisabledPaymentGateway:
         return False
 
     async def create(self, request: PaymentRequest) -> PaymentLink:
+        raise PaymentUnavailable(reason="disabled")
+
+    async def charge_qris(self, request: PaymentRequest) -> PaymentLink:
         raise PaymentUnavailable(reason="disabled")
 
     async def status(self, order_id: str) -> PaymentStatus | None:

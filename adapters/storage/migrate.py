@@ -28,15 +28,17 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def migrate(url: str) -> None:
-    """Bring the database at `url` up to the newest schema (creating the SQLite file if needed)."""
+async def migrate(url: str, secret_key: str | None = None, revision: str = "head") -> None:
+    """Bring the database at `url` up to the newest schema (creating the SQLite file if needed).
+    `secret_key` (TOKOWA_SECRET_KEY) lets a migration encrypt rows it moves to an encrypted form."""
     if is_sqlite(url):
         _ensure_sqlite_directory(url)
     config = alembic_config()
 
     def upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config.attributes["secret_key"] = secret_key
+        command.upgrade(config, revision)
 
     engine = create_async_engine(url)
     try:

@@ -15,7 +15,7 @@ from adapters.storage.tables import transaksi
 from application.errors import DuplicateOrderId
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
-from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod
 
 _NEWEST_FIRST = (transaksi.c.created_at.desc(), transaksi.c.id.desc())
 
@@ -58,6 +58,10 @@ def _meta(order: Order) -> dict[str, Any]:
         meta.update(reversed_amount=order.reversed_amount.value, reversal=order.reversal)
     if order.shortfall.value:
         meta["shortfall"] = order.shortfall.value
+    if order.channel is not PaymentChannel.LINK:
+        meta["channel"] = order.channel.value
+    if order.qr_string is not None:
+        meta["qr_string"] = order.qr_string
     return meta
 
 
@@ -85,6 +89,8 @@ def _to_order(row: Row[Any]) -> Order:
         shortfall=Rupiah(meta.get("shortfall", 0)),
         reversal=meta.get("reversal"),
         recheck_at=row.recheck_at,
+        channel=PaymentChannel(meta.get("channel", PaymentChannel.LINK.value)),
+        qr_string=meta.get("qr_string"),
     )
 
 

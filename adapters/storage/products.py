@@ -130,10 +130,12 @@ class SqlAlchemyProductRepository:
         blank = sum(1 for content in contents if not content.strip())
         hashes = [self._tx.cipher.fingerprint(content) for content in contents if content.strip()]
         repeated = len(hashes) - len(set(hashes))
+        # Items stored before a key rotation finished carry their hash under an older key.
+        known = {h for content in contents if content.strip() for h in self._tx.cipher.fingerprints(content)}
         stored = await self._tx.execute(
             select(func.count())
             .select_from(stock_items)
-            .where(stock_items.c.produk_id == code, stock_items.c.content_hash.in_(set(hashes)))
+            .where(stock_items.c.produk_id == code, stock_items.c.content_hash.in_(known))
         )
         duplicates = repeated + int(stored.scalar_one())
         if blank or duplicates or not contents:

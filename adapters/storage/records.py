@@ -15,7 +15,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import UtcDateTime, inbox, outbox, payment_events, settings
 from adapters.storage.wallets import SqlAlchemyCustomerRepository
-from application.ports import IncomingMessage, QueuedMessage
+from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
 from domain.product import Tier
@@ -24,6 +24,10 @@ from domain.product import Tier
 # The per-message writes, built once: values come as parameters, so SQLAlchemy neither rebuilds
 # these statements nor walks them for a cache key on every message.
 _FINISH = prebuilt(update(inbox).where(inbox.c.message_id == bindparam("finished_id")).values(**bound(inbox, "finished_at")))
+_RENEW = prebuilt(
+    update(inbox).where(inbox.c.message_id == bindparam("renewed_id"), inbox.c.finished_at.is_(None))
+    .values(**bound(inbox, "lease_until"))
+)
 _QUEUE = prebuilt(
     outbox.insert()
     .values(**bound(outbox, "recipient", "payload", "created_at", "lease_until", "attempts"))
@@ -36,8 +40,8 @@ _MARK_SENT = (
 # id it came with) in one statement, so with autocommit one round trip; 1 when new, 0 for a redelivery.
 _RECORD_PG = prebuilt(text("""
     WITH new_message AS (
-        INSERT INTO inbox (message_id, received_at, sender, body, lease_until)
-        VALUES (:message_id, :now, :sender, :body, :lease_until)
+        INSERT INTO inbox (message_id, received_at, sender, body, lease_until, sent_at, attempts)
+        VALUES (:message_id, :now, :sender, :body, :lease_until, :sent_at, 1)
         ON CONFLICT DO NOTHING
         RETURNING sender
     ), customer AS (
@@ -54,7 +58,8 @@ _RECORD_PG = prebuilt(text("""
     SELECT count(*) AS accepted FROM new_message
 """).bindparams(
     bindparam("message_id", type_=String), bindparam("now", type_=UtcDateTime()), bindparam("sender", type_=String),
-    bindparam("body", type_=JSONB), bindparam("lease_until", type_=UtcDateTime()), bindparam("role", type_=String),
+    bindparam("body", type_=JSONB), bindparam("lease_until", type_=UtcDateTime()),
+    bindparam("sent_at", type_=UtcDateTime()), bindparam("role", type_=String),
     bindparam("data", type_=JSONB), bindparam("business_user_id", type_=String),
 ).columns(accepted=Integer))
 # PostgreSQL: a reply queued and the message it answers marked finished, in one statement.
@@ -102,17 +107,18 @@ class SqlAlchemyInboxRepository:
         self._tx = tx
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
-        body = {"text": message.text, "business_user_id": message.business_user_id}
+        # Sealed: an admin's `.addstok` lines are secrets, and any message is the customer's own.
+        body = self._tx.cipher.seal({"text": message.text, "business_user_id": message.business_user_id})
         if self._tx.is_postgres:
             return bool((await self._tx.execute(_RECORD_PG, {
                 "message_id": message.message_id, "now": now, "sender": message.sender, "body": body,
-                "lease_until": lease_until, "role": Tier.BRONZE.value,
+                "lease_until": lease_until, "sent_at": message.sent_at, "role": Tier.BRONZE.value,
                 "data": {"business_user_id": message.business_user_id} if message.business_user_id else {},
                 "business_user_id": message.business_user_id,
             })).scalar_one())
         inserted = await self._tx.insert_ignoring_conflicts(inbox, {
             "message_id": message.message_id, "received_at": now, "sender": message.sender, "body": body,
-            "lease_until": lease_until,
+            "lease_until": lease_until, "sent_at": message.sent_at, "attempts": 1,
         })
         if inserted:
             customers = SqlAlchemyCustomerRepository(self._tx)
@@ -124,20 +130,51 @@ class SqlAlchemyInboxRepository:
                     await customers.save(customer)
         return inserted
 
-    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[IncomingMessage]:
+    async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
         stale = (select(inbox.c.message_id).where(inbox.c.finished_at.is_(None), inbox.c.lease_until <= now)
                  .order_by(inbox.c.received_at).limit(limit))
         if self._tx.is_postgres:
             stale = stale.with_for_update(skip_locked=True)
         rows = await self._tx.execute(
-            update(inbox).where(inbox.c.message_id.in_(stale.scalar_subquery())).values(lease_until=lease_until)
-            .returning(inbox.c.message_id, inbox.c.sender, inbox.c.body, inbox.c.received_at))
+            update(inbox).where(inbox.c.message_id.in_(stale.scalar_subquery()))
+            .values(lease_until=lease_until, attempts=inbox.c.attempts + 1)
+            .returning(inbox.c.message_id, inbox.c.sender, inbox.c.body, inbox.c.received_at, inbox.c.sent_at,
+                       inbox.c.attempts))
         ordered = sorted(rows, key=lambda row: row.received_at)
-        return [IncomingMessage(row.message_id, row.sender, (row.body or {}).get("text"),
-                                (row.body or {}).get("business_user_id")) for row in ordered]
+        return [ClaimedMessage(_incoming(self._tx, row), int(row.attempts)) for row in ordered]
+
+    async def renew(self, message_id: str, lease_until: datetime) -> bool:
+        result = await self._tx.execute(_RENEW, {"renewed_id": message_id, "v_lease_until": lease_until})
+        return result.rowcount == 1
 
     async def finish(self, message_id: str, now: datetime) -> None:
         await self._tx.execute(_FINISH, {"finished_id": message_id, "v_finished_at": now})
+
+    async def dead_letter(self, message_id: str, now: datetime) -> bool:
+        result = await self._tx.execute(
+            update(inbox).where(inbox.c.message_id == message_id, inbox.c.finished_at.is_(None))
+            .values(finished_at=now, dead_at=now, attempts=inbox.c.attempts - 1))
+        return result.rowcount == 1
+
+    async def dead_letters(self, limit: int = 50) -> list[DeadLetter]:
+        rows = await self._tx.execute(
+            select(inbox.c.message_id, inbox.c.sender, inbox.c.body, inbox.c.received_at, inbox.c.sent_at,
+                   inbox.c.attempts, inbox.c.dead_at)
+            .where(inbox.c.dead_at.is_not(None)).order_by(inbox.c.dead_at.desc(), inbox.c.message_id.desc())
+            .limit(limit))
+        return [DeadLetter(row.message_id, row.sender, opened_body(self._tx, row.body).get("text"), row.received_at,
+                           row.sent_at,
+                           int(row.attempts), row.dead_at) for row in rows]
+
+    async def mark_applied(self, message_id: str, now: datetime) -> bool:
+        result = await self._tx.execute(
+            update(inbox).where(inbox.c.message_id == message_id, inbox.c.applied_at.is_(None))
+            .values(applied_at=now))
+        if result.rowcount == 1:
+            return True
+        # Already applied, or a message the inbox never had (nothing to tell it apart from).
+        known = (await self._tx.execute(select(inbox.c.message_id).where(inbox.c.message_id == message_id))).first()
+        return known is None
 
 
 class SqlAlchemyOutboxRepository:
@@ -148,7 +185,8 @@ class SqlAlchemyOutboxRepository:
 
     async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
                   finishes: str | None = None) -> int:
-        values = {"recipient": to, "payload": reply_to_json(reply), "created_at": now, "lease_until": lease_until}
+        values = {"recipient": to, "payload": self._tx.cipher.encrypt(reply_to_json(reply)), "created_at": now,
+                  "lease_until": lease_until}
         if finishes is not None and self._tx.is_postgres:
             return int((await self._tx.execute(_QUEUE_FINISHING_PG, {**values, "finishes": finishes})).scalar_one())
         result = await self._tx.execute(_QUEUE, bound_params({**values, "attempts": 0}))
@@ -163,13 +201,18 @@ class SqlAlchemyOutboxRepository:
         rows = await self._tx.execute(
             update(outbox).where(outbox.c.id.in_(due.scalar_subquery())).values(lease_until=lease_until)
             .returning(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts))
-        return sorted((_queued(row) for row in rows), key=lambda m: m.id)
+        return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
 
     async def get(self, message_id: int) -> QueuedMessage | None:
         row = (await self._tx.execute(
             select(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts)
             .where(outbox.c.id == message_id, _UNSENT))).first()
-        return _queued(row) if row is not None else None
+        return _queued(self._tx, row) if row is not None else None
+
+    async def renew(self, message_id: int, lease_until: datetime) -> bool:
+        result = await self._tx.execute(
+            update(outbox).where(outbox.c.id == message_id, _UNSENT).values(lease_until=lease_until))
+        return result.rowcount == 1
 
     async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
         statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
@@ -189,8 +232,21 @@ class SqlAlchemyOutboxRepository:
 _UNSENT = and_(outbox.c.sent_at.is_(None), outbox.c.abandoned_at.is_(None))
 
 
-def _queued(row: Row[Any]) -> QueuedMessage:
-    return QueuedMessage(int(row.id), row.recipient, reply_from_json(row.payload), int(row.attempts))
+def _queued(tx: Transaction, row: Row[Any]) -> QueuedMessage:
+    return QueuedMessage(int(row.id), row.recipient, reply_from_json(tx.cipher.decrypt(row.payload)), int(row.attempts))
+
+
+def opened_body(tx: Transaction, body: Any) -> dict[str, Any]:
+    """An inbox body as stored (a sealed JSON string; None once forgotten) opened."""
+    if isinstance(body, str):
+        opened = tx.cipher.unseal(body)
+        return opened if isinstance(opened, dict) else {}
+    return {}
+
+
+def _incoming(tx: Transaction, row: Row[Any]) -> IncomingMessage:
+    body = opened_body(tx, row.body)
+    return IncomingMessage(row.message_id, row.sender, body.get("text"), body.get("business_user_id"), row.sent_at)
 
 
 class SqlAlchemyPaymentEventRepository:

@@ -186,6 +186,7 @@ inbox = Table(
     Column("applied_at", UtcDateTime, nullable=True),  # its effect committed (idempotent admin commands)
     Index("ix_inbox_unfinished", "lease_until", postgresql_where=text("finished_at IS NULL"),
           sqlite_where=text("finished_at IS NULL")),
+    Index("ix_inbox_received", "received_at"),  # retention prunes the oldest first
 )
 
 outbox = Table(
@@ -219,4 +220,13 @@ alerts = Table(
     Index("ix_alerts_created", "created_at"),
 )
 
-ALL_TABLES = (alerts, ledger, stock_items, payment_events, inbox, outbox, transaksi, settings, produk, users)
+job_leases = Table(
+    "job_leases",
+    metadata,
+    # A periodic job that must run once per round in the whole cluster (retention) claims its
+    # round here: the one instance whose conditional upsert finds the last claim run out.
+    Column("name", String(64), primary_key=True),
+    Column("until", UtcDateTime, nullable=False),
+)
+
+ALL_TABLES = (job_leases, alerts, ledger, stock_items, payment_events, inbox, outbox, transaksi, settings, produk, users)

@@ -22,7 +22,8 @@ async def _addproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Repl
     if not 4 <= len(fields) <= 5:
         raise Usage(cmd.name)
     code, name, price, stock = fields[0], fields[1], amount_arg(cmd, fields[2]), count_arg(cmd, fields[3])
-    added = await uc.add_product(AddProductCommand(code, name, price, stock, fields[4] if len(fields) == 5 else ""))
+    added = await uc.add_product(AddProductCommand(code, name, price, stock, fields[4] if len(fields) == 5 else "",
+                                                   ctx.request_id))
     p = added.product
     key = "admin.product_reactivated" if added.reactivated else "admin.product_added"
     return Reply(ctx.t(key, code=p.code, name=p.name, price=p.price, stock=p.stock))
@@ -32,7 +33,8 @@ async def _addproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Repl
 async def _setharga(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 2:
         raise Usage(cmd.name)
-    product = await uc.set_product_field(code_arg(cmd), "harga", str(amount_arg(cmd, cmd.args[1])))
+    product = await uc.set_product_field(code_arg(cmd), "harga", str(amount_arg(cmd, cmd.args[1])),
+                                         request_id=ctx.request_id)
     return Reply(ctx.t("admin.price_set", code=product.code, price=product.price))
 
 
@@ -40,12 +42,12 @@ async def _setharga(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply
 async def _addstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     code = code_arg(cmd)
     if cmd.lines and len(cmd.args) == 1:
-        product = await uc.add_stock_items(code, list(cmd.lines))
+        product = await uc.add_stock_items(code, list(cmd.lines), request_id=ctx.request_id)
         added = sum(1 for line in cmd.lines)
         return Reply(ctx.t("admin.items_added", added=added, code=product.code, stock=product.stock))
     if len(cmd.args) != 2 or cmd.lines:
         raise Usage(cmd.name)
-    product = await uc.add_stock(code, count_arg(cmd, cmd.args[1]))
+    product = await uc.add_stock(code, count_arg(cmd, cmd.args[1]), request_id=ctx.request_id)
     return Reply(ctx.t("admin.stock_set", code=product.code, stock=product.stock))
 
 
@@ -53,7 +55,7 @@ async def _addstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _setstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 2:
         raise Usage(cmd.name)
-    product = await uc.set_stock(code_arg(cmd), count_arg(cmd, cmd.args[1]))
+    product = await uc.set_stock(code_arg(cmd), count_arg(cmd, cmd.args[1]), request_id=ctx.request_id)
     return Reply(ctx.t("admin.stock_set", code=product.code, stock=product.stock))
 
 
@@ -69,7 +71,7 @@ async def _cekstok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _setrole(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) < 2 or cmd.args[-1].lower() not in {t.value for t in Tier}:
         raise Usage(cmd.name)
-    done = await uc.set_role(" ".join(cmd.args[:-1]), Tier(cmd.args[-1].lower()))
+    done = await uc.set_role(" ".join(cmd.args[:-1]), Tier(cmd.args[-1].lower()), request_id=ctx.request_id)
     new = ctx.t("admin.new_customer") if done.new_customer else ""
     return Reply(ctx.t("admin.role_set", number=done.user_id, tier=done.tier.value, new=new))
 
@@ -78,7 +80,7 @@ async def _setrole(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _hapusproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     if len(cmd.args) != 1:
         raise Usage(cmd.name)
-    product = await uc.remove_product(code_arg(cmd))
+    product = await uc.remove_product(code_arg(cmd), request_id=ctx.request_id)
     return Reply(ctx.t("admin.product_removed", code=product.code))
 
 
@@ -88,7 +90,8 @@ async def _adjust(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         raise Usage(cmd.name)
     credit = cmd.name == "addsaldo"
     key = f"wa:{ctx.message_id}" if ctx.message_id else None
-    done = await uc.adjust_balance(AdjustBalanceCommand(" ".join(cmd.args[:-1]), amount_arg(cmd, cmd.args[-1]), credit, key))
+    done = await uc.adjust_balance(AdjustBalanceCommand(" ".join(cmd.args[:-1]), amount_arg(cmd, cmd.args[-1]), credit, key,
+                                                        too_late=ctx.too_late))
     amount, balance = abs(done.entry.delta.value), done.entry.balance_after
     if credit:
         new = ctx.t("admin.new_customer") if done.new_customer else ""
@@ -103,7 +106,7 @@ async def _setproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Repl
         raise Usage(cmd.name)
     field = parts[1].lower()
     value = str(amount_arg(cmd, parts[2])) if field in PRICE_FIELDS else with_lines(parts[2], cmd)
-    product = await uc.set_product_field(code_arg(cmd), field, value)
+    product = await uc.set_product_field(code_arg(cmd), field, value, request_id=ctx.request_id)
     return Reply(ctx.t("admin.field_set", field=field, code=product.code))
 
 
@@ -142,5 +145,5 @@ async def _setting(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     value = with_lines(value.strip(), cmd)
     if not key or not value:
         raise Usage(cmd.name)
-    await uc.change_setting(key, value)
+    await uc.change_setting(key, value, request_id=ctx.request_id)
     return Reply(ctx.t("admin.setting_set", key=key.lower(), value=value))

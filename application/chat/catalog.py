@@ -13,11 +13,12 @@ _ID: dict[str, str] = {
         "*Perintah*\n"
         ".produk — daftar produk\n"
         ".produk KODE — detail produk\n"
-        ".buy KODE [JUMLAH] [saldo|link] — beli\n"
+        ".buy KODE [JUMLAH] [saldo|link|qris] — beli\n"
         ".saldo — cek saldo\n"
-        ".deposit NOMINAL — isi saldo\n"
+        ".deposit NOMINAL [link|qris] — isi saldo\n"
         ".riwayat — 10 transaksi terakhir\n"
         ".status ORDER_ID — cek pesanan\n"
+        ".link ORDER_ID — link bayar pesanan\n"
         ".batal — batalkan pembayaran yang menunggu\n"
         ".kirimulang [ORDER_ID] — kirim ulang pesanan\n"
         ".bahasa id|en — bahasa balasan"
@@ -48,6 +49,23 @@ _ID: dict[str, str] = {
     ),
     "buy.link_button": "Bayar sekarang",
     "deposit.link": "💳 Isi saldo {amount}\nOrder: {order_id}\nBayar sebelum {expires}:\n{url}",
+    "buy.qris": "🧾 Order {order_id}\n{qty}x {name} = *{total}*\nBayar dengan QRIS sebelum {until}.\n\n{how}",
+    "deposit.qris": "💳 Isi saldo *{total}*\nOrder: {order_id}\nBayar dengan QRIS sebelum {until}.\n\n{how}",
+    "qris.how": (
+        "Cara bayar: scan QR ini dengan aplikasi bank atau e-wallet apa pun yang mendukung QRIS. "
+        "Kalau QR ini terbuka di HP yang sama, screenshot gambarnya lalu unggah lewat menu scan di aplikasimu."
+    ),
+    "qris.fallback": (
+        "🧾 Order {order_id} · {total}\nGambar QR tidak bisa dikirim. Buka link ini untuk melihat QR-nya, "
+        "lalu scan atau screenshot dan unggah di aplikasi bank/e-wallet sebelum {until}:\n{url}"
+    ),
+    "qris.no_image": (
+        "🧾 Order {order_id} · {total}\nGambar QR tidak bisa dikirim. Ketik .batal {order_id}, lalu bayar "
+        "lewat link: tambahkan kata link di akhir perintah beli atau deposit."
+    ),
+    "link.pay": "Link bayar order {order_id} ({total}), berlaku sampai {until}:\n{url}",
+    "link.missing": "Order {order_id} belum punya link bayar. Coba lagi sebentar dengan .status {order_id}.",
+    "link.not_pending": "Order {order_id} tidak menunggu pembayaran (status {status}).",
     "delivery.header": "📦 *Pesanan {order_id}*\n{qty}x {name}",
     "delivery.item": "{n}. {item}",
     "delivery.text": "{text}",
@@ -80,18 +98,52 @@ _ID: dict[str, str] = {
     "resend.header": "Kirim ulang:",
     "error.unknown_command": "Perintah tidak dikenal. Ketik .menu untuk daftar perintah.",
     "error.unsupported_media": "Maaf, kirim perintah dalam bentuk teks ya. Ketik .menu untuk daftar perintah.",
-    "error.rate_limited": "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
+    "error.rate_limited": "Terlalu banyak permintaan. Coba lagi dalam {seconds} detik.",
     "error.busy": "Transaksi sedang diproses. Tunggu sebentar ya.",
     "error.pending_exists": (
         "Transaksi sedang diproses: order {order_id} masih menunggu pembayaran.\n"
         "Selesaikan atau .batal dulu."
     ),
     "error.system": "Sistem sedang gangguan, coba lagi sebentar.",
+    "error.system_pending": (
+        "Sistem sedang gangguan. Pesan kamu sudah kami terima dan akan diproses otomatis begitu sistem "
+        "pulih, tidak perlu dikirim ulang."
+    ),
+    "error.too_late": (
+        "Perintah ini baru sampai ke kami lebih dari 10 menit setelah kamu kirim, jadi tidak kami jalankan "
+        "demi keamanan saldo kamu. Silakan kirim ulang perintahnya."
+    ),
+    "error.dead_letter": (
+        "Maaf, pesan kamu tidak berhasil kami proses dan admin sudah kami beri tahu. "
+        "Silakan coba lagi nanti, atau hubungi admin toko."
+    ),
     "error.payment_unavailable": "Pembayaran lewat link sedang tidak tersedia, coba lagi sebentar.",
     "error.links_off": "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo.",
+    "error.qris_unavailable": (
+        "QRIS sedang tidak bisa dibuat, coba lagi sebentar. Atau bayar lewat link: tambahkan kata link "
+        "di akhir perintah (contoh: .buy NF1 link atau .deposit 50rb link)."
+    ),
     "error.out_of_stock": "Stok {code} tidak cukup (sisa {left}).",
     "error.insufficient": "Saldo tidak cukup. Saldo: {balance}, total: {total}, kurang {missing}.",
     "error.insufficient_offer": "Isi saldo dulu: .deposit {amount}",
+    "confirm.buy": "Beli {qty}x {name} ({code}) seharga {total}, {method}.{after}\nBalas *ya* untuk membeli, atau *batal*.",
+    "confirm.by_saldo": "dibayar dengan saldo",
+    "confirm.by_link": "dibayar lewat link pembayaran",
+    "confirm.saldo_after": " Saldo setelahnya: {balance}.",
+    "confirm.cancel": "Batalkan pembayaran yang sedang menunggu? Balas *ya* untuk membatalkan, atau *batal* untuk tidak jadi.",
+    "confirm.dropped": "Oke, tidak jadi. Tidak ada yang berubah.",
+    "confirm.yes": "Ya",
+    "confirm.no": "Batal",
+    "pick.out_of_range": "Pilih nomor 1 sampai {count}.",
+    "phrase.no_match": "Produk \"{words}\" tidak ada. Ketik *produk* untuk melihat semua produk.",
+    "phrase.which": "Produk mana yang kamu maksud dengan \"{words}\"? Balas nomornya:",
+    "phrase.which_title": "Pilih produk",
+    "phrase.choice_row": "{n}. {code} — {name} · {price}",
+    "hint.short": "Ketik *menu* untuk melihat perintah, atau *produk* untuk melihat produk.",
+    "repeat.ask": (
+        "Kamu baru saja membeli {qty}x {code} (order {order_id}). Beli lagi? "
+        "Balas *ya* dalam 2 menit untuk membeli lagi, atau *batal*."
+    ),
     "error.qty": "Jumlah harus 1 sampai {max}.",
     "error.amount": "Nominal tidak valid. Contoh: 50000, 50.000, 50rb atau 50k.",
     "error.deposit_range": "Nominal deposit harus antara {min} dan {max}.",
@@ -110,8 +162,9 @@ _ID: dict[str, str] = {
     "error.stock_items": "Item ditolak: {blank} baris kosong, {duplicates} duplikat. Tidak ada yang ditambahkan.",
     "error.illegal": "Status order tidak bisa diubah.",
     "usage.produk": "Format: .produk [KODE]\nContoh: .produk {code}",
-    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy {code} 2",
-    "usage.deposit": "Format: .deposit NOMINAL\nContoh: .deposit 50rb",
+    "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link|qris]\nContoh: .buy {code} 2",
+    "usage.deposit": "Format: .deposit NOMINAL [link|qris]\nContoh: .deposit 50rb",
+    "usage.link": "Format: .link ORDER_ID",
     "usage.status": "Format: .status ORDER_ID",
     "usage.batal": "Format: .batal [ORDER_ID]",
     "usage.kirimulang": "Format: .kirimulang [ORDER_ID]",
@@ -174,6 +227,10 @@ _ID: dict[str, str] = {
     "alert.ledger_mismatch": "🚨 Saldo {subject} = {actual}, tetapi jumlah mutasinya {expected}. Periksa manual.",
     "alert.stock_mismatch": "🚨 Stok {subject} = {actual}, tetapi item tersisa {expected}. Periksa manual.",
     "alert.undelivered": "🚨 Order {subject} PAID tetapi hanya {actual} dari {expected} item tercatat. Periksa manual.",
+    "alert.dead_letter": (
+        "🚨 Pesan {message_id} dari {sender} gagal diproses {runs} kali dan dihentikan: \"{excerpt}\". "
+        "Pelanggan sudah diberi tahu; lihat daftar di /api/v1/dead-letters."
+    ),
     "status.PENDING": "menunggu pembayaran",
     "status.PAID": "lunas",
     "status.EXPIRED": "kedaluwarsa",
@@ -182,6 +239,7 @@ _ID: dict[str, str] = {
     "status.REFUNDED": "dikembalikan",
     "method.saldo": "saldo",
     "method.midtrans": "link pembayaran",
+    "method.qris": "QRIS",
 }
 
 _EN: dict[str, str] = {
@@ -191,11 +249,12 @@ _EN: dict[str, str] = {
         "*Commands*\n"
         ".products — product list\n"
         ".products CODE — product details\n"
-        ".buy CODE [QTY] [saldo|link] — buy\n"
+        ".buy CODE [QTY] [saldo|link|qris] — buy\n"
         ".balance — your balance\n"
-        ".topup AMOUNT — top up your balance\n"
+        ".topup AMOUNT [link|qris] — top up your balance\n"
         ".history — last 10 transactions\n"
         ".status ORDER_ID — check an order\n"
+        ".link ORDER_ID — an order's payment link\n"
         ".cancel — cancel a pending payment\n"
         ".resend [ORDER_ID] — send an order again\n"
         ".language id|en — reply language"
@@ -215,6 +274,23 @@ _EN: dict[str, str] = {
     "buy.link": "🧾 Order {order_id}\n{qty}x {name} = {total}\nPay before {expires} with this link:\n{url}",
     "buy.link_button": "Pay now",
     "deposit.link": "💳 Top-up {amount}\nOrder: {order_id}\nPay before {expires}:\n{url}",
+    "buy.qris": "🧾 Order {order_id}\n{qty}x {name} = *{total}*\nPay with QRIS before {until}.\n\n{how}",
+    "deposit.qris": "💳 Top-up *{total}*\nOrder: {order_id}\nPay with QRIS before {until}.\n\n{how}",
+    "qris.how": (
+        "How to pay: scan this QR with any bank or e-wallet app that supports QRIS. "
+        "If it is open on the same phone, take a screenshot and upload it in your app's scan screen."
+    ),
+    "qris.fallback": (
+        "🧾 Order {order_id} · {total}\nThe QR picture could not be sent. Open this link to see the QR, "
+        "then scan it, or screenshot it and upload it in your bank/e-wallet app, before {until}:\n{url}"
+    ),
+    "qris.no_image": (
+        "🧾 Order {order_id} · {total}\nThe QR picture could not be sent. Type .cancel {order_id}, then pay "
+        "with a link: add the word link at the end of your buy or top-up command."
+    ),
+    "link.pay": "Payment link for order {order_id} ({total}), valid until {until}:\n{url}",
+    "link.missing": "Order {order_id} has no payment link yet. Try .status {order_id} in a moment.",
+    "link.not_pending": "Order {order_id} is not waiting for payment (status {status}).",
     "delivery.header": "📦 *Order {order_id}*\n{qty}x {name}",
     "delivery.item": "{n}. {item}",
     "delivery.text": "{text}",
@@ -247,18 +323,52 @@ _EN: dict[str, str] = {
     "resend.header": "Sent again:",
     "error.unknown_command": "Unknown command. Type .menu for the list of commands.",
     "error.unsupported_media": "Sorry, please send commands as text. Type .menu for the list of commands.",
-    "error.rate_limited": "Too many requests. Please wait a moment and try again.",
+    "error.rate_limited": "Too many requests. Try again in {seconds} seconds.",
     "error.busy": "A transaction is in progress. Please wait a moment.",
     "error.pending_exists": (
         "A transaction is in progress: order {order_id} is waiting for payment.\n"
         "Finish it or .cancel it first."
     ),
     "error.system": "The system is having trouble, please try again shortly.",
+    "error.system_pending": (
+        "The system is having trouble. We have your message and will process it automatically as soon as "
+        "the system recovers; no need to send it again."
+    ),
+    "error.too_late": (
+        "This command reached us more than 10 minutes after you sent it, so to keep your balance safe we did "
+        "not run it. Please send the command again."
+    ),
+    "error.dead_letter": (
+        "Sorry, we could not process your message and the admins have been told. "
+        "Please try again later or contact the shop's admin."
+    ),
     "error.payment_unavailable": "Link payments are unavailable right now, please try again shortly.",
     "error.links_off": "Link payments are not enabled in this shop. Please use your balance.",
+    "error.qris_unavailable": (
+        "QRIS cannot be created right now, please try again shortly. Or pay with a link: add the word link "
+        "at the end of the command (for example .buy NF1 link or .topup 50k link)."
+    ),
     "error.out_of_stock": "Not enough stock of {code} ({left} left).",
     "error.insufficient": "Insufficient balance. Balance: {balance}, total: {total}, {missing} short.",
     "error.insufficient_offer": "Top up first: .topup {amount}",
+    "confirm.buy": "Buy {qty}x {name} ({code}) for {total}, {method}.{after}\nReply *yes* to buy, or *cancel*.",
+    "confirm.by_saldo": "paid from your balance",
+    "confirm.by_link": "paid through a payment link",
+    "confirm.saldo_after": " Balance after: {balance}.",
+    "confirm.cancel": "Cancel the payment that is waiting? Reply *yes* to cancel it, or *cancel* to keep it.",
+    "confirm.dropped": "Okay, never mind. Nothing changed.",
+    "confirm.yes": "Yes",
+    "confirm.no": "Cancel",
+    "pick.out_of_range": "Pick a number from 1 to {count}.",
+    "phrase.no_match": "There is no product \"{words}\". Type *products* to see them all.",
+    "phrase.which": "Which product do you mean by \"{words}\"? Reply with its number:",
+    "phrase.which_title": "Pick a product",
+    "phrase.choice_row": "{n}. {code} — {name} · {price}",
+    "hint.short": "Type *menu* for the commands, or *products* for what we sell.",
+    "repeat.ask": (
+        "You just bought {qty}x {code} (order {order_id}). Buy again? "
+        "Reply *yes* within 2 minutes to buy again, or *cancel*."
+    ),
     "error.qty": "Quantity must be 1 to {max}.",
     "error.amount": "Invalid amount. Examples: 50000, 50.000, 50rb or 50k.",
     "error.deposit_range": "Top-up amount must be between {min} and {max}.",
@@ -277,8 +387,9 @@ _EN: dict[str, str] = {
     "error.stock_items": "Items refused: {blank} blank lines, {duplicates} duplicates. Nothing was added.",
     "error.illegal": "The order status cannot be changed.",
     "usage.produk": "Usage: .products [CODE]\nExample: .products {code}",
-    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link]\nExample: .buy {code} 2",
-    "usage.deposit": "Usage: .topup AMOUNT\nExample: .topup 50k",
+    "usage.buy": "Usage: .buy CODE [QTY] [saldo|link|qris]\nExample: .buy {code} 2",
+    "usage.deposit": "Usage: .topup AMOUNT [link|qris]\nExample: .topup 50k",
+    "usage.link": "Usage: .link ORDER_ID",
     "usage.status": "Usage: .status ORDER_ID",
     "usage.batal": "Usage: .cancel [ORDER_ID]",
     "usage.kirimulang": "Usage: .resend [ORDER_ID]",
@@ -341,6 +452,10 @@ _EN: dict[str, str] = {
     "alert.ledger_mismatch": "🚨 Balance of {subject} is {actual} but its ledger sums to {expected}. Check it by hand.",
     "alert.stock_mismatch": "🚨 Stock of {subject} is {actual} but {expected} items are left. Check it by hand.",
     "alert.undelivered": "🚨 Order {subject} is PAID but holds only {actual} of {expected} items. Check it by hand.",
+    "alert.dead_letter": (
+        "🚨 Message {message_id} from {sender} failed {runs} times and was given up: \"{excerpt}\". "
+        "The customer was told; see the list at /api/v1/dead-letters."
+    ),
     "status.PENDING": "waiting for payment",
     "status.PAID": "paid",
     "status.EXPIRED": "expired",
@@ -349,6 +464,7 @@ _EN: dict[str, str] = {
     "status.REFUNDED": "refunded",
     "method.saldo": "balance",
     "method.midtrans": "payment link",
+    "method.qris": "QRIS",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {"id": _ID, "en": _EN}

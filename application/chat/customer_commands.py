@@ -1,4 +1,4 @@
-"""The customer commands: browse, buy, balance, top-up, history, status, cancel, resend."""
+"""The customer commands: browse, buy, balance, top-up, history, status, payment link, cancel, resend."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from application.replies import Reply
 from application.use_cases.bundle import UseCases
 from application.use_cases.shopping import BuyCommand, MethodChoice
 from application.use_cases.wallet import DepositCommand
-from domain.order import OrderKind, OrderStatus
+from domain.order import OrderKind, OrderStatus, PaymentChannel, PaymentMethod
 
 
 @command("menu")
@@ -34,21 +34,26 @@ async def _produk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     return render.product_detail(product, tier, ctx.lang)
 
 
-@command("buy")
-async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+def buy_command(cmd: ParsedCommand, ctx: ChatContext) -> BuyCommand:
+    """`.buy KODE [JUMLAH] [saldo|link|qris]` as the use case's command (Usage when malformed)."""
     code, qty, method = code_arg(cmd), 1, MethodChoice.AUTO
     for arg in cmd.args[1:3]:
-        if arg.lower() in ("saldo", "link"):
+        if arg.lower() in ("saldo", "link", "qris"):
             method = MethodChoice(arg.lower())
         else:
             qty = count_arg(cmd, arg)
     if len(cmd.args) > 3:
         raise Usage(cmd.name)
-    purchase = await uc.buy(BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier))
+    return BuyCommand(ctx.user_id, code, qty, method, ctx.message_id, ctx.rerun, ctx.tier, confirmed=ctx.confirmed,
+                      too_late=ctx.too_late)
+
+
+@command("buy")
+async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    purchase = await uc.buy(buy_command(cmd, ctx))
     order = purchase.order
     if purchase.link is not None:
-        return render.payment_link("buy.link", ctx.lang, purchase.link.url, order_id=order.id, qty=order.qty,
-                                   name=order.product_name, total=order.total, expires=render.when(order.expires_at or order.created_at))
+        return render.payment(order, purchase.link, ctx.lang)
     receipt = ctx.t("buy.paid", order_id=order.id, qty=order.qty, name=order.product_name, total=order.total,
                     balance=purchase.balance)
     goods = render.delivery(order, purchase.product, purchase.items, ctx.lang, ctx.shop.shop_name)
@@ -62,12 +67,12 @@ async def _saldo(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 
 @command("deposit")
 async def _deposit(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
-    if len(cmd.args) != 1:
+    if not 1 <= len(cmd.args) <= 2 or cmd.args[1:] and cmd.args[1].lower() not in ("link", "qris"):
         raise Usage(cmd.name)
-    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun))
-    order = topup.order
-    return render.payment_link("deposit.link", ctx.lang, topup.link.url, amount=order.total, order_id=order.id,
-                               expires=render.when(order.expires_at or order.created_at))
+    method = MethodChoice(cmd.args[1].lower()) if len(cmd.args) == 2 else MethodChoice.AUTO
+    topup = await uc.deposit(DepositCommand(ctx.user_id, amount_arg(cmd, cmd.args[0]), ctx.message_id, ctx.rerun,
+                                            method, too_late=ctx.too_late))
+    return render.payment(topup.order, topup.link, ctx.lang)
 
 
 @command("riwayat")
@@ -84,11 +89,26 @@ async def _status(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         raise Usage(cmd.name)
     order = await uc.order_status(ctx.user_id, cmd.args[0])
     what = ctx.t("history.topup") if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_name}"
-    body = ctx.t("status", order_id=order.id, what=what, total=order.total, method=ctx.t(f"method.{order.method.value}"),
+    qris = order.method is PaymentMethod.MIDTRANS and order.channel is PaymentChannel.QRIS
+    method = ctx.t("method.qris" if qris else f"method.{order.method.value}")
+    body = ctx.t("status", order_id=order.id, what=what, total=order.total, method=method,
                  status=ctx.t(f"status.{order.status.value}"), created=render.when(order.created_at))
     if order.status is OrderStatus.PENDING and order.payment_url:
         body += "\n" + ctx.t("status.pay_link", url=order.payment_url)
     return Reply(body)
+
+
+@command("link")
+async def _link(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    """The order's payment link as plain text (for a QRIS order: the page of its code)."""
+    if len(cmd.args) != 1:
+        raise Usage(cmd.name)
+    order = await uc.order_status(ctx.user_id, cmd.args[0])
+    if order.status is not OrderStatus.PENDING:
+        return Reply(ctx.t("link.not_pending", order_id=order.id, status=ctx.t(f"status.{order.status.value}")))
+    if not order.payment_url:
+        return Reply(ctx.t("link.missing", order_id=order.id))
+    return Reply(ctx.t("link.pay", order_id=order.id, total=order.total, until=render.until(order), url=order.payment_url))
 
 
 @command("batal")

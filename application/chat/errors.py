@@ -31,7 +31,9 @@ def _illegal(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
 
 
 def _unavailable(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
-    return text("error.links_off" if _d(exc, "reason") == "disabled" else "error.payment_unavailable", lang)
+    if _d(exc, "reason") == "disabled":
+        return text("error.links_off", lang)
+    return text("error.qris_unavailable" if _d(exc, "channel") == "qris" else "error.payment_unavailable", lang)
 
 
 _RENDERERS: dict[type[e.DomainError], Render] = {
@@ -48,6 +50,8 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.InvalidStockItems: lambda x, lang, s: text("error.stock_items", lang, blank=_d(x, "blank", 0),
                                                  duplicates=_d(x, "duplicates", 0)),
     e.InsufficientBalance: lambda x, lang, s: _insufficient(x, lang, s),
+    e.RepeatPurchase: lambda x, lang, s: text("repeat.ask", lang, order_id=_d(x, "order_id"), code=_d(x, "code"),
+                                              qty=_d(x, "qty")),
     e.OrderNotFound: lambda x, lang, s: text("error.order_not_found", lang, order_id=_d(x, "order_id")),
     e.IllegalTransition: _illegal,
     e.PendingOrderExists: lambda x, lang, s: text("error.pending_exists", lang, order_id=_d(x, "order_id")),
@@ -57,6 +61,7 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
                                                  max=Rupiah(s.deposit_max)),
     e.PaymentUnavailable: _unavailable,
     e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
+    e.MessageTooOld: lambda x, lang, s: text("error.too_late", lang),
 }
 
 

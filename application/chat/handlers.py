@@ -37,6 +37,13 @@ class ChatContext:
     message_id: str = ""
     rerun: bool = False  # processed again after its worker died
     tier: Tier = Tier.BRONZE  # read with the language at the start of the message
+    confirmed: bool = False  # the customer said yes to this command (a repeat purchase, or any with confirm_purchases)
+    too_late: bool = False  # processed too long after it was sent: move no money (unless a run already did)
+
+    @property
+    def request_id(self) -> str | None:
+        """The message id, which makes an effect happen once however often the message runs."""
+        return self.message_id or None
 
     def t(self, key: str, /, **params: object) -> str:
         return text(key, self.lang, **params)

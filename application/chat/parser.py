@@ -14,7 +14,7 @@ CUSTOMER_COMMANDS: dict[str, str] = {
     "saldo": "saldo", "balance": "saldo",
     "deposit": "deposit", "topup": "deposit",
     "riwayat": "riwayat", "history": "riwayat",
-    "status": "status", "cek": "status",
+    "status": "status", "cek": "status", "link": "link",
     "batal": "batal", "cancel": "batal",
     "kirimulang": "kirimulang", "resend": "kirimulang",
     "bahasa": "bahasa", "language": "bahasa",

@@ -5,17 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.chat.catalog import text
-from application.replies import Choice, LinkButton, Reply
+from application.ports import PaymentLink
+from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.money import Rupiah
 from domain.order import JAKARTA, Order, OrderKind
 from domain.product import Product, Tier
 
-__all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "payment_link", "when"]
+__all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "payment_link", "qris_payment",
+           "payment", "until", "when"]
 
 
 
 def when(moment: datetime) -> str:
     return f"{moment.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB"
+
+
+def until(order: Order) -> str:
+    """When a PENDING order must be paid: `HH:MM WIB`, with the date when it is not the day it
+    was made (Jakarta time)."""
+    end = (order.expires_at or order.created_at).astimezone(JAKARTA)
+    if end.date() == order.created_at.astimezone(JAKARTA).date():
+        return f"{end:%H:%M} WIB"
+    return f"{end:%d-%m-%Y %H:%M} WIB"
 
 
 def short_when(moment: datetime) -> str:
@@ -53,6 +64,27 @@ def product_detail(product: Product, tier: Tier, lang: str) -> Reply:
 def payment_link(key: str, lang: str, url: str, **params: object) -> Reply:
     body = text(key, lang, url=url, **params)
     return Reply(body, link=LinkButton(text("buy.link_button", lang), url))
+
+
+def qris_payment(key: str, lang: str, order: Order, qr_string: str, url: str, **params: object) -> Reply:
+    """The QR as a picture with its caption (amount, order, deadline, how to pay); the text the
+    transport sends instead when the picture cannot go carries the link, when there is one."""
+    common: dict[str, object] = {"order_id": order.id, "total": order.total, "until": until(order)}
+    caption = text(key, lang, how=text("qris.how", lang), **common, **params)
+    fallback = text("qris.fallback", lang, url=url, **common) if url else text("qris.no_image", lang, **common)
+    return Reply(caption, image=QrImage(qr_string, fallback, url))
+
+
+def payment(order: Order, link: PaymentLink, lang: str) -> Reply:
+    """How to pay a new Midtrans order: its QR picture, or its link."""
+    params: dict[str, object] = {"qty": order.qty, "name": order.product_name}
+    topup = order.kind is OrderKind.TOPUP
+    if link.qr_string:
+        return qris_payment("deposit.qris" if topup else "buy.qris", lang, order, link.qr_string, link.url, **params)
+    expires = when(order.expires_at or order.created_at)
+    if topup:
+        return payment_link("deposit.link", lang, link.url, amount=order.total, order_id=order.id, expires=expires)
+    return payment_link("buy.link", lang, link.url, order_id=order.id, total=order.total, expires=expires, **params)
 
 
 def delivery(order: Order, product: Product | None, items: list[str], lang: str, shop: str) -> Reply:

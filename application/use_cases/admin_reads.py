@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from application.ports import Clock, UnitOfWorkFactory
+from application.ports import Clock, DeadLetter, UnitOfWorkFactory
 from application.services import ShopSettingsReader
 from domain.errors import DomainError, InvalidPhoneNumber, InvalidProductCode, OrderNotFound, ProductNotFound
 from domain.money import ZERO, Rupiah
@@ -73,6 +73,11 @@ class ShopQueries:
         wallet = await self.wallet(user)
         async with self._uow_factory() as uow:
             return await uow.wallets.ledger(wallet.user_id, limit)
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """Customer messages given up after too many failed runs, the latest given up first."""
+        async with self._uow_factory() as uow:
+            return await uow.inbox.dead_letters(limit)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from application.ports import Clock, UnitOfWorkFactory
 from application.services import ShopReads, ShopSettingsReader
+from application.use_cases.catalog_admin import applied_now
 from domain.money import ZERO, Rupiah
 from domain.order import JAKARTA, Order, OrderKind, OrderStatus
 from domain.phone import normalize_msisdn
@@ -28,17 +29,23 @@ class SetRole:
     def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, clock: Clock) -> None:
         self._uow_factory, self._reads, self._clock = uow_factory, reads, clock
 
-    async def __call__(self, number: str, tier: Tier) -> RoleSet:
+    async def __call__(self, number: str, tier: Tier, *, request_id: str | None = None) -> RoleSet:
+        """`request_id`: the asking message; a repeated run changes nothing and tells the tier as it is."""
         user_id = normalize_msisdn(number)
         async with self._uow_factory() as uow:
-            created = await uow.customers.ensure(user_id, self._clock.now())
-            customer = await uow.customers.get(user_id)
-            assert customer is not None
-            customer.tier = tier
-            await uow.customers.save(customer)
-            await uow.commit()
+            if not await applied_now(uow, request_id, self._clock):
+                customer = await uow.customers.get(user_id)
+                done = RoleSet(user_id, customer.tier if customer else tier, False)
+            else:
+                created = await uow.customers.ensure(user_id, self._clock.now())
+                customer = await uow.customers.get(user_id)
+                assert customer is not None
+                customer.tier = tier
+                await uow.customers.save(customer)
+                await uow.commit()
+                done = RoleSet(user_id, tier, created)
         await self._reads.forget_user(user_id)
-        return RoleSet(user_id, tier, created)
+        return done
 
 
 class SetLanguage:
@@ -120,14 +127,18 @@ class Report:
 class ChangeSetting:
     """Change one shop setting (validated against its type and bounds)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader) -> None:
-        self._uow_factory, self._settings = uow_factory, settings
+    def __init__(self, uow_factory: UnitOfWorkFactory, settings: ShopSettingsReader, clock: Clock) -> None:
+        self._uow_factory, self._settings, self._clock = uow_factory, settings, clock
 
-    async def __call__(self, key: str, value: str) -> ShopSettings:
+    async def __call__(self, key: str, value: str, *, request_id: str | None = None) -> ShopSettings:
+        """`request_id`: the asking message; a repeated run changes nothing and returns the
+        settings as they are."""
         updated = (await self._settings.get()).with_value(key, value)
         stored = updated.as_strings()[key.lower()]
         async with self._uow_factory() as uow:
-            await uow.settings.put(key.lower(), stored)
-            await uow.commit()
+            applied = await applied_now(uow, request_id, self._clock)
+            if applied:
+                await uow.settings.put(key.lower(), stored)
+                await uow.commit()
         await self._settings.invalidate()
-        return updated
+        return updated if applied else await self._settings.get()

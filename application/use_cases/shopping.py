@@ -1,4 +1,4 @@
-"""Buying: with saldo at once, or with a payment link that reserves the stock."""
+"""Buying: with saldo at once, or with a payment link or QRIS code that reserves the stock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import DuplicateOrderId, PaymentProviderUnavailable, StorageUnavailable
 from application.ports import (
@@ -14,9 +14,12 @@ from application.ports import (
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.stock import release_stock, take_for_sale
-from domain.errors import InsufficientBalance, InvalidQuantity, PaymentUnavailable, PendingOrderExists, ProductNotFound
+from domain.errors import (
+    InsufficientBalance, InvalidQuantity, MessageTooOld, PaymentUnavailable, PendingOrderExists, ProductNotFound,
+    RepeatPurchase,
+)
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus, PaymentMethod, earlier_order_ids, new_order_id
+from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod, earlier_order_ids, new_order_id
 from domain.product import Product, Tier
 from domain.settings import ShopSettings
 
@@ -28,6 +31,14 @@ class MethodChoice(str, enum.Enum):
     AUTO = "auto"
     SALDO = "saldo"
     LINK = "link"
+    QRIS = "qris"
+
+
+def channel_for(choice: MethodChoice, shop: ShopSettings) -> PaymentChannel:
+    """The Midtrans channel of a choice: the named one, else the shop's `payment_method`."""
+    if choice is MethodChoice.QRIS or (choice is MethodChoice.AUTO and shop.payment_method == "qris"):
+        return PaymentChannel.QRIS
+    return PaymentChannel.LINK
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class BuyCommand:
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
     tier: Tier | None = None  # the customer's tier when the caller has just read it (else read here)
+    confirmed: bool = False  # the customer said yes to buying again what they bought a moment ago
+    too_late: bool = False  # create nothing: return an earlier run's order, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -51,16 +64,25 @@ class Purchase:
     low_stock: bool = False
 
 
+@dataclass(frozen=True)
+class Quote:
+    product: Product
+    qty: int
+    total: Rupiah
+    by_saldo: bool
+    balance_after: Rupiah
+
+
 class Buy:
     """Buy a product.
 
     - Quantity 1..max_qty; the unit price is the customer's tier price, captured now.
     - Method: an explicit `saldo` must be covered by the balance (refused, never turned into
-      a link); `link` always makes a payment link; by default saldo when the balance covers
-      the total, else a link (when link payments are on).
+      a link); `link` always makes a payment link and `qris` a QRIS code; by default saldo when
+      the balance covers the total, else the shop's `payment_method` (when Midtrans is on).
     - Saldo: debit, take stock and a PAID order in one transaction; the goods come at once.
-    - Link: stock reserved and the PENDING order written before the provider is called; a
-      failed call releases the stock (the order becomes FAILED) and asks to retry.
+    - Link or QRIS: stock reserved and the PENDING order written before the provider is called;
+      a failed call releases the stock (the order becomes FAILED) and asks to retry.
     - The same request (message id) twice buys once: the second run returns the first's order.
     """
 
@@ -76,21 +98,34 @@ class Buy:
         tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
         now = self._clock.now()
         queued: list[QueuedMessage] = []
-        async with self._uow_factory() as uow:
-            order_id = new_order_id(now, cmd.request_id)
-            earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
-                earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
-            if earlier is None:
-                purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
-                product = purchase.product
-                low = product.is_low(shop.low_stock_threshold) and not was_low
-                if low:  # told in the sale's own transaction: nothing after the commit can fail it
-                    queued = await self._notifier.queue_alert(uow, "alert.low_stock", about=product.code,
-                                                               code=product.code, name=product.name, stock=product.stock)
-                await uow.commit()
+        for attempt in range(2):
+            try:
+                async with self._uow_factory() as uow:
+                    order_id = new_order_id(now, cmd.request_id)
+                    earlier = None
+                    for candidate in (earlier_order_ids(now, cmd.request_id)
+                                      if cmd.request_id and (cmd.rerun or cmd.too_late) else ()):
+                        earlier = earlier or await self._earlier_run(uow, candidate, cmd.user_id)
+                    if earlier is None and cmd.too_late:
+                        raise MessageTooOld()
+                    if earlier is None:
+                        purchase, was_low = await self._sell(uow, cmd, tier, shop, order_id)
+                        product = purchase.product
+                        low = product.is_low(shop.low_stock_threshold) and not was_low
+                        if low:  # told in the sale's own transaction: nothing after the commit can fail it
+                            queued = await self._notifier.queue_alert(
+                                uow, "alert.low_stock", about=product.code, code=product.code, name=product.name,
+                                stock=product.stock)
+                        await uow.commit()
+                break
+            except DuplicateOrderId:
+                # The same request ran at the same moment elsewhere (two taps on "ya") and its order
+                # was committed first: look again, and answer with that order.
+                if attempt or not cmd.request_id:
+                    raise
+                cmd = replace(cmd, rerun=True)
         if earlier is not None:
-            if earlier.link is None or earlier.link.url:
+            if earlier.link is None or earlier.link.url or earlier.link.qr_string:
                 return earlier
             # The first run died between committing the order and getting its link.
             return replace(earlier, link=await relink(earlier.order, lambda: self._request_link(earlier.order, earlier.product)))
@@ -102,6 +137,24 @@ class Buy:
         if paid:
             return replace(purchase, low_stock=low)
         return replace(purchase, link=await self._request_link(order, product), low_stock=low)
+
+    async def quote(self, cmd: BuyCommand) -> Quote:
+        """What `cmd` would do now, changing nothing: the customer's price, how it would be
+        paid and the saldo after (refused with the same errors the purchase would give)."""
+        shop = await self._settings.get()
+        if not 1 <= cmd.qty <= shop.max_qty:
+            raise InvalidQuantity(qty=cmd.qty, max=shop.max_qty)
+        tier = cmd.tier if cmd.tier is not None else await self._reads.tier(cmd.user_id)
+        async with self._uow_factory() as uow:
+            wallet = await uow.wallets.get(cmd.user_id)
+            offer = await uow.products.get(cmd.code)
+        if offer is None or not offer.active:
+            raise ProductNotFound(code=cmd.code)
+        offer.take(cmd.qty)
+        total = offer.price_for(tier) * cmd.qty
+        method = self._choose(cmd.method, wallet.covers(total), total, wallet.balance)
+        by_saldo = method is PaymentMethod.SALDO
+        return Quote(offer, cmd.qty, total, by_saldo, wallet.balance - total if by_saldo else wallet.balance)
 
     async def _sell(self, uow: UnitOfWork, cmd: BuyCommand, tier: Tier, shop: ShopSettings,
                     order_id: str) -> tuple[Purchase, bool]:
@@ -120,9 +173,12 @@ class Buy:
         order = Order.purchase(order_id, cmd.user_id, offer.code, offer.name, cmd.qty, unit_price, method, now,
                                None if method is PaymentMethod.SALDO else expires)
         if method is PaymentMethod.MIDTRANS:
+            order.channel = channel_for(cmd.method, shop)
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.
             await uow.customers.ensure(cmd.user_id, now)
-            await refuse_second_pending(uow, cmd.user_id)
+            await refuse_second_pending(uow, cmd.user_id)  # names the waiting order: pay it or cancel it
+        if not cmd.confirmed:
+            await refuse_repeat(uow, cmd.user_id, offer.code, cmd.qty, now)
         order = await add_new_order(uow, order, drawn=not cmd.request_id)
         if method is PaymentMethod.SALDO:
             wallet.debit(order.total, "purchase", order.id, now)
@@ -142,7 +198,7 @@ class Buy:
         assert product is not None
         if order.method is PaymentMethod.SALDO:
             return Purchase(order, product, items, balance=wallet.balance)
-        return Purchase(order, product, [], link=PaymentLink(order.payment_url or ""))
+        return Purchase(order, product, [], link=PaymentLink(order.payment_url or "", qr_string=order.qr_string))
 
     def _choose(self, choice: MethodChoice, covered: bool, total: Rupiah, balance: Rupiah) -> PaymentMethod:
         if choice is MethodChoice.SALDO or (choice is MethodChoice.AUTO and (covered or not self._gateway.available)):
@@ -178,6 +234,19 @@ async def add_new_order(uow: UnitOfWork, order: Order, *, drawn: bool) -> Order:
     return order
 
 
+REPEAT_WINDOW = timedelta(seconds=60)
+
+
+async def refuse_repeat(uow: UnitOfWork, user_id: str, code: str, qty: int, now: datetime) -> None:
+    """A double tap: the same product and quantity bought (or its link given) in the last
+    minute is not bought again without a yes. The wallet row is locked by then, so two taps
+    at once are decided one after the other."""
+    for order in await uow.orders.recent_of(user_id, 3):
+        if (order.kind is OrderKind.PURCHASE and order.product_code == code and order.qty == qty
+                and order.status in (OrderStatus.PAID, OrderStatus.PENDING) and now - order.created_at < REPEAT_WINDOW):
+            raise RepeatPurchase(order_id=order.id, code=code, qty=qty)
+
+
 async def refuse_second_pending(uow: UnitOfWork, user_id: str) -> None:
     """Name the order in the way; the database's unique index is what really guarantees it."""
     pending = await uow.orders.pending_of(user_id)
@@ -189,16 +258,18 @@ async def relink(order: Order, request: Callable[[], Awaitable[PaymentLink]]) ->
     """The link of an order whose first run died before the provider gave one: ask again while
     it is PENDING; a FAILED one (the provider refused it) reads as the provider being down."""
     if order.status is not OrderStatus.PENDING:
-        raise PaymentUnavailable(reason="provider")
+        raise PaymentUnavailable(reason="provider", channel=order.channel.value)
     return await request()
 
 
 async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock,
                                order: Order, request: PaymentRequest) -> PaymentLink:
-    """Ask the provider for a link for a PENDING order already committed; on failure the
-    order becomes FAILED and its stock returns, so the customer can simply try again."""
+    """Ask the provider for a link (or a QRIS charge, by the order's channel) for a PENDING order
+    already committed; on failure the order becomes FAILED and its stock returns, so the
+    customer can simply try again."""
+    qris = order.channel is PaymentChannel.QRIS
     try:
-        link = await gateway.create(request)
+        link = await (gateway.charge_qris(request) if qris else gateway.create(request))
     except PaymentProviderUnavailable:
         async with uow_factory() as uow:
             current = await uow.orders.get(order.id, for_update=True)
@@ -207,17 +278,17 @@ async def request_payment_link(uow_factory: UnitOfWorkFactory, gateway: PaymentG
                 await release_stock(uow, current)
                 await uow.orders.save(current)
                 await uow.commit()
-        raise PaymentUnavailable(reason="provider") from None
+        raise PaymentUnavailable(reason="provider", channel=order.channel.value) from None
     try:
         async with uow_factory() as uow:
             current = await uow.orders.get(order.id, for_update=True)
             if current is not None:
-                current.payment_url = link.url
+                current.payment_url, current.qr_string = link.url or None, link.qr_string
                 await uow.orders.save(current)
                 await uow.commit()
     except StorageUnavailable:
         # The order is committed and the provider made its link: the customer gets it now. A
         # re-run of the message (or `.status`) asks the provider again for the stored order.
         log.error("payment link not saved on its order", extra={"order_id": order.id})
-    order.payment_url = link.url
+    order.payment_url, order.qr_string = link.url or None, link.qr_string
     return link

@@ -1,4 +1,4 @@
-"""Top-ups through a payment link, and balance adjustments by admins."""
+"""Top-ups through a payment link or a QRIS code, and balance adjustments by admins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from application.ports import Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, UnitOfWorkFactory
 from application.services import ShopReads, ShopSettingsReader
-from application.use_cases.shopping import add_new_order, refuse_second_pending, relink, request_payment_link
-from domain.errors import DepositOutOfRange, DuplicateLedgerReference, PaymentUnavailable
+from application.use_cases.shopping import (
+    MethodChoice, add_new_order, channel_for, refuse_second_pending, relink, request_payment_link,
+)
+from domain.errors import DepositOutOfRange, DomainError, DuplicateLedgerReference, MessageTooOld, PaymentUnavailable
 from domain.money import Rupiah
 from domain.order import Order, earlier_order_ids, new_order_id
 from domain.phone import normalize_msisdn
@@ -21,6 +23,8 @@ class DepositCommand:
     amount: int
     request_id: str | None = None
     rerun: bool = False  # the same request may have run before (a worker died): look for its order
+    method: MethodChoice = MethodChoice.AUTO  # link, qris, or the shop's payment_method
+    too_late: bool = False  # create nothing: return an earlier run's order, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class TopUp:
 
 
 class Deposit:
-    """Top up the wallet through a payment link.
+    """Top up the wallet through a payment link or a QRIS code (named, else the shop's
+    `payment_method`).
 
     - The amount lies within the shop's deposit_min..deposit_max.
     - A top-up is a PENDING order like a link purchase (one PENDING order per customer); the
@@ -52,18 +57,21 @@ class Deposit:
         amount = Rupiah.positive(cmd.amount)
         order = Order.topup(new_order_id(now, cmd.request_id), cmd.user_id, amount, now,
                             now + timedelta(minutes=shop.payment_expiry_minutes))
+        order.channel = channel_for(cmd.method, shop)
         async with self._uow_factory() as uow:
             earlier = None
-            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and cmd.rerun else ():
+            for candidate in earlier_order_ids(now, cmd.request_id) if cmd.request_id and (cmd.rerun or cmd.too_late) else ():
                 earlier = earlier or await uow.orders.get(candidate)
+            if cmd.too_late and (earlier is None or earlier.user_id != cmd.user_id):
+                raise MessageTooOld()
             if earlier is None or earlier.user_id != cmd.user_id:
                 await uow.customers.ensure(cmd.user_id, now)
                 await refuse_second_pending(uow, cmd.user_id)
                 order = await add_new_order(uow, order, drawn=not cmd.request_id)
                 await uow.commit()
         if earlier is not None and earlier.user_id == cmd.user_id:
-            if earlier.payment_url:
-                return TopUp(earlier, PaymentLink(earlier.payment_url))
+            if earlier.payment_url or earlier.qr_string:
+                return TopUp(earlier, PaymentLink(earlier.payment_url or "", qr_string=earlier.qr_string))
             order = earlier  # the first run died between committing the order and getting its link
             amount, now = order.total, order.created_at
         request = PaymentRequest(order.id, amount, (LineItem("TOPUP", "Top-up saldo", amount, 1),),
@@ -78,6 +86,7 @@ class AdjustBalanceCommand:
     amount: int
     credit: bool
     idempotency_key: str | None = None
+    too_late: bool = False  # change nothing: return the entry an earlier run made, else raise MessageTooOld
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,8 @@ class AdjustBalance:
         amount = Rupiah.positive(cmd.amount)
         reason = "admin_credit" if cmd.credit else "admin_debit"
         now = self._clock.now()
+        if cmd.too_late:
+            return await self._first(user_id, reason, cmd.idempotency_key, MessageTooOld())
         try:
             async with self._uow_factory() as uow:
                 created = await uow.customers.ensure(user_id, now)
@@ -117,9 +128,10 @@ class AdjustBalance:
         await self._reads.forget_balance(user_id)
         return BalanceAdjusted(user_id, entry, created)
 
-    async def _first(self, user_id: str, reason: str, key: str | None) -> BalanceAdjusted:
+    async def _first(self, user_id: str, reason: str, key: str | None,
+                     missing: DomainError | None = None) -> BalanceAdjusted:
         async with self._uow_factory() as uow:
-            for entry in await uow.wallets.ledger(user_id, limit=1000):
+            for entry in await uow.wallets.ledger(user_id, limit=1000) if key is not None else ():
                 if entry.reason == reason and entry.reference == key:
                     return BalanceAdjusted(user_id, entry, False, repeated=True)
-        raise DuplicateLedgerReference(reason=reason, reference=key)
+        raise missing or DuplicateLedgerReference(reason=reason, reference=key)

@@ -1,5 +1,5 @@
 """The admin HTTP API under `/api/v1` (bearer `TOKOWA_ADMIN_TOKEN`): products and stock here,
-orders, wallets, settings and reports in `admin_records`. Every route calls a use case; none
+orders, wallets, settings, reports and dead letters in `admin_records`. Every route calls a use case; none
 holds a business rule of its own."""
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
 from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
 from entrypoints.web.admin_records import (
-    AlertsController, OrdersController, ReportsController, SettingsController, WalletsController,
+    AlertsController,
+    CustomersController, DeadLettersController, OrdersController, ReportsController, SettingsController,
+    WalletsController,
 )
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
@@ -107,12 +109,13 @@ def admin_router(token: str | None, container: Application) -> Router:
     """Every admin route, behind the token guard, with the domain errors mapped to 4xx."""
 
     def context() -> AdminContext:
-        return AdminContext(container.use_cases(), container.queries(), container.sales(), container.alerts())
+        return AdminContext(container.use_cases(), container.queries(), container.sales(), container.alerts(),
+                            container.forget_customer(), container.export_customer())
 
     return Router(
         path="/api/v1",
         route_handlers=[ProductsController, OrdersController, WalletsController, SettingsController,
-                        ReportsController, AlertsController],
+                        ReportsController, AlertsController, CustomersController, DeadLettersController],
         guards=[token_guard(token)],
         dependencies={"admin": Provide(context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -27,6 +27,7 @@ from application.errors import StorageUnavailable
 from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
+from application.use_cases.customer_data import CustomerStillActive, ExportCustomer, ForgetCustomer
 from domain.errors import (
     DomainError,
     DuplicateLedgerReference,
@@ -46,7 +47,7 @@ log = logging.getLogger("tokowa.admin_api")
 SECURITY: list[dict[str, list[str]]] = [{"AdminToken": []}]
 _NOT_FOUND = (ProductNotFound, OrderNotFound, CustomerNotFound)
 _CONFLICT = (DuplicateProductCode, StockKindMismatch, InsufficientBalance, DuplicateLedgerReference,
-             IllegalTransition, PendingOrderExists, OutOfStock, InvalidStockItems)
+             IllegalTransition, PendingOrderExists, OutOfStock, InvalidStockItems, CustomerStillActive)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class AdminContext:
     queries: ShopQueries
     sales: SalesQueries
     alerts: AlertBoard
+    forget_customer: ForgetCustomer
+    export_customer: ExportCustomer
 
 
 Admin: TypeAlias = NamedDependency[AdminContext]

@@ -1,4 +1,4 @@
-"""Admin API routes on orders, wallets, settings, reports and alerts (see `admin_api`)."""
+"""Admin API routes on orders, wallets, settings, reports, alerts and dead letters (see `admin_api`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from entrypoints.web.admin_common import Admin
 from entrypoints.web.admin_schemas import (
     AdjustmentOut,
     BalanceAdjust,
+    DeadLetterOut,
     LedgerEntryOut,
     OrderListItem,
     OrderOut,
     SettingValue,
     WalletOut,
+    dead_letter_out,
     ledger_out,
     order_item,
     order_out,
@@ -158,3 +160,32 @@ class AlertsController(Controller):
                 or not await admin.alerts.acknowledge(int(alert_id)):
             raise NotFoundException(f"no open alert {alert_id}")
         return {"id": int(alert_id), "acknowledged": True}
+
+
+class CustomersController(Controller):
+    path = "/customers"
+    tags = ["customers"]
+
+    @get("/{number:str}/export")
+    async def export(self, admin: Admin, number: FromPath[str]) -> dict[str, Any]:
+        """Everything the shop holds about the customer (UU PDP): profile, saldo, ledger, orders
+        with the items delivered, and the messages still kept."""
+        return await admin.export_customer(number)
+
+    @post("/{number:str}/forget", status_code=200)
+    async def forget(self, admin: Admin, number: FromPath[str]) -> dict[str, Any]:
+        """Forget the customer: the number becomes a pseudonym on orders and ledger (amounts
+        kept), messages and delivered items are deleted. 409 while a payment waits or saldo is
+        left (`detail.reason`: `pending_order` or `saldo`), 404 for an unknown number."""
+        return {"forgotten": True, "pseudonym": await admin.forget_customer(number)}
+
+
+class DeadLettersController(Controller):
+    path = "/dead-letters"
+    tags = ["messages"]
+
+    @get("/")
+    async def dead_letters(self, admin: Admin, limit: Limit = 50) -> list[DeadLetterOut]:
+        """Customer messages given up after failing TOKOWA_MAX_ATTEMPTS runs (the customer was
+        told and the admins alerted), the latest given up first."""
+        return [dead_letter_out(d) for d in await admin.queries.dead_letters(limit)]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from application.ports import DeadLetter
 from domain.order import Order
 from domain.product import MAX_STOCK, Product
 from domain.wallet import LedgerEntry
@@ -128,6 +129,18 @@ class AdjustmentOut(msgspec.Struct):
     repeated: bool
 
 
+class DeadLetterOut(msgspec.Struct):
+    """A customer message given up after too many failed runs (`text` None: media)."""
+
+    message_id: str
+    sender: str
+    text: str | None
+    attempts: int
+    received_at: str
+    sent_at: str | None
+    dead_at: str
+
+
 def product_out(p: Product) -> ProductOut:
     return ProductOut(p.code, p.name, p.price.value, p.stock, p.active)
 
@@ -143,3 +156,8 @@ def order_item(o: Order) -> OrderListItem:
 
 def ledger_out(e: LedgerEntry) -> LedgerEntryOut:
     return LedgerEntryOut(e.delta.value, e.balance_after.value, e.reason, e.reference, e.at.isoformat())
+
+
+def dead_letter_out(d: DeadLetter) -> DeadLetterOut:
+    return DeadLetterOut(d.message_id, d.sender, d.text, d.attempts, d.received_at.isoformat(),
+                         d.sent_at.isoformat() if d.sent_at else None, d.dead_at.isoformat())

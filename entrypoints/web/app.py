@@ -51,6 +51,8 @@ def create_app(settings: Settings, container: Application) -> Litestar:
                 asyncio.create_task(repeat(lambda: deliver_leftovers(container), settings.delivery_interval_seconds,
                                            "delivery")),
                 asyncio.create_task(run_doctor_forever(container.doctor(), settings.doctor_interval_seconds)),
+                # Every instance asks; one per round (an hour) in the whole cluster prunes.
+                asyncio.create_task(repeat(container.prune(), settings.jobs_interval_seconds, "retention")),
             ]
         try:
             yield

@@ -14,6 +14,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from application.chat.pipeline import ChatPipeline, IncomingMessage
+from application.errors import StorageUnavailable
 
 log = logging.getLogger("tokowa.web.intake")
 
@@ -50,17 +51,32 @@ class BackgroundTasks:
 
 async def accept_and_schedule(pipeline: ChatPipeline, messages: Iterable[IncomingMessage],
                               background: BackgroundTasks) -> int:
-    """Record each message (raises StorageUnavailable), then process the new ones in the background,
-    one task per sender so a customer's messages are handled in the order they came."""
+    """Record each message on its own, then process the new ones in the background, one task per
+    sender so a customer's messages are handled in the order they came.
+
+    One message failing to be recorded never keeps the others of the batch from it. One the
+    database refused for good (a bug, not an outage) is logged and dropped: answering an error
+    would only make the provider send the same batch again forever. When the database was
+    unreachable for any, StorageUnavailable is raised after all were tried (the webhook answers
+    503, the provider retries, and those recorded now are dropped then as redeliveries)."""
     by_sender: dict[str, list[IncomingMessage]] = {}
+    unavailable: StorageUnavailable | None = None
     try:
         for message in messages:
-            if await pipeline.accept(message):
-                by_sender.setdefault(message.sender, []).append(message)
+            try:
+                if await pipeline.accept(message):
+                    by_sender.setdefault(message.sender, []).append(message)
+            except StorageUnavailable as error:
+                unavailable = error
+            except Exception:
+                log.exception("a message could not be recorded and is dropped",
+                              extra={"message_id": message.message_id})
     finally:
         # Whatever was recorded before a failure must still run: a redelivery will be dropped.
         for queue in by_sender.values():
             background.spawn(_process_in_order(pipeline, queue))
+    if unavailable is not None:
+        raise unavailable
     return sum(len(queue) for queue in by_sender.values())
 
 

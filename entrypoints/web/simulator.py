@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from importlib import resources
@@ -13,18 +14,17 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 
+from adapters.messaging.qr_image import qr_png
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import SimulatedPaymentGateway
 from application.chat.pipeline import ChatPipeline, IncomingMessage
 from application.ports import PaymentState
+from application.replies import Reply
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from domain.errors import InvalidPhoneNumber
 from domain.phone import normalize_msisdn
 from entrypoints.web.midtrans import receive_notification
-
-MAX_TEXT = 4096
-
 
 def _page(name: str) -> str:
     return resources.files("entrypoints.web.static").joinpath(name).read_text(encoding="utf-8")
@@ -38,7 +38,16 @@ def _message_json(m: SentMessage) -> dict[str, Any]:
         "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
         "choices_button": reply.choices_button,
         "link": {"label": reply.link.label, "url": reply.link.url} if reply.link else None,
+        "image": _image_json(reply),
     }
+
+
+def _image_json(reply: Reply) -> dict[str, str] | None:
+    """The QR picture as a data URL, and the page a click on it opens (the pay simulator)."""
+    if reply.image is None:
+        return None
+    src = "data:image/png;base64," + base64.b64encode(qr_png(reply.image.data)).decode()
+    return {"src": src, "url": reply.image.url}
 
 
 @dataclass
@@ -65,8 +74,8 @@ class SimulatorController(Controller):
     async def send(self, data: JSONBody[SimulatorSend], pipeline: NamedDependency[ChatPipeline],
                    messenger: NamedDependency[SimulatorMessenger]) -> dict[str, Any]:
         user = _user(data.user)
-        text = data.text[:MAX_TEXT]
-        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, text))
+        # Cleaned like every transport's text (control characters out, cut to 4096 characters).
+        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text))
         return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)

@@ -1,5 +1,6 @@
 """The wiring fixture and the Given/When steps of customers and admins; the Midtrans and Then
-steps live in `steps_midtrans.py` and `steps_outcomes.py` (every step is listed in the README's "For QA").
+steps live in `steps_midtrans.py`, `steps_outcomes.py` and `steps_qris.py`, those of messages that keep
+failing in `steps_inbox.py` (every step is listed in the README's "For QA").
 
 Steps are sync (pytest-bdd); each scenario drives its coroutines through one `asyncio.Runner`
 of its own, apart from pytest-asyncio's loop. In quoted texts, `\\n` is a line break,
@@ -24,6 +25,8 @@ from application.replies import Reply
 from tests.bdd.phrases import AMOUNT, NAME, TEXT, rupiah, text_of
 from tests.bdd.steps_midtrans import *  # noqa: F403  (step definitions are fixtures: they must be seen here)
 from tests.bdd.steps_outcomes import *  # noqa: F403
+from tests.bdd.steps_inbox import *  # noqa: F403
+from tests.bdd.steps_qris import *  # noqa: F403
 from tests.bdd.wiring import REDIS_URL, WIRINGS, World, number_of
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"

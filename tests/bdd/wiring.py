@@ -168,6 +168,10 @@ class World:
         assert product is not None, f"no product {code}"
         return int(product.stock)
 
+    def dead_letters(self) -> list[Any]:
+        """The messages given up after failing too often, the latest first."""
+        return list(self.run(self._look(lambda uow: uow.inbox.dead_letters())))
+
     def run(self, coroutine: Any) -> Any:
         return self.runner.run(coroutine)
 

@@ -80,7 +80,7 @@ async def test_explicit_link_even_when_saldo_covers(shop: Shop) -> None:
 
 @pytest.mark.parametrize("text", [".buy", ".buy NF-1", ".buy NF1 dua", ".buy NF1 1 saldo extra"])
 async def test_buy_usage(shop: Shop, text: str) -> None:
-    assert (await shop.say(ALICE, text)).startswith("Format: .buy KODE [JUMLAH] [saldo|link]")
+    assert (await shop.say(ALICE, text)).startswith("Format: .buy KODE [JUMLAH] [saldo|link|qris]")
 
 
 @pytest.mark.parametrize("qty", ["0", "11"])
@@ -232,7 +232,7 @@ async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> Non
 async def test_usage_examples_name_a_product_this_shop_sells() -> None:
     shop = Shop()
     await shop.say(ADMIN, ".addproduk SPO|Spotify 1 Bulan|20000|5")
-    assert await shop.say(ALICE, ".buy") == "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy SPO 2"
+    assert await shop.say(ALICE, ".buy") == "Format: .buy KODE [JUMLAH] [saldo|link|qris]\nContoh: .buy SPO 2"
 
 
 async def test_resend_of_an_unknown_order(shop: Shop) -> None:

@@ -11,6 +11,9 @@ from adapters.memory.storage import MemoryUnitOfWork
 from application.errors import StorageUnavailable
 from tests.support.shop import ADMIN, ALICE, BOB, Shop
 
+PENDING = ("Sistem sedang gangguan. Pesan kamu sudah kami terima dan akan diproses otomatis begitu sistem pulih, "
+           "tidak perlu dikirim ulang.")
+
 
 async def test_a_redelivered_message_is_answered_once_and_buys_once(shop: Shop) -> None:
     first = await shop.say(ALICE, ".buy VC", message_id="wamid.same")
@@ -20,11 +23,11 @@ async def test_a_redelivered_message_is_answered_once_and_buys_once(shop: Shop) 
 
 
 async def test_buy_is_limited_to_three_a_minute_with_one_warning_then_silence(shop: Shop) -> None:
-    replies = [await shop.say(ALICE, ".buy VC") for _ in range(5)]
+    replies = [await shop.say(ALICE, f".buy VC {n}") for n in (1, 2, 3, 1, 2)]
     assert all("Pembelian berhasil" in r for r in replies[:3])
-    assert replies[3] == "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."
+    assert replies[3] == "Terlalu banyak permintaan. Coba lagi dalam 60 detik."
     assert replies[4] == ""
-    assert await shop.balance(ALICE) == 70_000
+    assert await shop.balance(ALICE) == 40_000
     shop.clock.advance(seconds=61)
     assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
 
@@ -62,9 +65,12 @@ async def test_unknown_command_gets_a_hint(shop: Shop) -> None:
     assert await shop.say(ALICE, ".beliin VC") == "Perintah tidak dikenal. Ketik .menu untuk daftar perintah."
 
 
-async def test_plain_chat_gets_the_menu_at_most_once_per_ten_minutes(shop: Shop) -> None:
+async def test_plain_chat_gets_the_menu_at_most_once_per_ten_minutes_then_short_hints(shop: Shop) -> None:
     assert "*Perintah*" in await shop.say(BOB, "halo kak")
-    assert await shop.say(BOB, "ada netflix?") == ""
+    assert "Ketik *menu*" in await shop.say(BOB, "hmm ok")
+    assert await shop.say(BOB, "hmm") == ""  # at most one hint a minute
+    shop.clock.advance(minutes=1, seconds=1)
+    assert "Ketik *menu*" in await shop.say(BOB, "hmm")
     shop.clock.advance(minutes=10, seconds=1)
     assert "*Perintah*" in await shop.say(BOB, "kak?")
 
@@ -95,7 +101,8 @@ async def test_database_down_gets_the_trouble_reply_and_releases_the_lock(shop: 
     assert await shop.balance(ALICE) == 90_000
 
 
-async def test_database_down_mid_command_leaves_nothing_half_written(shop: Shop) -> None:
+async def test_database_down_mid_command_leaves_nothing_half_written_and_the_message_runs_when_it_is_back(
+        shop: Shop) -> None:
     calls = {"n": 0}
 
     class _FailsOnCommit(MemoryUnitOfWork):
@@ -107,10 +114,37 @@ async def test_database_down_mid_command_leaves_nothing_half_written(shop: Shop)
 
     await shop.say(ALICE, ".saldo")
     shop.adapters.unit_of_work.override(providers.Factory(_FailsOnCommit, store=shop.adapters.store()))
-    assert await shop.say(ALICE, ".buy VC") == "Sistem sedang gangguan, coba lagi sebentar."
+    assert await shop.say(ALICE, ".buy VC") == PENDING
     shop.adapters.unit_of_work.reset_override()
     assert await shop.balance(ALICE) == 100_000 and await shop.stock("VC") == 20
     assert calls["n"] >= 2  # the purchase itself reached its commit, which failed
+    shop.clock.advance(minutes=3)  # the lease runs out: the message was not finished
+    assert await shop.pipeline.recover() == 1
+    assert "Pembelian berhasil" in shop.inbox(ALICE)[-1]
+    assert await shop.balance(ALICE) == 90_000 and await shop.stock("VC") == 19
+
+
+async def test_a_failure_after_the_purchase_committed_is_never_told_as_a_failure(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.memory.repositories import MemoryOutboxRepository
+
+    queue_and_finish = MemoryOutboxRepository.add
+
+    async def database_gone(self: MemoryOutboxRepository, *args: object, **kwargs: object) -> int:
+        raise StorageUnavailable("connection lost")  # after the purchase committed, before its reply was queued
+
+    monkeypatch.setattr(MemoryOutboxRepository, "add", database_gone)
+    assert await shop.say(ALICE, ".buy VC", message_id="wamid.after-commit") == PENDING
+    assert await shop.balance(ALICE) == 90_000  # the purchase had committed
+    monkeypatch.setattr(MemoryOutboxRepository, "add", queue_and_finish)
+    assert await shop.pipeline.recover() == 0  # still leased to the worker that ran it
+    shop.clock.advance(minutes=3)
+    assert await shop.pipeline.recover() == 1
+    assert shop.inbox(ALICE)[0] == PENDING and "Pembelian berhasil" in shop.inbox(ALICE)[1]
+    assert len(shop.inbox(ALICE)) == 2
+    assert await shop.balance(ALICE) == 90_000 and await shop.stock("VC") == 19
+    async with shop.adapters.unit_of_work() as uow:
+        assert len(await uow.orders.recent_of(ALICE)) == 1
 
 
 class _WorkerKilled(BaseException):
@@ -188,7 +222,7 @@ async def test_a_purchase_rerun_after_midnight_finds_the_first_runs_order(
 
     shop.clock.advance(hours=13, minutes=59)  # 23:59 in Jakarta
     monkeypatch.setattr(MemoryOutboxRepository, "add", dies_before_finishing)
-    assert await shop.say(ALICE, ".buy VC", message_id="wamid.midnight") == ""
+    assert await shop.say(ALICE, ".buy VC", message_id="wamid.midnight") == PENDING
     assert await shop.balance(ALICE) == 90_000  # the purchase itself had committed
     monkeypatch.setattr(MemoryOutboxRepository, "add", queue_and_finish)
     shop.clock.advance(minutes=3)  # the lease ran out; it is the next day in Jakarta now

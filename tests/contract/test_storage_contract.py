@@ -27,8 +27,10 @@ from adapters.storage import (
 )
 from adapters.storage.tables import metadata, stock_items, users
 from application.errors import DuplicateOrderId
-from application.ports import IncomingMessage, QueuedMessage, UnitOfWork
-from application.replies import Choice, LinkButton, Reply
+from application.ports import (
+    MAX_TEXT_LENGTH, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, UnitOfWork,
+)
+from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.customer import Customer
 from domain.errors import (
     DuplicateLedgerReference,
@@ -38,7 +40,7 @@ from domain.errors import (
     PendingOrderExists,
 )
 from domain.money import Rupiah
-from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod
 from domain.product import Product, Tier
 from tests.fixtures.storage import truncate_all
 
@@ -424,6 +426,26 @@ async def test_orders_round_trip_and_change_status(new_uow: Factory) -> None:
         assert topup is not None and topup.kind is OrderKind.TOPUP and topup.product_code is None
 
 
+async def test_a_qris_order_keeps_its_channel_and_code(new_uow: Factory) -> None:
+    order = Order.topup("INV-Q", USER, Rupiah(25000), T0, at(15))
+    order.channel = PaymentChannel.QRIS
+    async with new_uow() as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    async with new_uow() as uow:
+        loaded = await uow.orders.get("INV-Q", for_update=True)
+        assert loaded == order and loaded.qr_string is None
+        loaded.qr_string, loaded.payment_url = "00020101021226QRIS6304ABCD", "https://api.test/v2/qris/tx/qr-code"
+        await uow.orders.save(loaded)
+        queued = await uow.outbox.add(USER, Reply("Bayar", image=QrImage(loaded.qr_string, "Buka link", "https://x")),
+                                      T0, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.orders.get("INV-Q") == loaded and loaded.channel is PaymentChannel.QRIS
+        stored = await uow.outbox.get(queued)
+        assert stored is not None and stored.reply.image == QrImage(loaded.qr_string, "Buka link", "https://x")
+
+
 async def test_one_pending_order_per_user(new_uow: Factory) -> None:
     async with new_uow() as uow:
         await uow.orders.add(link_order("INV-1"))
@@ -548,7 +570,7 @@ async def test_a_queued_reply_finishes_the_message_it_answers(uows: tuple[Factor
         queued = await uow.outbox.add(USER, Reply("ok"), at(1), at(2), finishes="wamid.a")
         await uow.commit()
     async with new_uow() as uow:
-        assert [m.message_id for m in await uow.inbox.claim_stale(at(5), at(10))] == ["wamid.b"]
+        assert [c.message.message_id for c in await uow.inbox.claim_stale(at(5), at(10))] == ["wamid.b"]
         assert await uow.outbox.get(queued) == QueuedMessage(queued, USER, Reply("ok"), 0)
 
 
@@ -563,10 +585,113 @@ async def test_unfinished_messages_come_back_once_their_lease_runs_out(new_uow: 
         assert await uow.inbox.claim_stale(at(1), at(10)) == []  # still leased to their workers
         claimed = await uow.inbox.claim_stale(at(5), at(10))
         await uow.commit()
-    assert claimed == [message("wamid.a", "halo"), IncomingMessage("wamid.b", OTHER, None, "ID.123")]
+    assert claimed == [ClaimedMessage(message("wamid.a", "halo"), 2),
+                       ClaimedMessage(IncomingMessage("wamid.b", OTHER, None, "ID.123"), 2)]
     async with new_uow() as uow:
         assert await uow.inbox.claim_stale(at(6), at(20)) == []  # leased again by the claim
-        assert [m.message_id for m in await uow.inbox.claim_stale(at(11), at(20), limit=1)] == ["wamid.a"]
+        assert [c.message.message_id for c in await uow.inbox.claim_stale(at(11), at(20), limit=1)] == ["wamid.a"]
+
+
+async def test_every_run_is_counted_and_the_providers_timestamp_comes_back(uows: tuple[Factory, Factory]) -> None:
+    new_uow, single = uows
+    sent = T0 - timedelta(seconds=30)
+    async with single() as uow:
+        await uow.inbox.record(IncomingMessage("wamid.t", USER, ".buy ABC", "ID.9", sent), T0, at(2))
+        await uow.commit()
+    for run, minutes in ((2, 3), (3, 6), (4, 9)):
+        async with new_uow() as uow:
+            claimed = await uow.inbox.claim_stale(at(minutes), at(minutes + 2))
+            await uow.commit()
+        assert claimed == [ClaimedMessage(IncomingMessage("wamid.t", USER, ".buy ABC", "ID.9", sent), run)]
+
+
+async def test_texts_are_stored_without_control_characters_and_cut_to_whatsapps_limit(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        assert await uow.inbox.record(message("wamid.nul", ".buy\u0000 ABC\r\n\x1b[2Jhalo\tkak"), T0, at(2)) is True
+        assert await uow.inbox.record(message("wamid.long", "x" * 5000), T0, at(2)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        claimed = {c.message.message_id: c.message.text for c in await uow.inbox.claim_stale(at(3), at(5))}
+    assert claimed == {"wamid.nul": ".buy ABC\n[2Jhalo\tkak", "wamid.long": "x" * MAX_TEXT_LENGTH}
+
+
+async def test_a_message_still_running_keeps_its_lease_while_it_is_renewed(uows: tuple[Factory, Factory]) -> None:
+    new_uow, single = uows
+    async with single() as uow:
+        await uow.inbox.record(message("wamid.slow"), T0, at(2))
+        await uow.commit()
+    async with single() as uow:
+        assert await uow.inbox.renew("wamid.slow", at(10)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.claim_stale(at(5), at(12)) == []
+        await uow.inbox.finish("wamid.slow", at(6))
+        await uow.commit()
+    async with single() as uow:
+        assert await uow.inbox.renew("wamid.slow", at(20)) is False  # finished: nothing to hold
+        assert await uow.inbox.renew("wamid.unknown", at(20)) is False
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.claim_stale(at(30), at(32)) == []
+
+
+async def test_a_dead_letter_is_finished_kept_and_listed_newest_first(new_uow: Factory) -> None:
+    sent = T0 - timedelta(minutes=1)
+    async with new_uow() as uow:
+        await uow.inbox.record(IncomingMessage("wamid.a", USER, ".riwayat", None, sent), T0, at(2))
+        await uow.inbox.record(IncomingMessage("wamid.b", OTHER, None), at(1), at(3))
+        await uow.inbox.record(message("wamid.c"), at(1), at(3))
+        await uow.inbox.finish("wamid.c", at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.dead_letters() == []
+        assert await uow.inbox.claim_stale(at(4), at(8)) != []  # a second run for a and b
+        assert await uow.inbox.dead_letter("wamid.a", at(10)) is True
+        assert await uow.inbox.dead_letter("wamid.a", at(11)) is False  # given up once
+        assert await uow.inbox.dead_letter("wamid.c", at(11)) is False  # finished normally: not dead
+        await uow.commit()
+    async with new_uow() as uow:
+        assert [c.message.message_id for c in await uow.inbox.claim_stale(at(20), at(25))] == ["wamid.b"]
+        assert await uow.inbox.dead_letter("wamid.b", at(21)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        dead = await uow.inbox.dead_letters()
+        assert await uow.inbox.claim_stale(at(99), at(100)) == []
+        assert [d.message_id for d in await uow.inbox.dead_letters(limit=1)] == ["wamid.b"]
+    # The claim that gave a message up was not a run: b ran twice, a once.
+    assert dead == [DeadLetter("wamid.b", OTHER, None, at(1), None, 2, at(21)),
+                    DeadLetter("wamid.a", USER, ".riwayat", T0, sent, 1, at(10))]
+
+
+async def test_a_messages_effect_is_marked_applied_once_with_the_effects_transaction(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        await uow.inbox.record(message("wamid.edit"), T0, at(2))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_applied("wamid.edit", at(1)) is True
+        await uow.rollback()  # the edit failed: not applied
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_applied("wamid.edit", at(1)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_applied("wamid.edit", at(3)) is False
+        assert await uow.inbox.mark_applied("wamid.never-stored", at(3)) is True
+
+
+async def test_an_outbox_message_being_sent_keeps_its_lease_while_it_is_renewed(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        queued = await uow.outbox.add(USER, Reply("ok"), T0, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.renew(queued, at(10)) is True
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.claim_due(at(5), at(12)) == []
+        await uow.outbox.mark_sent([queued], at(6))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.renew(queued, at(20)) is False
+        assert await uow.outbox.claim_due(at(30), at(32)) == []
 
 
 async def test_outbox_keeps_replies_until_sent_and_retries_after_postponing(new_uow: Factory) -> None:

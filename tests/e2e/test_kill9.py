@@ -32,7 +32,8 @@ def _buy_webhook(message_id: str) -> bytes:
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "6281100000000", "phone_number_id": "100000000000001"},
         "contacts": [{"profile": {"name": "Alice"}, "wa_id": ALICE}],
-        "messages": [{"from": ALICE, "id": message_id, "timestamp": "1764288000", "type": "text",
+        # Sent just now: a purchase sent long before it is processed would not run.
+        "messages": [{"from": ALICE, "id": message_id, "timestamp": str(int(time.time())), "type": "text",
                       "text": {"body": ".buy VC 1 saldo"}}],
     }
     return json.dumps({"object": "whatsapp_business_account",

@@ -23,6 +23,7 @@ from tests.support.processes import free_port as _free_port
 CLEARED_PREFIXES = ("WHATSAPP_", "GOWA_", "MIDTRANS_", "TOKOWA_", "DATABASE_URL", "REDIS_URL")
 
 pytestmark = pytest.mark.slow
+ADMIN = "6281299990000"
 
 
 def _tokowa() -> str:
@@ -36,7 +37,7 @@ def served_shop(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED_PREFIXES)}
     env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/shop.db", "TOKOWA_HOST": "127.0.0.1",
-                "TOKOWA_PORT": str(port), "TOKOWA_SERVER_JOBS": "false"})
+                "TOKOWA_PORT": str(port), "TOKOWA_SERVER_JOBS": "false", "TOKOWA_ADMIN_NUMBERS": ADMIN})
     demo = subprocess.run([_tokowa(), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stderr
     server = subprocess.Popen([_tokowa(), "serve"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
@@ -99,5 +100,86 @@ def test_a_customer_buys_a_product_through_the_chat_page(served_shop: str) -> No
             expect(log).to_contain_text("Pesanan INV-")
             expect(log).to_contain_text("netflix.demo1@tokowa.test")
             expect(page.locator("#status")).to_contain_text("0812-3456-7890")
+        finally:
+            browser.close()
+
+
+def test_a_customer_pays_a_qris_code_shown_in_the_chat_page(served_shop: str) -> None:
+    """`.buy DEMO1 qris`: the QR picture shows in the chat, decodes to the order's QRIS string,
+    and "scanning" it (a click) opens the pay simulator, whose payment takes the webhook's path."""
+    import base64
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.support.qr import decode_qr
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+            page.fill("#user", "0812-5555-0001")
+            page.press("#user", "Tab")
+            page.fill("#text", ".buy DEMO1 qris")
+            page.press("#text", "Enter")
+
+            picture = page.locator(".msg.in img.qr").last
+            expect(picture).to_be_visible()
+            assert picture.evaluate("img => img.complete && img.naturalWidth") >= 800  # drawn, full size
+            bubble = page.locator(".msg.in").last
+            expect(bubble).to_contain_text("Bayar dengan QRIS sebelum")
+            order_id = bubble.inner_text().split("Order ", 1)[1].split()[0]
+            src = picture.get_attribute("src") or ""
+            assert src.startswith("data:image/png;base64,")
+            [code] = decode_qr(base64.b64decode(src.split(",", 1)[1]))
+            assert order_id.startswith("INV-") and order_id in code and code.startswith("000201")
+
+            with page.expect_popup() as popup:
+                picture.click()
+            pay_page = popup.value
+            pay_page.wait_for_load_state()
+            expect(pay_page.locator(".amount")).to_contain_text("35")
+            pay_page.click("button.pay")
+            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+
+            log = page.locator("#log")
+            expect(log).to_contain_text(f"Pesanan {order_id}")
+            expect(log).to_contain_text("netflix.demo1@tokowa.test")
+        finally:
+            browser.close()
+
+
+def test_a_double_tap_on_buy_asks_before_spending_again(served_shop: str) -> None:
+    """Two taps on "Beli DEMO1" 1.2 s apart: one purchase, then a question the customer can drop."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+
+            def say(user: str, text: str) -> None:
+                page.fill("#user", user)
+                page.press("#user", "Tab")
+                page.fill("#text", text)
+                page.press("#text", "Enter")
+
+            say("0" + ADMIN[2:], ".addsaldo 0812-7777-0001 100rb")
+            expect(page.locator(".msg.in").last).to_contain_text("100.000")
+            say("0812-7777-0001", ".produk DEMO1")
+            buy = page.locator(".msg.in .choice", has_text="DEMO1").last
+            buy.click()
+            expect(page.locator(".msg.in").last).to_contain_text("Pembelian berhasil")
+            page.wait_for_timeout(1200)
+            buy.click()
+            question = page.locator(".msg.in").last
+            expect(question).to_contain_text("baru saja membeli 1x DEMO1")
+            page.locator(".msg.in .choice", has_text="Batal").last.click()
+            expect(page.locator(".msg.in").last).to_contain_text("tidak jadi")
+            say("0812-7777-0001", ".saldo")
+            expect(page.locator(".msg.in").last).to_contain_text("Rp 65.000")  # one purchase of Rp 35.000
         finally:
             browser.close()

@@ -68,7 +68,8 @@ async def test_killed_after_the_purchase_committed_buys_once_and_replies_once(
         raise StorageUnavailable("the process died here")  # before the reply is queued and the message finished
 
     monkeypatch.setattr(SqlAlchemyOutboxRepository, "add", dies_before_finishing)
-    assert await a.say(ALICE, ".buy NF1", message_id="wamid.killed-2") == ""
+    # The customer hears it will be processed once the database is back, never that it failed.
+    assert "diproses otomatis" in await a.say(ALICE, ".buy NF1", message_id="wamid.killed-2")
     assert await a.balance(ALICE) == 65_000  # the purchase itself had committed
     monkeypatch.setattr(SqlAlchemyOutboxRepository, "add", queue_and_finish)
     assert await b.pipeline.recover() == 1
@@ -110,3 +111,10 @@ async def test_whatsapp_down_for_minutes_every_message_goes_out_once_when_it_ret
         assert await outbox.drain() == 0 and len(whatsapp.sent) == len(texts)
     finally:
         await close(adapters)
+
+
+async def test_a_text_with_a_nul_is_stored_and_answered_on_postgresql(instances: tuple[Shop, Shop]) -> None:
+    a, _ = instances
+    # PostgreSQL's JSONB refuses \u0000: the text is cleaned before it is stored.
+    assert await a.say(ALICE, ".sal\x00do") == "Saldo kamu: *Rp 100.000*"
+    assert "Pembelian berhasil" in await a.say(ALICE, ".buy\x00 VC\x07")

@@ -77,7 +77,7 @@ async def test_twenty_concurrent_spends_from_a_wallet_that_affords_seven(pg_shop
     from application.use_cases.shopping import BuyCommand, MethodChoice
 
     results = await asyncio.gather(
-        *(uc.buy(BuyCommand(user, "VC", 1, MethodChoice.SALDO)) for _ in range(20)), return_exceptions=True)
+        *(uc.buy(BuyCommand(user, "VC", 1, MethodChoice.SALDO, confirmed=True)) for _ in range(20)), return_exceptions=True)
     assert sum(not isinstance(r, BaseException) for r in results) == 7
     assert await shop.balance(user) == 0
     async with shop.adapters.unit_of_work() as uow:

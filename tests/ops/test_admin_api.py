@@ -138,3 +138,27 @@ async def test_reports_show_todays_sales_low_stock_and_payment_outcomes(client: 
         {"code": "NF1", "name": "Netflix 1 Bulan", "stock": 3}]
     assert (await client.get("/api/v1/reports/payments", headers=AUTH)).json()["PAID"] == 1
     assert (await client.get("/api/v1/reports/sales?days=0", headers=AUTH)).status_code == 400
+
+
+async def test_messages_given_up_are_listed_latest_first(client: Client, ops_shop: Shop) -> None:
+    from datetime import timedelta
+
+    from application.ports import IncomingMessage
+
+    assert (await client.get("/api/v1/dead-letters", headers=AUTH)).json() == []
+    now = ops_shop.clock.now()
+    async with ops_shop.adapters.unit_of_work() as uow:
+        await uow.inbox.record(IncomingMessage("wamid.dead-1", ALICE, ".riwayat", sent_at=now), now, now)
+        await uow.inbox.record(IncomingMessage("wamid.dead-2", ALICE, None), now, now)
+        await uow.inbox.claim_stale(now, now)
+        await uow.inbox.dead_letter("wamid.dead-1", now + timedelta(minutes=1))
+        await uow.inbox.dead_letter("wamid.dead-2", now + timedelta(minutes=2))
+        await uow.commit()
+    listed = await client.get("/api/v1/dead-letters", headers=AUTH)
+    assert listed.status_code == 200
+    assert [(d["message_id"], d["sender"], d["text"], d["attempts"]) for d in listed.json()] == [
+        ("wamid.dead-2", ALICE, None, 1), ("wamid.dead-1", ALICE, ".riwayat", 1)]
+    assert listed.json()[1]["sent_at"] == now.isoformat() and listed.json()[0]["sent_at"] is None
+    assert [d["message_id"] for d in (await client.get("/api/v1/dead-letters?limit=1", headers=AUTH)).json()] == [
+        "wamid.dead-2"]
+    assert (await client.get("/api/v1/dead-letters")).status_code == 401

@@ -1,6 +1,6 @@
 """The seller's dashboard in headless Chromium (Debian's /usr/bin/chromium, never a
 downloaded browser): paste the token once, see today's sales, orders, low stock, payment
-outcomes, the chart and the alerts; a wrong token is refused."""
+outcomes, the chart, the alerts and the messages given up; a wrong token is refused."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def server() -> Iterator[str]:
     shop = Shop(config=config)
     asyncio.run(seed(shop))
     asyncio.run(shop.app.notifier().alert_admins("alert.low_stock", code="NF1", name="Netflix 1 Bulan", stock=3))
+    asyncio.run(_dead_letter(shop))
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(config, shop.app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -42,6 +43,17 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+async def _dead_letter(shop: Shop) -> None:
+    """A message that kept failing and was given up."""
+    from application.ports import IncomingMessage
+
+    now = shop.clock.now()
+    async with shop.adapters.unit_of_work() as uow:
+        await uow.inbox.record(IncomingMessage("wamid.poison", "6281300000003", ".riwayat"), now, now)
+        await uow.inbox.dead_letter("wamid.poison", now)
+        await uow.commit()
 
 
 def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: str) -> None:
@@ -72,6 +84,9 @@ def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: 
             expect(page.locator("#alert-rows")).to_contain_text("tinggal 3")
             page.click("#alert-rows button.ack")  # acknowledged: gone from the open alerts, for every worker
             expect(page.locator("#alert-rows")).not_to_contain_text("tinggal 3")
+            expect(page.locator("#dead-letter-rows tr")).to_have_count(1)
+            expect(page.locator("#dead-letter-rows")).to_contain_text(".riwayat")
+            expect(page.locator("#dead-letter-rows")).to_contain_text("6281****0003")
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
 
             page.reload()

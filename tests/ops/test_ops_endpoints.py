@@ -67,8 +67,8 @@ async def test_metrics_count_messages_commands_payments_cache_and_locks(client: 
     await ops_shop.say(ALICE, ".buy NOPE 1 saldo")
     await ops_shop.send(ALICE, ".saldo", message_id="wamid.same")
     await ops_shop.send(ALICE, ".saldo", message_id="wamid.same")
-    for _ in range(5):
-        await ops_shop.say(BOB, ".buy VC")
+    for text in (".buy VC", ".batal", ".buy VC 2", ".batal", ".buy VC 3", ".buy VC 1"):  # the 4th buy: too many
+        await ops_shop.say(BOB, text)
     order = await ops_shop.last_order_of(BOB)
     await ops_shop.pay(order.id, PaymentState.PAID)
     await ops_shop.say(ADMIN, ".addstok VC 1")
@@ -76,11 +76,11 @@ async def test_metrics_count_messages_commands_payments_cache_and_locks(client: 
     response = await client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text = response.text
-    assert sample(text, 'tokowa_messages_received_total{result="accepted"}') == 12
+    assert sample(text, 'tokowa_messages_received_total{result="accepted"}') == 13
     assert sample(text, 'tokowa_messages_received_total{result="redelivered"}') == 1
-    assert sample(text, "tokowa_message_processing_seconds_count") == 12
+    assert sample(text, "tokowa_message_processing_seconds_count") == 13
     assert sample(text, 'tokowa_messages_sent_total{result="sent"}') == len(ops_shop.messenger.all_sent())
-    assert sample(text, 'tokowa_transactions_total{operation="buy",result="ok"}') == 2
+    assert sample(text, 'tokowa_transactions_total{operation="buy",result="ok"}') == 4
     assert sample(text, 'tokowa_transactions_total{operation="buy",result="refused"}') >= 1
     assert sample(text, 'tokowa_payment_outcomes_total{outcome="changed",state="settlement"}') == 1
     assert sample(text, 'tokowa_cache_requests_total{result="hit"}') >= 1

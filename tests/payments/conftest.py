@@ -2,7 +2,8 @@
 shop wired to it.
 
 The fake answers like Midtrans: Snap `POST /snap/v1/transactions` (validates the body the way
-Snap does), `GET /v2/{order_id}/status` (404 until the test says the customer acted),
+Snap does), the Core API's QRIS `POST /v2/charge` (a pending transaction with a `qr_string`),
+`GET /v2/{order_id}/status` (404 until the test says the customer acted, or a QRIS charge),
 `POST /v2/{order_id}/cancel`. Tests set the payment state, take services down, or hold a
 create call open.
 """
@@ -49,11 +50,12 @@ class FakeMidtrans:
     def __init__(self) -> None:
         self.transactions: dict[str, Transaction] = {}
         self.snap_requests: list[dict[str, Any]] = []
+        self.charge_requests: list[dict[str, Any]] = []
         self.cancelled: list[str] = []
-        self.down: set[str] = set()  # "create", "status", "cancel": answer 503
+        self.down: set[str] = set()  # "create", "charge", "status", "cancel": answer 503
         self.status_calls = 0
         self.create_arrived = threading.Event()
-        self.create_gate: threading.Event | None = None  # set: create waits for it before answering
+        self.create_gate: threading.Event | None = None  # set: create (and charge) wait for it before answering
         self.url = ""
 
     def pay(self, order_id: str, status: str = "settlement", fraud_status: str | None = "accept",
@@ -63,6 +65,13 @@ class FakeMidtrans:
         tx.status, tx.fraud_status = status, fraud_status
         if amount is not None:
             tx.gross_amount = amount
+
+    @staticmethod
+    def qr_string(order_id: str) -> str:
+        """The code the fake's QRIS charge answers with (a QRIS-like EMV string naming the order)."""
+        return ("00020101021226620014COM.GO-JEK.WWW01189360091430000000000215" + order_id[-12:] +
+                "0303UME51440014ID.CO.QRIS.WWW0215ID10200000000000303UME5204599953033605802ID5912TOKOWA TESTS"
+                "6007JAKARTA6304ABCD")
 
     def notification(self, order_id: str, key: str = SERVER_KEY, **overrides: str) -> bytes:
         """The notification Midtrans would POST for the transaction's current state."""
@@ -105,6 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/snap/v1/transactions":
             self._create(json.loads(body))
+        elif self.path == "/v2/charge":
+            self._charge(json.loads(body))
         elif self.path.startswith("/v2/") and self.path.endswith("/cancel"):
             self._cancel(self.path.split("/")[2])
         else:
@@ -144,6 +155,38 @@ class _Handler(BaseHTTPRequestHandler):
         fake.transactions.setdefault(order_id, Transaction(f"{details['gross_amount']}.00"))
         token = uuid.uuid4().hex
         self._send(201, {"token": token, "redirect_url": f"https://app.sandbox.midtrans.test/snap/v4/redirection/{token}"})
+
+    def _charge(self, body: dict[str, Any]) -> None:
+        fake = self.fake
+        fake.charge_requests.append(body)
+        fake.create_arrived.set()
+        if fake.create_gate is not None:
+            fake.create_gate.wait(30)
+        if "charge" in fake.down:
+            self._send(503, {"status_code": "503", "status_message": "Service unavailable"})
+            return
+        details = body["transaction_details"]
+        order_id = details["order_id"]
+        if body.get("payment_type") != "qris":
+            self._send(400, {"status_code": "400", "status_message": "payment_type is not supported here"})
+            return
+        if details["gross_amount"] != sum(i["price"] * i["quantity"] for i in body.get("item_details", [])):
+            self._send(400, {"status_code": "400", "validation_messages": ["transaction_details.gross_amount is not equal"]})
+            return
+        if order_id in fake.transactions:
+            # Midtrans answers a reused order_id with HTTP 200 and the refusal in the body.
+            self._send(200, {"status_code": "406", "status_message": "The request could not be completed due to a conflict"})
+            return
+        tx = fake.transactions[order_id] = Transaction(f"{details['gross_amount']}.00", status="pending")
+        self._send(200, {
+            "status_code": "201", "status_message": "QRIS transaction is created", "transaction_id": tx.transaction_id,
+            "order_id": order_id, "merchant_id": "G000000000", "gross_amount": tx.gross_amount, "currency": "IDR",
+            "payment_type": "qris", "transaction_time": "2026-11-28 10:00:00", "transaction_status": "pending",
+            "fraud_status": "accept", "acquirer": "gopay", "qr_string": fake.qr_string(order_id),
+            "actions": [{"name": "generate-qr-code", "method": "GET",
+                         "url": f"{fake.url}/v2/qris/{tx.transaction_id}/qr-code"}],
+            "expiry_time": "2026-11-28 10:15:00",
+        })
 
     def _status(self, order_id: str) -> None:
         self.fake.status_calls += 1

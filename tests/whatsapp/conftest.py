@@ -4,11 +4,13 @@ and the web app on the in-memory wiring with the real messenger pointed at them.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import json
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,15 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""  # the body as sent (multipart uploads)
+
+    def form(self) -> dict[str, tuple[str | None, bytes]]:
+        """A multipart/form-data body's fields: name -> (file name or None, content)."""
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode() + self.raw)
+        assert message.is_multipart(), self.headers.get("content-type")
+        return {str(part.get_param("name", header="content-disposition")): (part.get_filename(), part.get_payload(decode=True))
+                for part in message.iter_parts()}
 
 
 class FakeHttpServer:
@@ -68,7 +79,7 @@ class FakeHttpServer:
                     body: Any = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-                fake.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                fake.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw))
                 if fake.before_answer is not None:
                     fake.before_answer()
                 status, answer = fake.script.popleft() if fake.script else fake.default

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -110,7 +111,9 @@ async def test_the_product_list_arrives_as_an_interactive_list(cloud_app: Webhoo
 async def test_a_tapped_list_row_runs_its_command(cloud_app: WebhookApp, graph: FakeHttpServer) -> None:
     await cloud_app.container.load_demo()()
     body = json.loads(sample("list_reply")[0])
-    body["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"]["list_reply"]["id"] = "buy:DEMO3"
+    tap = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    tap["interactive"]["list_reply"]["id"] = "buy:DEMO3"
+    tap["timestamp"] = str(int(time.time()))  # tapped just now (a purchase sent long ago would not run)
     raw = json.dumps(body).encode()
     assert await cloud_app.post(PATH, raw, secret=APP_SECRET) == 200
     await cloud_app.settle()
@@ -259,3 +262,48 @@ def test_a_button_or_row_id_is_read_as_the_command() -> None:
     assert [m.text for m in parse_cloud_api(sample("button_reply")[0]).messages] == ["pay:saldo"]
     assert [m.text for m in parse_cloud_api(sample("image_unsupported")[0]).messages] == [None]
 
+
+
+def test_the_time_meta_says_a_message_was_sent_is_kept() -> None:
+    from datetime import UTC, datetime
+
+    [message] = parse_cloud_api(sample("text_buy")[0]).messages
+    assert message.sent_at == datetime(2025, 11, 28, 0, 0, tzinfo=UTC)  # "timestamp": "1764288000"
+    body = webhook([text_update([("wamid.T1", BUDI, ".saldo")])]).replace(b'"1764288000"', b'"soon"')
+    assert [m.sent_at for m in parse_cloud_api(body).messages] == [None]
+
+
+async def test_control_characters_are_cleaned_and_the_rest_of_the_batch_answered(
+        cloud_app: WebhookApp, graph: FakeHttpServer) -> None:
+    body = webhook([text_update([("wamid.N1", BUDI, ".sal\u0000do\u001b"), ("wamid.N2", SARI, ".saldo" + "x" * 9000)])])
+    assert await cloud_app.post(PATH, body, secret=APP_SECRET) == 200
+    await cloud_app.settle()
+    assert [b["text"]["body"] for b in sent_to(graph, BUDI)] == ["Saldo kamu: *Rp 0*"]
+    assert len(sent_to(graph, SARI)) == 1  # an unknown command, cut to 4096 characters: answered all the same
+
+
+async def test_one_message_that_cannot_be_recorded_does_not_stop_the_others_of_its_batch(
+        cloud_app: WebhookApp, graph: FakeHttpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.memory.repositories import MemoryInboxRepository
+
+    record = MemoryInboxRepository.record
+    outage = {"wamid.B2"}
+
+    async def refusing(self: MemoryInboxRepository, message: Any, *args: Any) -> bool:
+        if message.message_id == "wamid.B1":
+            raise ValueError("a row the database refuses for good")
+        if message.message_id in outage:
+            raise StorageUnavailable("connection lost for this one")
+        return await record(self, message, *args)
+
+    monkeypatch.setattr(MemoryInboxRepository, "record", refusing)
+    batch = webhook([text_update([("wamid.B1", BUDI, ".saldo"), ("wamid.B2", BUDI, ".riwayat")])],
+                    [text_update([("wamid.B3", SARI, ".saldo")])])
+    assert await cloud_app.post(PATH, batch, secret=APP_SECRET) == 503  # B2 could not be stored: Meta retries
+    await cloud_app.settle()
+    assert len(sent_to(graph, SARI)) == 1 and sent_to(graph, BUDI) == []  # B3 was recorded and answered
+    outage.clear()
+    assert await cloud_app.post(PATH, batch, secret=APP_SECRET) == 200
+    await cloud_app.settle()
+    assert len(sent_to(graph, SARI)) == 1  # B3 is a redelivery now
+    assert [b["text"]["body"] for b in sent_to(graph, BUDI)] == ["Belum ada transaksi."]  # B2, once

@@ -153,3 +153,16 @@ async def test_gowa_failures_retry_then_give_up(gowa_messenger: GowaMessenger, g
     with pytest.raises(MessengerUnavailable):
         await gowa_messenger.send(BUDI, Reply("halo"))
     assert len(gowa.requests) == 3
+
+
+def test_the_time_gowa_says_a_message_was_sent_is_kept() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    [message] = parse_gowa((samples_dir() / "gowa" / "text_produk.json").read_bytes())
+    assert message.sent_at == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # "2026-11-28T10:00:00Z"
+    jakarta = timezone(timedelta(hours=7))
+    for raw, expected in (("2026-11-28T17:00:00+07:00", datetime(2026, 11, 28, 17, 0, tzinfo=jakarta)),
+                          ("not a time", None), (None, None)):
+        payload = {"id": "3EB0T", "from": f"{BUDI}@s.whatsapp.net", "body": ".saldo", "timestamp": raw}
+        [parsed] = parse_gowa(json.dumps({"event": "message", "device_id": "", "payload": payload}).encode())
+        assert parsed.sent_at == expected
