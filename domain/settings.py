@@ -16,6 +16,7 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "buy_rate_limit_per_minute": (1, 10_000),
     "rate_limit_per_minute": (1, 10_000),
     "low_stock_threshold": (0, 1_000_000),
+    "manual_reminder_minutes": (1, 7 * 24 * 60),
 }
 
 
@@ -32,6 +33,7 @@ class ShopSettings:
     buy_rate_limit_per_minute: int = 3
     rate_limit_per_minute: int = 20
     low_stock_threshold: int = 3
+    manual_reminder_minutes: int = 30  # a paid manual order still waiting is brought up again after this
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:

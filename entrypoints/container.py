@@ -37,6 +37,9 @@ from application.use_cases.doctor import CheckConsistency
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ExpireStaleOrders
+from application.use_cases.seller import (
+    ContactAdmin, DeliverByHand, RemindWaitingOrders, ReplyToCustomer, WaitingOrders,
+)
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
@@ -152,11 +155,16 @@ class Application(containers.DeclarativeContainer):
         history=providers.Singleton(History, adapters.unit_of_work.provider),
         order_status=providers.Singleton(OrderStatusQuery, adapters.unit_of_work.provider),
         add_product=providers.Singleton(AddProduct, adapters.unit_of_work.provider, reads),
-        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads),
-        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads),
-        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads),
-        add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, adapters.clock),
-        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads),
+        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
         check_stock=providers.Singleton(CheckStock, adapters.unit_of_work.provider),
         set_role=providers.Singleton(SetRole, adapters.unit_of_work.provider, reads, adapters.clock),
         set_language=providers.Singleton(SetLanguage, adapters.unit_of_work.provider, reads, adapters.clock),
@@ -167,7 +175,16 @@ class Application(containers.DeclarativeContainer):
         apply_payment=apply_payment,
         expire_stale=providers.Singleton(ExpireStaleOrders, adapters.unit_of_work.provider, adapters.gateway,
                                          settings, apply_payment, adapters.clock),
+        deliver_by_hand=providers.Singleton(DeliverByHand, adapters.unit_of_work.provider, notifier, settings,
+                                            adapters.clock),
+        waiting_orders=providers.Singleton(WaitingOrders, adapters.unit_of_work.provider),
+        contact_admin=providers.Singleton(ContactAdmin, adapters.unit_of_work.provider, notifier,
+                                          adapters.rate_limiter),
+        reply_to_customer=providers.Singleton(ReplyToCustomer, adapters.unit_of_work.provider, notifier, settings),
+        alerts=alerts,
     )
+    remind_waiting = providers.Singleton(RemindWaitingOrders, adapters.unit_of_work.provider, notifier,
+                                         adapters.clock)
     handle_notification = providers.Singleton(HandlePaymentNotification, adapters.unit_of_work.provider,
                                               adapters.gateway, apply_payment, adapters.clock)
     load_demo = providers.Singleton(LoadDemoProducts, adapters.unit_of_work.provider, adapters.clock)

@@ -49,6 +49,7 @@ class MemoryData:
     payment_events: dict[str, str] = field(default_factory=dict)
     outbox: dict[int, StoredOutgoing] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # job -> (holder, until)
     next_item_id: int = 1
     next_outbox_id: int = 1
     next_alert_id: int = 1

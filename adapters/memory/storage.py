@@ -13,7 +13,7 @@ import asyncio
 import copy
 from types import TracebackType
 
-from adapters.memory.alerts import MemoryAlertRepository
+from adapters.memory.alerts import MemoryAlertRepository, MemoryJobLeaseRepository
 from adapters.memory.records import MemoryData
 from adapters.memory.repositories import (
     MemoryCustomerRepository, MemoryInboxRepository, MemoryOrderRepository, MemoryOutboxRepository,
@@ -50,6 +50,7 @@ class MemoryUnitOfWork:
         self.payments = MemoryPaymentEventRepository(self._data)
         self.outbox = MemoryOutboxRepository(self._data)
         self.alerts = MemoryAlertRepository(self._data)
+        self.leases = MemoryJobLeaseRepository(self._data)
         return self
 
     async def __aexit__(
@@ -70,5 +71,5 @@ class MemoryUnitOfWork:
 
     def _rebind(self) -> None:
         for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments,
-                     self.outbox, self.alerts):
+                     self.outbox, self.alerts, self.leases):
             repo.data = self._data

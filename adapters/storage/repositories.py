@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.storage.alerts import SqlAlchemyAlertRepository
+from adapters.storage.leases import SqlAlchemyJobLeaseRepository
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
 from adapters.storage.records import (
@@ -27,6 +28,7 @@ class SqlRepositories:
     payments: SqlAlchemyPaymentEventRepository
     outbox: SqlAlchemyOutboxRepository
     alerts: SqlAlchemyAlertRepository
+    leases: SqlAlchemyJobLeaseRepository
 
     def _bind(self, tx: Transaction) -> None:
         self.products = SqlAlchemyProductRepository(tx)
@@ -38,3 +40,4 @@ class SqlRepositories:
         self.payments = SqlAlchemyPaymentEventRepository(tx)
         self.outbox = SqlAlchemyOutboxRepository(tx)
         self.alerts = SqlAlchemyAlertRepository(tx)
+        self.leases = SqlAlchemyJobLeaseRepository(tx)

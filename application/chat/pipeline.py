@@ -148,7 +148,8 @@ class ChatPipeline:
                 return [Reply(ctx.t("error.unknown_command"))]
             if locking and gate.lock is None:
                 return [Reply(ctx.t("error.busy"))]
-            return [await self._run(parsed, ctx)]
+            reply = await self._run(parsed, ctx)
+            return [reply] if reply.text else []  # a command may choose silence (`.admin` over its limit)
         finally:
             if gate.lock is not None:
                 await self._locks.release(gate.lock)
