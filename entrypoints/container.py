@@ -18,6 +18,7 @@ from adapters.coordination.factory import build_coordination
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
 from adapters.messaging.cloud_api import CloudApiMessenger
 from adapters.messaging.gowa import GowaMessenger
+from adapters.messaging.health import CloudApiHealth, GowaHealth, NoHealthCheck
 from adapters.messaging.simulator import SimulatorMessenger
 from adapters.messaging.stats import DeliveryStats
 from adapters.payments.midtrans import MidtransPaymentGateway
@@ -42,6 +43,7 @@ from application.use_cases.seller import (
 )
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
+from application.use_cases.transport import WatchTransport
 from application.use_cases.wallet import AdjustBalance, Deposit
 from entrypoints.metered import MeteredApplyPaymentStatus, MeteredChatPipeline, MeteredCommands, MeteredMessenger
 from entrypoints.metrics import Metrics
@@ -61,6 +63,8 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     rate_limiter = providers.Singleton(lambda c: c.rate_limiter, coordination)
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
+    transport_health = providers.Singleton(NoHealthCheck)
+    transport_name = providers.Object("simulator")
     delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
     payments_key = providers.Singleton(lambda key: key or secrets.token_urlsafe(32), config.payments_key)
@@ -104,6 +108,17 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
         gowa=providers.Singleton(GowaMessenger, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
                                  password=config.gowa.password),
     )
+    transport_health = providers.Selector(
+        config.messenger,
+        simulator=providers.Singleton(NoHealthCheck),
+        cloud_api=providers.Singleton(
+            CloudApiHealth, api_url=config.whatsapp.api_url.as_(str),
+            phone_number_id=config.whatsapp.phone_number_id.as_(str), access_token=config.whatsapp.access_token.as_(str),
+        ),
+        gowa=providers.Singleton(GowaHealth, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
+                                 password=config.gowa.password),
+    )
+    transport_name = providers.Callable(str, config.messenger)
     delivery_stats = providers.Singleton(DeliveryStats)
     gateway = providers.Selector(
         config.payments,
@@ -192,6 +207,8 @@ class Application(containers.DeclarativeContainer):
     queries = providers.Singleton(ShopQueries, adapters.unit_of_work.provider, settings, adapters.clock)
     sales = providers.Singleton(SalesQueries, adapters.unit_of_work.provider, adapters.clock)
     doctor = providers.Singleton(CheckConsistency, adapters.unit_of_work.provider, notifier)
+    watch_transport = providers.Singleton(WatchTransport, adapters.transport_health, adapters.unit_of_work.provider,
+                                          notifier, adapters.clock, adapters.transport_name)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
@@ -221,3 +238,4 @@ if TYPE_CHECKING:
     _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway,
                                                          MidtransPaymentGateway)
     _clocks: tuple[type[ports.Clock], ...] = (SystemClock, ManualClock)
+    _health: tuple[type[ports.TransportHealth], ...] = (NoHealthCheck, GowaHealth, CloudApiHealth)

@@ -28,7 +28,10 @@ from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
 from domain.errors import (
+    AlreadyDelivered,
     DomainError,
+    ManualNeedsCountedStock,
+    NotAwaitingDelivery,
     DuplicateLedgerReference,
     DuplicateProductCode,
     IllegalTransition,
@@ -45,7 +48,7 @@ log = logging.getLogger("tokowa.admin_api")
 
 SECURITY: list[dict[str, list[str]]] = [{"AdminToken": []}]
 _NOT_FOUND = (ProductNotFound, OrderNotFound, CustomerNotFound)
-_CONFLICT = (DuplicateProductCode, StockKindMismatch, InsufficientBalance, DuplicateLedgerReference,
+_CONFLICT = (AlreadyDelivered, NotAwaitingDelivery, ManualNeedsCountedStock, DuplicateProductCode, StockKindMismatch, InsufficientBalance, DuplicateLedgerReference,
              IllegalTransition, PendingOrderExists, OutOfStock, InvalidStockItems)
 
 
