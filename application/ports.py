@@ -314,6 +314,10 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         """Count one hit in a fixed window. Failing open: allowed."""
 
+    async def forgive(self, key: str) -> None:
+        """Take one hit back (the attempt it counted did nothing), in the same window; never
+        below zero. Failing open: nothing."""
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -400,3 +404,17 @@ class TransportHealth(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
+
+
+class SessionStore(Protocol):
+    """Each customer's conversation state (the last numbered choices shown, a question waiting
+    for an answer), kept `ttl_seconds` from its last use under `session:{user}`. Losing it only
+    costs the customer a question again, never money. Failing open: with Redis down the state
+    lives in this process until Redis is back."""
+
+    async def load(self, user_id: str, ttl_seconds: int) -> str | None:
+        """The state, its lifetime renewed; None when there is none."""
+
+    async def save(self, user_id: str, state: str, ttl_seconds: int) -> None: ...
+
+    async def drop(self, user_id: str) -> None: ...

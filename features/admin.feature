@@ -111,7 +111,7 @@ Feature: Admin commands in the chat
     When Admin sends ".kurangsaldo 6281200000002 30.000"
     Then Admin receives the reply "Saldo 6281200000002 -Rp 30.000 → Rp 70.000."
     When Admin sends ".kurangsaldo 6281200000002 80000"
-    Then Admin receives the reply "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000."
+    Then Admin receives the reply "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000, kurang Rp 10.000."
     And Ani's saldo is 70000
 
   Scenario: Removing a product hides it but keeps the history

@@ -87,7 +87,8 @@ Feature: Buying with saldo or with a payment link
 
   Scenario: Insisting on saldo without enough saldo is refused, not linked
     When Budi sends ".buy VC 1 saldo"
-    Then Budi receives the reply "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000."
+    Then Budi receives a reply containing "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000, kurang Rp 10.000."
+    And Budi receives a reply containing "Isi saldo dulu: .deposit 10000"
     And Budi has 0 orders
     And the stock of "VC" is 20
 

@@ -11,10 +11,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
-from adapters.coordination.memory import ComposedGatekeeper, MemoryCache, MemoryLockManager, MemoryRateLimiter
-from adapters.coordination.redis_store import RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter
+from adapters.coordination.memory import (
+    ComposedGatekeeper, MemoryCache, MemoryLockManager, MemoryRateLimiter, MemorySessionStore,
+)
+from adapters.coordination.redis_store import (
+    RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter, RedisSessionStore,
+)
 from adapters.coordination.stats import CoordinationStats
-from application.ports import Cache, Gatekeeper, LockManager, RateLimiter
+from application.ports import Cache, Gatekeeper, LockManager, RateLimiter, SessionStore
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Coordination:
     rate_limiter: RateLimiter
     gatekeeper: Gatekeeper
     stats: CoordinationStats
+    sessions: SessionStore
     health: RedisHealth | None = None
     client: Redis | None = None
 
@@ -64,7 +69,8 @@ def build_coordination(
     if redis_url is None:
         cache, locks, limiter = MemoryCache(stats, clock), MemoryLockManager(stats, clock), MemoryRateLimiter(stats, clock)
         return Coordination(cache=cache, locks=locks, rate_limiter=limiter,
-                            gatekeeper=ComposedGatekeeper(limiter, locks, cache), stats=stats)
+                            gatekeeper=ComposedGatekeeper(limiter, locks, cache), stats=stats,
+                            sessions=MemorySessionStore(clock))
     # No retries inside redis-py: the breaker decides, and a retry would double the wait.
     client = Redis.from_url(
         redis_url,
@@ -86,6 +92,7 @@ def build_coordination(
         rate_limiter=RedisRateLimiter(client, health, prefix),
         gatekeeper=RedisGatekeeper(client, health, prefix),
         stats=stats,
+        sessions=RedisSessionStore(client, health, prefix, MemorySessionStore(clock)),
         health=health,
         client=client,
     )

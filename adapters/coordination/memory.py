@@ -85,6 +85,29 @@ class MemoryCache:
             self._store.pop(key)
 
 
+class MemorySessionStore:
+    """Conversation states with a TTL, held in this process."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._store: _ExpiringStore[str] = _ExpiringStore(now)
+
+    async def load(self, user_id: str, ttl_seconds: int) -> str | None:
+        state = self._store.get(_session_key(user_id))
+        if state is not None:
+            self._store.put(_session_key(user_id), state, ttl_seconds)
+        return state
+
+    async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
+        self._store.put(_session_key(user_id), state, ttl_seconds)
+
+    async def drop(self, user_id: str) -> None:
+        self._store.pop(_session_key(user_id))
+
+
+def _session_key(user_id: str) -> str:
+    return f"session:{user_id}"
+
+
 class MemoryLockManager:
     """Locks with a TTL, released only by the holder of their token."""
 
@@ -126,6 +149,11 @@ class MemoryRateLimiter:
             self._windows.put(key, counter, window_seconds)
         counter[0] += 1
         return rate_decision(counter[0], limit, self.stats)
+
+    async def forgive(self, key: str) -> None:
+        counter = self._windows.get(key)
+        if counter is not None and counter[0] > 0:
+            counter[0] -= 1
 
 
 ALLOWED = RateDecision(allowed=True, warn=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
+from adapters.coordination.memory import MemorySessionStore
 from adapters.coordination.stats import lock_token, rate_decision
 from application.ports import Admission, Lock, RateDecision
 
@@ -29,6 +30,13 @@ return 0
 # only when the key is new, EXPIRE, so the window is fixed at its first hit; a key left without a
 # TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed] [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
 # Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value}.
+# One hit taken back: DECR keeps the window's TTL; a window already gone stays gone.
+_FORGIVE_SCRIPT = """
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+if hits > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
 _ADMIT_SCRIPT = """
 local k, hits, locked, value = 1, 0, 0, false
 if ARGV[1] == '1' then
@@ -93,6 +101,43 @@ class RedisCache:
             pass
 
 
+class RedisSessionStore:
+    """Conversation states under `session:{user}` (GETEX renews the TTL on each read). While
+    Redis fails, states live in this process instead (a customer may be asked again after
+    Redis comes back; nothing else is lost)."""
+
+    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "",
+                 fallback: MemorySessionStore | None = None) -> None:
+        self._client, self._health, self._prefix = client, health, prefix
+        self._fallback = fallback or MemorySessionStore()
+
+    async def load(self, user_id: str, ttl_seconds: int) -> str | None:
+        name = f"{self._prefix}session:{user_id}"
+        try:
+            value: object = await self._health.call("session.load", lambda: self._client.getex(name, ex=ttl_seconds))
+        except RedisUnavailable:
+            value = None
+        if value is None:
+            return await self._fallback.load(user_id, ttl_seconds)  # kept here while Redis was down
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
+        name = f"{self._prefix}session:{user_id}"
+        try:
+            await self._health.call("session.save", lambda: self._client.set(name, state, ex=ttl_seconds))
+        except RedisUnavailable:
+            await self._fallback.save(user_id, state, ttl_seconds)
+            return
+        await self._fallback.drop(user_id)
+
+    async def drop(self, user_id: str) -> None:
+        await self._fallback.drop(user_id)
+        try:
+            await self._health.call("session.drop", lambda: self._client.delete(f"{self._prefix}session:{user_id}"))
+        except RedisUnavailable:
+            pass
+
+
 class RedisLockManager:
     """SET NX PX with a random token; release is an atomic compare-and-delete."""
 
@@ -139,6 +184,7 @@ class RedisRateLimiter:
         self._health = health
         self._prefix = prefix
         self._hit_script = client.register_script(_ADMIT_SCRIPT)
+        self._forgive_script = client.register_script(_FORGIVE_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         name = self._prefix + key
@@ -149,6 +195,13 @@ class RedisRateLimiter:
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
         return rate_decision(int(count[0]), limit, self._health.stats)
+
+    async def forgive(self, key: str) -> None:
+        name = self._prefix + key
+        try:
+            await self._health.call("ratelimit.forgive", lambda: self._forgive_script(keys=[name]))
+        except RedisUnavailable:
+            pass
 
 
 class RedisGatekeeper:

@@ -57,9 +57,11 @@ def map_state(transaction_status: str, fraud_status: str | None) -> PaymentState
     return state
 
 
-def reversed_amount(answer: dict[str, Any]) -> Rupiah | None:
-    """How much was refunded or charged back in all, when the status answer says."""
-    for key in ("refund_amount", "chargeback_amount"):
+def reversed_amount(answer: dict[str, Any], reversal: str) -> Rupiah | None:
+    """How much was refunded (`refund_amount`) or charged back (`chargeback_amount`) in all,
+    when the status answer says."""
+    keys = ("chargeback_amount", "refund_amount") if reversal == "chargeback" else ("refund_amount",)
+    for key in keys:
         if answer.get(key) not in (None, ""):
             try:
                 return parse_amount(answer[key])
@@ -151,7 +153,7 @@ class MidtransPaymentGateway:
         fraud = answer.get("fraud_status")
         state = map_state(str(answer.get("transaction_status", "")), fraud if isinstance(fraud, str) else None)
         return PaymentStatus(str(answer.get("order_id") or order_id), state, amount, str(answer.get("currency") or "IDR"),
-                             reversed_amount(answer) if state.reversal else None)
+                             reversed_amount(answer, state.reversal) if state.reversal else None)
 
     async def cancel(self, order_id: str) -> None:
         try:

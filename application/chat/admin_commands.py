@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.chat import render
 from application.chat.handlers import (
     PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
 )
@@ -121,7 +122,8 @@ async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     for o in orders:
         what = ctx.t("history.topup") if o.kind is OrderKind.TOPUP else f"{o.qty}x {o.product_code}"
         status = ctx.t("status.waiting_seller") if o.waits_for_seller else ctx.t(f"status.{o.status.value}")
-        rows.append(ctx.t("admin.orders_row", order_id=o.id, user=o.user_id, what=what, total=o.total, status=status))
+        rows.append(ctx.t("admin.orders_row", when=render.short_when(o.created_at), order_id=o.id, user=o.user_id,
+                          what=what, total=o.total, status=status))
     return Reply("\n".join([ctx.t("admin.orders_header"), *rows]))
 
 

@@ -53,9 +53,7 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.StockKindMismatch: _stock_kind,
     e.InvalidStockItems: lambda x, lang, s: text("error.stock_items", lang, blank=_d(x, "blank", 0),
                                                  duplicates=_d(x, "duplicates", 0)),
-    e.InsufficientBalance: lambda x, lang, s: text(
-        "error.insufficient", lang, balance=Rupiah(int(str(_d(x, "balance", 0)))),
-        total=Rupiah(int(str(_d(x, "needed", 0))))),
+    e.InsufficientBalance: lambda x, lang, s: _insufficient(x, lang, s),
     e.OrderNotFound: lambda x, lang, s: text("error.order_not_found", lang, order_id=_d(x, "order_id")),
     e.IllegalTransition: _illegal,
     e.PendingOrderExists: lambda x, lang, s: text("error.pending_exists", lang, order_id=_d(x, "order_id")),
@@ -74,6 +72,17 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.EmptyMessage: lambda x, lang, s: text("error.empty_message", lang),
     e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
 }
+
+
+def _insufficient(x: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    """Names what is missing; a buyer (not an admin taking saldo away) is offered the top-up."""
+    balance, needed = int(str(_d(x, "balance", 0))), int(str(_d(x, "needed", 0)))
+    message = text("error.insufficient", lang, balance=Rupiah(balance), total=Rupiah(needed),
+                   missing=Rupiah(needed - balance))
+    if _d(x, "offer", False):
+        top_up = min(max(needed - balance, shop.deposit_min), shop.deposit_max)
+        message += "\n" + text("error.insufficient_offer", lang, amount=top_up)
+    return message
 
 
 def error_reply(exc: e.DomainError, lang: str, shop: ShopSettings) -> Reply:

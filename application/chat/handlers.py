@@ -86,5 +86,7 @@ def with_lines(value: str, cmd: ParsedCommand) -> str:
     return "\n".join([value, *cmd.lines]).strip()
 
 
-def usage_reply(command_name: str, lang: str) -> Reply:
-    return Reply(text(f"usage.{command_name}", lang, fields=", ".join(PRODUCT_FIELDS), keys=", ".join(ShopSettings.keys())))
+def usage_reply(command_name: str, lang: str, example_code: str = "KODE") -> Reply:
+    """The command's format, its example naming one of the shop's own products."""
+    return Reply(text(f"usage.{command_name}", lang, fields=", ".join(PRODUCT_FIELDS), keys=", ".join(ShopSettings.keys()),
+                      code=example_code))

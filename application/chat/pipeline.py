@@ -158,9 +158,15 @@ class ChatPipeline:
         try:
             return await self._commands.run(parsed, ctx)
         except Usage as usage:
-            return usage_reply(usage.command, ctx.lang)
+            return usage_reply(usage.command, ctx.lang, await self._example_code())
         except DomainError as refused:
             return error_reply(refused, ctx.lang, ctx.shop)
+
+    async def _example_code(self) -> str:
+        """A product code of this shop for usage examples (from the cached list)."""
+        products = await self._reads.products()
+        in_stock = [p.code for p in products if p.stock > 0]
+        return (in_stock or [p.code for p in products] or ["KODE"])[0]
 
     async def _hint(self, ctx: ChatContext, kind: str, key: str | None) -> list[Reply]:
         """Plain chat gets the menu, media a short hint: at most once per 10 minutes per user."""

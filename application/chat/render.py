@@ -18,6 +18,11 @@ def when(moment: datetime) -> str:
     return f"{moment.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB"
 
 
+def short_when(moment: datetime) -> str:
+    """`30-11 10:26` in WIB: lists of orders."""
+    return f"{moment.astimezone(JAKARTA):%d-%m %H:%M}"
+
+
 def _stock(product: Product, lang: str) -> str:
     return str(product.stock) if product.stock > 0 else text("product.out", lang)
 
@@ -69,5 +74,5 @@ def topup_paid(order: Order, balance: Rupiah, lang: str) -> Reply:
 
 def order_line(order: Order, lang: str) -> str:
     what = text("history.topup", lang) if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_code}"
-    return text("history.row", lang, order_id=order.id, what=what, total=order.total,
+    return text("history.row", lang, when=short_when(order.created_at), order_id=order.id, what=what, total=order.total,
                 status=text(f"status.{order.status.value}", lang))

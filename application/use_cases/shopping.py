@@ -152,7 +152,7 @@ class Buy:
     def _choose(self, choice: MethodChoice, covered: bool, total: Rupiah, balance: Rupiah) -> PaymentMethod:
         if choice is MethodChoice.SALDO or (choice is MethodChoice.AUTO and (covered or not self._gateway.available)):
             if not covered:
-                raise InsufficientBalance(balance=balance.value, needed=total.value)
+                raise InsufficientBalance(balance=balance.value, needed=total.value, offer=True)
             return PaymentMethod.SALDO
         if not self._gateway.available:
             raise PaymentUnavailable(reason="disabled")

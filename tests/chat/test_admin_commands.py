@@ -117,7 +117,7 @@ async def test_addsaldo_normalises_the_number_and_says_it_is_new(shop: Shop) -> 
 
 async def test_kurangsaldo_takes_and_refuses_more_than_the_balance(shop: Shop) -> None:
     assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 30.000") == f"Saldo {ALICE} -Rp 30.000 → Rp 70.000."
-    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 80000") == "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000."
+    assert await shop.say(ADMIN, f".kurangsaldo {ALICE} 80000") == "Saldo tidak cukup. Saldo: Rp 70.000, total: Rp 80.000, kurang Rp 10.000."
     assert await shop.balance(ALICE) == 70_000
 
 

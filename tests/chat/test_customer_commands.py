@@ -6,6 +6,7 @@ import pytest
 
 from application.ports import PaymentState
 from domain.order import OrderStatus
+from domain.order import JAKARTA
 from tests.support.shop import ADMIN, ALICE, BOB, Shop
 
 
@@ -59,7 +60,7 @@ async def test_buy_quantity_of_counted_product_shows_delivery_text(shop: Shop) -
 
 async def test_explicit_saldo_with_too_little_balance_is_refused_not_linked(shop: Shop) -> None:
     reply = await shop.say(BOB, ".buy VC 1 saldo")
-    assert reply == "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000."
+    assert reply == "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000, kurang Rp 10.000.\nIsi saldo dulu: .deposit 10000"
     assert await shop.stock("VC") == 20 and await shop.last_order_of(BOB) is None
 
 
@@ -142,6 +143,8 @@ async def test_history_lists_orders_and_topups(shop: Shop) -> None:
     reply = await shop.say(ALICE, ".riwayat")
     assert reply.startswith("*Riwayat transaksi*")
     assert "2x VC · Rp 20.000 · lunas" in reply and "isi saldo · Rp 20.000 · menunggu pembayaran" in reply
+    wib = shop.clock.now().astimezone(JAKARTA)
+    assert all(line.startswith(f"{wib:%d-%m %H:%M} · INV-") for line in reply.splitlines()[1:])  # dates in WIB
 
 
 async def test_history_when_empty(shop: Shop) -> None:
@@ -218,12 +221,18 @@ async def test_english_catalog_when_the_shop_language_is_english(shop: Shop) -> 
 
 
 @pytest.mark.parametrize("text, usage", [
-    (".detail", "Format: .produk [KODE]"), (".produk NF-1", "Format: .produk [KODE]"),
+    (".detail", "Format: .produk [KODE]\nContoh: .produk NF1"), (".produk NF-1", "Format: .produk [KODE]\nContoh: .produk NF1"),
     (".batal A B", "Format: .batal [ORDER_ID]"), (".kirimulang A B", "Format: .kirimulang [ORDER_ID]"),
     (".status A B", "Format: .status ORDER_ID"),
 ])
 async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> None:
     assert await shop.say(ALICE, text) == usage
+
+
+async def test_usage_examples_name_a_product_this_shop_sells() -> None:
+    shop = Shop()
+    await shop.say(ADMIN, ".addproduk SPO|Spotify 1 Bulan|20000|5")
+    assert await shop.say(ALICE, ".buy") == "Format: .buy KODE [JUMLAH] [saldo|link]\nContoh: .buy SPO 2"
 
 
 async def test_resend_of_an_unknown_order(shop: Shop) -> None:
@@ -248,7 +257,7 @@ async def test_without_link_payments_saldo_still_sells_and_links_are_refused() -
     adapters.gateway.override(providers.Object(DisabledPaymentGateway()))
     shop = Shop(adapters)
     await shop.stock_products()
-    assert await shop.say(BOB, ".buy VC") == "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000."
+    assert await shop.say(BOB, ".buy VC") == "Saldo tidak cukup. Saldo: Rp 0, total: Rp 10.000, kurang Rp 10.000.\nIsi saldo dulu: .deposit 10000"
     assert await shop.say(BOB, ".buy VC link") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
     assert await shop.say(BOB, ".deposit 50rb") == "Pembayaran lewat link tidak aktif di toko ini. Gunakan saldo."
     assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")

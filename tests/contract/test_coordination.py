@@ -232,6 +232,20 @@ async def test_the_window_is_fixed_from_its_first_hit_then_resets(harness: Harne
     assert await limiter.hit(key, 2, 60) == REFUSED_WITH_WARNING
 
 
+async def test_a_forgiven_hit_no_longer_counts_and_the_window_keeps_its_end(harness: Harness) -> None:
+    limiter = harness.coordination.rate_limiter
+    key = unique("ratelimit:62811:buy")
+    await limiter.forgive(key)  # nothing counted yet: stays at zero
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    await limiter.forgive(key)  # the second attempt was a typo
+    await harness.advance(30)
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+    assert await limiter.hit(key, 2, 60) == REFUSED_WITH_WARNING
+    await harness.advance(31)  # the window still ends 60 s after its first hit
+    assert await limiter.hit(key, 2, 60) == ALLOWED
+
+
 # --- The gatekeeper: rate limit, lock and one cache read in one step -------------------------
 
 
@@ -320,3 +334,27 @@ async def test_the_in_process_limiter_forgets_expired_windows_of_one_time_visito
         clock.t += 0.1  # a new visitor every 100 ms: about 600 windows alive at a time
 
     assert len(limiter._windows) < 2_000
+
+
+# --- SessionStore ------------------------------------------------------------------------
+
+
+async def test_a_session_is_kept_until_it_has_been_unused_for_its_ttl(harness: Harness) -> None:
+    sessions, user = harness.coordination.sessions, unique("62812")
+    assert await sessions.load(user, 600) is None
+    await sessions.save(user, '{"picks": [".produk NF1"]}', 600)
+    await harness.advance(500)
+    assert await sessions.load(user, 600) == '{"picks": [".produk NF1"]}'  # used: 10 more minutes
+    await harness.advance(500)
+    assert await sessions.load(user, 600) == '{"picks": [".produk NF1"]}'
+    await harness.advance(601)
+    assert await sessions.load(user, 600) is None
+
+
+async def test_a_session_is_one_customers_and_can_be_dropped(harness: Harness) -> None:
+    sessions, alice, bob = harness.coordination.sessions, unique("62812"), unique("62813")
+    await sessions.save(alice, "a", 600)
+    await sessions.save(bob, "b", 600)
+    await sessions.save(alice, "a2", 600)
+    await sessions.drop(bob)
+    assert (await sessions.load(alice, 600), await sessions.load(bob, 600)) == ("a2", None)

@@ -264,3 +264,15 @@ async def test_a_killed_connection_costs_at_most_one_fail_open(
         assert coordination.stats.breaker_open is False
     finally:
         await coordination.aclose()
+
+
+async def test_with_redis_down_a_conversation_lives_in_this_process() -> None:
+    coordination = build_coordination(CLOSED_PORT_URL, "tokowa-test:", clock=FakeClock())
+    try:
+        sessions = coordination.sessions
+        await guarded(lambda: sessions.save("6281200000002", '{"picks": [".produk NF1"]}', 600))
+        assert await sessions.load("6281200000002", 600) == '{"picks": [".produk NF1"]}'
+        await sessions.drop("6281200000002")
+        assert await sessions.load("6281200000002", 600) is None
+    finally:
+        await coordination.aclose()

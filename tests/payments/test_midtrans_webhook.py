@@ -51,6 +51,9 @@ EXPECTED = {
     "expire": (OrderStatus.EXPIRED, 3, "kedaluwarsa"),
     "cancel": (OrderStatus.CANCELLED, 3, None),
     "refund": (OrderStatus.CANCELLED, 3, None),  # paid and given back before we heard: nothing is owed
+    "chargeback": (OrderStatus.CANCELLED, 3, None),
+    "capture_accept": (OrderStatus.PAID, 2, "user1@mail.test|pw1"),
+    "partial_refund": (OrderStatus.PENDING, 2, None),  # part of a payment never seen: admins must look
 }
 
 
