@@ -6,7 +6,6 @@ from application.chat import render
 from application.chat.handlers import (
     PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
 )
-from application.chat import render
 from application.chat.parser import ParsedCommand, parse_count
 from application.replies import Reply
 from application.use_cases.bundle import UseCases
