@@ -115,6 +115,12 @@ class OrderRepository(Protocol):
     async def due_for_recheck(self, now: datetime, limit: int = 20) -> list[Order]:
         """Given-up link orders whose `recheck_at` has come, soonest first."""
 
+    async def waiting_for_seller(self, limit: int = 50) -> list[Order]:
+        """Paid manual purchases not delivered yet, oldest (first paid) first."""
+
+    async def reminders_due(self, now: datetime, limit: int = 50) -> list[Order]:
+        """Paid manual purchases not delivered yet whose `remind_at` has come, soonest first."""
+
 
 class SettingsRepository(Protocol):
     async def all(self) -> dict[str, str]: ...
@@ -282,6 +288,16 @@ class AlertRepository(Protocol):
     async def acknowledge(self, alert_id: int, now: datetime) -> bool:
         """False when there is no such open alert."""
 
+    async def resolve(self, kind: str, subject: str, now: datetime) -> bool:
+        """Acknowledge the open alert of this kind and subject (its cause went away); False when
+        none is open. Of several callers at once, one gets True."""
+
+
+class JobLeaseRepository(Protocol):
+    async def claim(self, job: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the cluster-wide lease of a periodic job until `until`: True when it was free
+        (never taken, or run out by `now`) or already this holder's. One caller of many wins."""
+
 
 @dataclass(frozen=True)
 class StoredText:
@@ -351,6 +367,9 @@ class UnitOfWork(Protocol):
 
     @property
     def housekeeping(self) -> HousekeepingRepository: ...
+
+    @property
+    def leases(self) -> JobLeaseRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -491,6 +510,13 @@ class PaymentGateway(Protocol):
 class Messenger(Protocol):
     async def send(self, to: str, reply: Reply) -> None:
         """Deliver one reply to a WhatsApp number (wa_id). Raises MessengerUnavailable."""
+
+
+class TransportHealth(Protocol):
+    async def connected(self) -> bool | None:
+        """Whether the WhatsApp transport can send now (GOWA: its session is connected and
+        logged in; Cloud API: Meta accepts the token). None: nothing to check (simulator) or
+        no answer either way. Never raises."""
 
 
 class Clock(Protocol):

@@ -157,13 +157,25 @@ class Notifier:
         still open. `owed`: money that needs an admin's action."""
         subject = about or str(params.get("order_id") or params.get("subject") or params.get("code") or key)
         alert = Alert(key, subject, {k: str(v) for k, v in params.items()}, self._clock.now(), owed)
-        if await uow.alerts.raise_(alert) is None:
+        alert_id = await uow.alerts.raise_(alert)
+        if alert_id is None:
             log.info("admin alert still open: %s", key, extra={"alert": key, "subject": subject})
             return []
         lang = (await self._settings.get()).language
-        message = text(key, lang, **params)
+        message = f"{text(key, lang, **params)}\n{text('alert.ack_hint', lang, alert_id=alert_id)}"
         log.error("admin alert: %s", key, extra={"alert": key, "subject": subject, "order_id": params.get("order_id")})
         return [await self._outbox.queue(uow, admin, Reply(message)) for admin in sorted(self._admins)]
+
+    async def tell_admins(self, uow: UnitOfWork, key: str, *, skip: str | None = None,
+                          **params: object) -> list[QueuedMessage]:
+        """A message to every admin (but `skip`) that is not an alert of its own: reminders,
+        customers' messages, a transport back up. Queued inside `uow`."""
+        message = text(key, (await self._settings.get()).language, **params)
+        return [await self._outbox.queue(uow, admin, Reply(message)) for admin in sorted(self._admins) if admin != skip]
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return self._admins
 
     async def alert_admins(self, key: str, *, about: str | None = None, owed: Rupiah | None = None,
                            **params: object) -> None:

@@ -101,3 +101,25 @@ class InvalidSetting(DomainError):
 
 class MessageTooOld(DomainError):
     """A command that moves money arrived too long after it was sent: it is not executed."""
+class ManualNeedsCountedStock(DomainError):
+    """Stock items are always handed out at once: an item product cannot wait for the seller."""
+
+
+class AlreadyDelivered(DomainError):
+    """The seller already delivered this order (`at`: when)."""
+
+
+class NotAwaitingDelivery(DomainError):
+    """The order is not a paid one waiting for the seller (unpaid, automatic, or a top-up)."""
+
+
+class AwaitingSeller(DomainError):
+    """The order is paid and waits for the seller to deliver it: nothing to send again yet."""
+
+
+class EmptyMessage(DomainError):
+    """A message to forward or deliver has no text."""
+
+
+class ReplyToAdmin(DomainError):
+    """Messages between admins are never forwarded (`.admin` from an admin, `.balas` to one)."""

@@ -8,7 +8,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from domain.errors import IllegalTransition
+from domain.errors import AlreadyDelivered, IllegalTransition, NotAwaitingDelivery
+from domain.product import Fulfilment
 from domain.money import Rupiah
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")
@@ -116,6 +117,11 @@ class Order:
     recheck_at: datetime | None = None  # a given-up link order is asked about again at this time
     channel: PaymentChannel = PaymentChannel.LINK  # for a Midtrans order: link or QRIS
     qr_string: str | None = None  # a QRIS order's code, as Midtrans gave it
+    # Fulfilment, beside payment: a MANUAL purchase, once paid, waits for the seller's `.kirim`.
+    fulfilment: Fulfilment = Fulfilment.AUTOMATIC
+    delivered_at: datetime | None = None  # when the seller delivered it (manual orders)
+    delivery_note: str | None = None  # what the seller delivered (a secret, like stock items)
+    remind_at: datetime | None = None  # a waiting manual order is brought up to the admins again then
 
     @classmethod
     def purchase(
@@ -129,6 +135,7 @@ class Order:
         method: PaymentMethod,
         now: datetime,
         expires_at: datetime | None = None,
+        fulfilment: Fulfilment = Fulfilment.AUTOMATIC,
     ) -> Order:
         paid = method is PaymentMethod.SALDO
         return cls(
@@ -146,6 +153,7 @@ class Order:
             expires_at=expires_at,
             paid_at=now if paid else None,
             updated_at=now,
+            fulfilment=fulfilment,
         )
 
     @classmethod
@@ -162,6 +170,27 @@ class Order:
             expires_at=expires_at,
             updated_at=now,
         )
+
+    @property
+    def waits_for_seller(self) -> bool:
+        """Paid, manual, and not delivered yet."""
+        return (self.kind is OrderKind.PURCHASE and self.fulfilment is Fulfilment.MANUAL
+                and self.status is OrderStatus.PAID and self.delivered_at is None)
+
+    def await_seller(self, first_reminder: datetime) -> None:
+        """Just paid: the seller is told now and reminded at `first_reminder` if still waiting."""
+        if self.waits_for_seller:
+            self.remind_at = first_reminder
+
+    def deliver_by_hand(self, note: str, now: datetime) -> None:
+        """The seller delivers a waiting order; once only."""
+        if self.delivered_at is not None:
+            raise AlreadyDelivered(order_id=self.id, at=self.delivered_at)
+        if not self.waits_for_seller:
+            raise NotAwaitingDelivery(order_id=self.id, status=self.status.value)
+        self.delivery_note = note
+        self.delivered_at = self.updated_at = now
+        self.remind_at = None
 
     @property
     def is_terminal(self) -> bool:

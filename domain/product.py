@@ -12,6 +12,7 @@ from domain.errors import (
     InvalidProductCode,
     InvalidProductField,
     InvalidStockItems,
+    ManualNeedsCountedStock,
     OutOfStock,
     StockKindMismatch,
 )
@@ -19,6 +20,22 @@ from domain.money import Rupiah
 
 _CODE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 MAX_STOCK = 1_000_000
+
+
+class Fulfilment(str, enum.Enum):
+    """How a paid order reaches the buyer: at once (stock items, or a delivery text that needs
+    nothing from the seller) or by the seller's hand (`.kirim`)."""
+
+    AUTOMATIC = "otomatis"
+    MANUAL = "manual"
+
+    @classmethod
+    def parse(cls, raw: str) -> Fulfilment:
+        value = {"auto": "otomatis", "automatic": "otomatis"}.get(raw.strip().lower(), raw.strip().lower())
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidProductField(field="kirim", value=raw) from None
 
 
 class Tier(str, enum.Enum):
@@ -65,6 +82,7 @@ class Product:
     price_silver: Rupiah | None = None
     price_gold: Rupiah | None = None
     min_stock: int | None = None
+    fulfilment: Fulfilment = Fulfilment.AUTOMATIC
 
     @classmethod
     def create(cls, code: str, name: str, price: int, stock: int, description: str = "") -> Product:
@@ -111,6 +129,8 @@ class Product:
 
     def accept_items(self, lines: list[str]) -> list[str]:
         """Validate new stock item lines; returns them stripped. Blank or repeated lines refuse all."""
+        if self.fulfilment is Fulfilment.MANUAL:
+            raise ManualNeedsCountedStock(code=self.code)
         if not self.uses_items and self.stock > 0:
             raise StockKindMismatch(code=self.code, expected="count")
         cleaned = [line.strip() for line in lines]
@@ -177,6 +197,13 @@ def _set_min_stock(p: Product, v: str) -> None:
     p.min_stock = _stock_amount(_parse_int("minstok", v))
 
 
+def _set_fulfilment(p: Product, v: str) -> None:
+    wanted = Fulfilment.parse(v)
+    if wanted is Fulfilment.MANUAL and p.uses_items:  # items are handed out at once, by nature
+        raise ManualNeedsCountedStock(code=p.code)
+    p.fulfilment = wanted
+
+
 def _set_text(attr: str, limit: int) -> Callable[[Product, str], None]:
     def setter(p: Product, v: str) -> None:
         if len(v) > limit:
@@ -195,5 +222,6 @@ _FIELD_SETTERS: dict[str, Callable[[Product, str], None]] = {
     "deskripsi": _set_text("description", 1000),
     "sk": _set_text("terms", 1000),
     "teks": _set_text("delivery_text", 3000),
+    "kirim": _set_fulfilment,
 }
 PRODUCT_FIELDS = tuple(_FIELD_SETTERS)

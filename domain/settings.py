@@ -17,6 +17,7 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "buy_rate_limit_per_minute": (1, 10_000),
     "rate_limit_per_minute": (1, 10_000),
     "low_stock_threshold": (0, 1_000_000),
+    "manual_reminder_minutes": (1, 7 * 24 * 60),
 }
 
 
@@ -40,6 +41,7 @@ class ShopSettings:
     low_stock_threshold: int = 3
     confirm_purchases: bool = False
     payment_method: str = "link"  # what .buy/.deposit use when the customer names none: link | qris
+    manual_reminder_minutes: int = 30  # a paid manual order still waiting is brought up again after this
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:

@@ -114,6 +114,9 @@ async def close_adapters(app: Application) -> None:
     if "storage" in adapters.providers:
         await adapters.storage().aclose()
     await adapters.coordination().aclose()
+    close_health = getattr(adapters.transport_health(), "aclose", None)
+    if close_health is not None:
+        await close_health()
     close_messenger = getattr(adapters.messenger(), "aclose", None)
     if close_messenger is not None:
         await close_messenger()

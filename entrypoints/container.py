@@ -18,6 +18,7 @@ from adapters.coordination.factory import build_coordination
 from adapters.memory.storage import MemoryStore, MemoryUnitOfWork
 from adapters.messaging.cloud_api import CloudApiMessenger
 from adapters.messaging.gowa import GowaMessenger
+from adapters.messaging.health import CloudApiHealth, GowaHealth, NoHealthCheck
 from adapters.messaging.simulator import SimulatorMessenger
 from adapters.messaging.stats import DeliveryStats
 from adapters.payments.midtrans import MidtransPaymentGateway
@@ -39,8 +40,12 @@ from application.use_cases.retention import PruneOldRecords
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.payments import ExpireStaleOrders
+from application.use_cases.seller import (
+    ContactAdmin, DeliverByHand, RemindWaitingOrders, ReplyToCustomer, WaitingOrders,
+)
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
+from application.use_cases.transport import WatchTransport
 from application.use_cases.wallet import AdjustBalance, Deposit
 from entrypoints.metered import MeteredApplyPaymentStatus, MeteredChatPipeline, MeteredCommands, MeteredMessenger
 from entrypoints.metrics import Metrics
@@ -61,6 +66,8 @@ class InMemoryAdapters(containers.DeclarativeContainer):
     gatekeeper = providers.Singleton(lambda c: c.gatekeeper, coordination)
     sessions = providers.Singleton(lambda c: c.sessions, coordination)
     messenger = providers.Singleton(SimulatorMessenger)
+    transport_health = providers.Singleton(NoHealthCheck)
+    transport_name = providers.Object("simulator")
     delivery_stats = providers.Singleton(DeliveryStats)
     # The simulator signs its notifications with this key and the webhook checks them with it.
     payments_key = providers.Singleton(lambda key: key or secrets.token_urlsafe(32), config.payments_key)
@@ -105,6 +112,17 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
         gowa=providers.Singleton(GowaMessenger, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
                                  password=config.gowa.password),
     )
+    transport_health = providers.Selector(
+        config.messenger,
+        simulator=providers.Singleton(NoHealthCheck),
+        cloud_api=providers.Singleton(
+            CloudApiHealth, api_url=config.whatsapp.api_url.as_(str),
+            phone_number_id=config.whatsapp.phone_number_id.as_(str), access_token=config.whatsapp.access_token.as_(str),
+        ),
+        gowa=providers.Singleton(GowaHealth, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
+                                 password=config.gowa.password),
+    )
+    transport_name = providers.Callable(str, config.messenger)
     delivery_stats = providers.Singleton(DeliveryStats)
     gateway = providers.Selector(
         config.payments,
@@ -156,11 +174,16 @@ class Application(containers.DeclarativeContainer):
         history=providers.Singleton(History, adapters.unit_of_work.provider),
         order_status=providers.Singleton(OrderStatusQuery, adapters.unit_of_work.provider),
         add_product=providers.Singleton(AddProduct, adapters.unit_of_work.provider, reads, adapters.clock),
-        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads, adapters.clock),
-        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads, adapters.clock),
-        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads, adapters.clock),
-        add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, adapters.clock),
-        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads, adapters.clock),
+        set_product_field=providers.Singleton(SetProductField, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        add_stock=providers.Singleton(AddStock, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        set_stock=providers.Singleton(SetStock, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        add_stock_items=providers.Singleton(AddStockItems, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
+        remove_product=providers.Singleton(RemoveProduct, adapters.unit_of_work.provider, reads, notifier, settings,
+                                      adapters.clock),
         check_stock=providers.Singleton(CheckStock, adapters.unit_of_work.provider),
         set_role=providers.Singleton(SetRole, adapters.unit_of_work.provider, reads, adapters.clock),
         set_language=providers.Singleton(SetLanguage, adapters.unit_of_work.provider, reads, adapters.clock),
@@ -171,7 +194,16 @@ class Application(containers.DeclarativeContainer):
         apply_payment=apply_payment,
         expire_stale=providers.Singleton(ExpireStaleOrders, adapters.unit_of_work.provider, adapters.gateway,
                                          settings, apply_payment, adapters.clock),
+        deliver_by_hand=providers.Singleton(DeliverByHand, adapters.unit_of_work.provider, notifier, settings,
+                                            adapters.clock),
+        waiting_orders=providers.Singleton(WaitingOrders, adapters.unit_of_work.provider),
+        contact_admin=providers.Singleton(ContactAdmin, adapters.unit_of_work.provider, notifier,
+                                          adapters.rate_limiter),
+        reply_to_customer=providers.Singleton(ReplyToCustomer, adapters.unit_of_work.provider, notifier, settings),
+        alerts=alerts,
     )
+    remind_waiting = providers.Singleton(RemindWaitingOrders, adapters.unit_of_work.provider, notifier,
+                                         adapters.clock)
     handle_notification = providers.Singleton(HandlePaymentNotification, adapters.unit_of_work.provider,
                                               adapters.gateway, apply_payment, adapters.clock)
     load_demo = providers.Singleton(LoadDemoProducts, adapters.unit_of_work.provider, adapters.clock)
@@ -182,6 +214,8 @@ class Application(containers.DeclarativeContainer):
     prune = providers.Singleton(PruneOldRecords, adapters.unit_of_work.provider, adapters.clock, config.retention)
     forget_customer = providers.Singleton(ForgetCustomer, adapters.unit_of_work.provider, reads)
     export_customer = providers.Singleton(ExportCustomer, adapters.unit_of_work.provider)
+    watch_transport = providers.Singleton(WatchTransport, adapters.transport_health, adapters.unit_of_work.provider,
+                                          notifier, adapters.clock, adapters.transport_name)
     pipeline = providers.Singleton(
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
@@ -212,3 +246,4 @@ if TYPE_CHECKING:
     _gateways: tuple[type[ports.PaymentGateway], ...] = (SimulatedPaymentGateway, DisabledPaymentGateway,
                                                          MidtransPaymentGateway)
     _clocks: tuple[type[ports.Clock], ...] = (SystemClock, ManualClock)
+    _health: tuple[type[ports.TransportHealth], ...] = (NoHealthCheck, GowaHealth, CloudApiHealth)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from application.use_cases.jobs import OncePerRound
 
 from entrypoints.container import Application
 
@@ -29,3 +32,20 @@ async def repeat(job: Callable[[], Awaitable[object]], interval: float, name: st
         except Exception:
             log.exception("periodic job failed", extra={"job": name})
         await asyncio.sleep(interval)
+
+
+def cluster_jobs(container: Application, interval: float, doctor_interval: float
+                 ) -> list[tuple[Callable[[], Awaitable[object]], float, str]]:
+    """The jobs whose round runs on one worker of all instances (a lease row per job): reminders
+    of manual orders, the transport's health, and the consistency check."""
+    uow, clock = container.adapters.unit_of_work, container.adapters.clock()
+    doctor = container.doctor()
+
+    def once(name: str, job: Callable[[], Awaitable[object]], every: float) -> Callable[[], Awaitable[object]]:
+        return OncePerRound(name, job, uow, clock, timedelta(seconds=every))
+
+    return [
+        (once("reminders", container.remind_waiting(), interval), interval, "reminders"),
+        (once("transport", container.watch_transport(), interval), interval, "transport"),
+        (once("doctor", lambda: doctor(only_new=True), doctor_interval), doctor_interval, "doctor"),
+    ]

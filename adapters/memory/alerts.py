@@ -38,5 +38,25 @@ class MemoryAlertRepository:
         self.data.alerts[alert_id] = replace(alert, acknowledged_at=now)
         return True
 
+    async def resolve(self, kind: str, subject: str, now: datetime) -> bool:
+        found = [a for a in self.data.alerts.values()
+                 if a.kind == kind and a.subject == subject[:255] and a.acknowledged_at is None]
+        for alert in found:
+            assert alert.id is not None
+            self.data.alerts[alert.id] = replace(alert, acknowledged_at=now)
+        return bool(found)
+
     def _newest(self) -> list[Alert]:
         return sorted(self.data.alerts.values(), key=lambda a: (a.created_at, a.id or 0), reverse=True)
+
+
+class MemoryJobLeaseRepository:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    async def claim(self, job: str, holder: str, now: datetime, until: datetime) -> bool:
+        current = self.data.leases.get(job)
+        if current is not None and current[1] > now and current[0] != holder:
+            return False
+        self.data.leases[job] = (holder, until)
+        return True

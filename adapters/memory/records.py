@@ -54,6 +54,7 @@ class MemoryData:
     alerts: dict[int, Alert] = field(default_factory=dict)
     payment_event_times: dict[str, datetime] = field(default_factory=dict)
     job_leases: dict[str, datetime] = field(default_factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # job -> (holder, until)
     next_item_id: int = 1
     next_outbox_id: int = 1
     next_alert_id: int = 1

@@ -199,6 +199,15 @@ class MemoryOrderRepository(_Repo):
         rows = [o for o in self.data.orders.values() if o.recheck_at is not None and o.recheck_at <= now]
         return [replace(o) for o in sorted(rows, key=lambda o: (o.recheck_at or now, o.id))[:limit]]
 
+    async def waiting_for_seller(self, limit: int = 50) -> list[Order]:
+        rows = [o for o in self.data.orders.values() if o.waits_for_seller]
+        return [replace(o) for o in sorted(rows, key=lambda o: (o.paid_at or o.created_at, o.id))[:limit]]
+
+    async def reminders_due(self, now: datetime, limit: int = 50) -> list[Order]:
+        rows = [o for o in self.data.orders.values()
+                if o.waits_for_seller and o.remind_at is not None and o.remind_at <= now]
+        return [replace(o) for o in sorted(rows, key=lambda o: (o.remind_at or now, o.id))[:limit]]
+
     def _newest(self) -> list[Order]:
         return sorted(self.data.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
 

@@ -13,7 +13,7 @@ import asyncio
 import copy
 from types import TracebackType
 
-from adapters.memory.alerts import MemoryAlertRepository
+from adapters.memory.alerts import MemoryAlertRepository, MemoryJobLeaseRepository
 from adapters.memory.records import MemoryData
 from adapters.memory.repositories import (
     MemoryCustomerRepository, MemoryHousekeepingRepository, MemoryInboxRepository, MemoryOrderRepository, MemoryOutboxRepository,
@@ -51,6 +51,7 @@ class MemoryUnitOfWork:
         self.outbox = MemoryOutboxRepository(self._data)
         self.alerts = MemoryAlertRepository(self._data)
         self.housekeeping = MemoryHousekeepingRepository(self._data)
+        self.leases = MemoryJobLeaseRepository(self._data)
         return self
 
     async def __aexit__(
@@ -71,5 +72,5 @@ class MemoryUnitOfWork:
 
     def _rebind(self) -> None:
         for repo in (self.products, self.customers, self.wallets, self.orders, self.settings, self.inbox, self.payments,
-                     self.outbox, self.alerts, self.housekeeping):
+                     self.outbox, self.alerts, self.housekeeping, self.leases):
             repo.data = self._data

@@ -50,3 +50,9 @@ class SqlAlchemyAlertRepository:
         result = await self._tx.execute(
             update(alerts).where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None)).values(acknowledged_at=now))
         return result.rowcount == 1
+
+    async def resolve(self, kind: str, subject: str, now: datetime) -> bool:
+        result = await self._tx.execute(
+            update(alerts).where(alerts.c.kind == kind, alerts.c.subject == subject[:255],
+                                 alerts.c.acknowledged_at.is_(None)).values(acknowledged_at=now))
+        return result.rowcount >= 1

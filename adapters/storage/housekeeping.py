@@ -27,9 +27,11 @@ class SqlAlchemyHousekeepingRepository:
 
     async def claim_job(self, name: str, now: datetime, until: datetime) -> bool:
         insert = pg_insert(job_leases) if self._tx.is_postgres else sqlite_insert(job_leases)
-        statement = insert.values(name=name, until=until).on_conflict_do_update(
-            index_elements=[job_leases.c.name], set_={"until": until}, where=job_leases.c.until <= now,
-        ).returning(job_leases.c.name)
+        # The job leases' table: a round taken only once the last one ran out (any holder).
+        statement = insert.values(job=name, holder="housekeeping", until=until).on_conflict_do_update(
+            index_elements=[job_leases.c.job], set_={"until": until, "holder": "housekeeping"},
+            where=job_leases.c.until <= now,
+        ).returning(job_leases.c.job)
         return (await self._tx.execute(statement)).first() is not None
 
     async def prune_inbox(self, received_before: datetime, limit: int) -> int:

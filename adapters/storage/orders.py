@@ -5,24 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
 from adapters.storage.session import Transaction, bound, bound_params
-from adapters.storage.tables import transaksi
+from adapters.storage.cipher import StockCipher
+from adapters.storage.tables import WAITING_FOR_SELLER, transaksi
 from application.errors import DuplicateOrderId
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod
+from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.product import Fulfilment
 
 _NEWEST_FIRST = (transaksi.c.created_at.desc(), transaksi.c.id.desc())
 
 
 _COLUMNS = (
     "user_id", "produk_id", "status", "kind", "method", "qty", "unit_price", "total", "created_at",
-    "expires_at", "paid_at", "updated_at", "payment_url", "meta", "recheck_at",
+    "expires_at", "paid_at", "updated_at", "payment_url", "meta", "recheck_at", "fulfilment", "delivered_at",
+    "delivery", "remind_at",
 )
 # Built once; `_values` gives exactly these columns, passed as parameters.
 _SAVE = prebuilt(update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS)))
@@ -30,7 +34,7 @@ _GET = prebuilt(select(transaksi).where(transaksi.c.id == bindparam("order_id"))
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
-def _values(order: Order) -> dict[str, Any]:
+def _values(order: Order, cipher: StockCipher) -> dict[str, Any]:
     return {
         "user_id": order.user_id,
         "produk_id": order.product_code,
@@ -47,6 +51,10 @@ def _values(order: Order) -> dict[str, Any]:
         "payment_url": order.payment_url,
         "meta": _meta(order),
         "recheck_at": order.recheck_at,
+        "fulfilment": order.fulfilment.value,
+        "delivered_at": order.delivered_at,
+        "delivery": cipher.encrypt(order.delivery_note) if order.delivery_note is not None else None,
+        "remind_at": order.remind_at,
     }
 
 
@@ -65,7 +73,7 @@ def _meta(order: Order) -> dict[str, Any]:
     return meta
 
 
-def _to_order(row: Row[Any]) -> Order:
+def _to_order(row: Row[Any], cipher: StockCipher) -> Order:
     meta = row.meta or {}
     received = meta.get("amount_received")
     return Order(
@@ -91,6 +99,10 @@ def _to_order(row: Row[Any]) -> Order:
         recheck_at=row.recheck_at,
         channel=PaymentChannel(meta.get("channel", PaymentChannel.LINK.value)),
         qr_string=meta.get("qr_string"),
+        fulfilment=Fulfilment(row.fulfilment),
+        delivered_at=row.delivered_at,
+        delivery_note=cipher.decrypt(row.delivery) if row.delivery is not None else None,
+        remind_at=row.remind_at,
     )
 
 
@@ -101,7 +113,7 @@ class SqlAlchemyOrderRepository:
         self._tx = tx
 
     async def add(self, order: Order) -> None:
-        if await self._tx.insert_ignoring_conflicts(transaksi, {"id": order.id, **_values(order)}):
+        if await self._tx.insert_ignoring_conflicts(transaksi, {"id": order.id, **_values(order, self._tx.cipher)}):
             return
         if order.status is OrderStatus.PENDING and await self.pending_of(order.user_id) is not None:
             raise PendingOrderExists(user_id=order.user_id)
@@ -109,11 +121,11 @@ class SqlAlchemyOrderRepository:
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         row = (await self._tx.execute(_GET_FOR_UPDATE if for_update else _GET, {"order_id": order_id})).first()
-        return _to_order(row) if row is not None else None
+        return _to_order(row, self._tx.cipher) if row is not None else None
 
     async def save(self, order: Order) -> None:
         try:
-            await self._tx.execute(_SAVE, {"order_id": order.id, **bound_params(_values(order))})
+            await self._tx.execute(_SAVE, {"order_id": order.id, **bound_params(_values(order, self._tx.cipher))})
         except IntegrityError as error:
             if violates(error, "uq_transaksi_one_pending_per_user", "transaksi.user_id"):
                 raise PendingOrderExists(user_id=order.user_id) from error
@@ -174,9 +186,21 @@ class SqlAlchemyOrderRepository:
             .limit(limit)
         )
 
+    async def waiting_for_seller(self, limit: int = 50) -> list[Order]:
+        return await self._all(
+            select(transaksi).where(text(WAITING_FOR_SELLER)).order_by(transaksi.c.paid_at, transaksi.c.id).limit(limit))
+
+    async def reminders_due(self, now: datetime, limit: int = 50) -> list[Order]:
+        return await self._all(
+            select(transaksi)
+            .where(text(WAITING_FOR_SELLER), transaksi.c.remind_at.is_not(None), transaksi.c.remind_at <= now)
+            .order_by(transaksi.c.remind_at, transaksi.c.id)
+            .limit(limit)
+        )
+
     async def _one(self, query: Select[Any]) -> Order | None:
         row = (await self._tx.execute(query)).first()
-        return _to_order(row) if row is not None else None
+        return _to_order(row, self._tx.cipher) if row is not None else None
 
     async def _all(self, query: Select[Any]) -> list[Order]:
-        return [_to_order(row) for row in await self._tx.execute(query)]
+        return [_to_order(row, self._tx.cipher) for row in await self._tx.execute(query)]

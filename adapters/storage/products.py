@@ -17,7 +17,7 @@ from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
 from domain.errors import DuplicateProductCode, InvalidStockItems, OutOfStock, ProductNotFound
 from domain.money import Rupiah
-from domain.product import Product
+from domain.product import Fulfilment, Product
 
 
 def _free_items(code: Any) -> ColumnElement[int]:
@@ -68,6 +68,7 @@ def _row_values(product: Product) -> dict[str, Any]:
             "price_silver": product.price_silver.value if product.price_silver else None,
             "price_gold": product.price_gold.value if product.price_gold else None,
             "min_stock": product.min_stock,
+            "fulfilment": product.fulfilment.value,
         },
     }
 
@@ -88,6 +89,7 @@ def _to_product(row: Row[Any]) -> Product:
         price_silver=Rupiah(silver) if silver is not None else None,
         price_gold=Rupiah(gold) if gold is not None else None,
         min_stock=data.get("min_stock"),
+        fulfilment=Fulfilment(data.get("fulfilment", Fulfilment.AUTOMATIC.value)),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.storage.alerts import SqlAlchemyAlertRepository
 from adapters.storage.housekeeping import SqlAlchemyHousekeepingRepository
+from adapters.storage.leases import SqlAlchemyJobLeaseRepository
 from adapters.storage.orders import SqlAlchemyOrderRepository
 from adapters.storage.products import SqlAlchemyProductRepository
 from adapters.storage.records import (
@@ -29,6 +30,7 @@ class SqlRepositories:
     outbox: SqlAlchemyOutboxRepository
     alerts: SqlAlchemyAlertRepository
     housekeeping: SqlAlchemyHousekeepingRepository
+    leases: SqlAlchemyJobLeaseRepository
 
     def _bind(self, tx: Transaction) -> None:
         self.products = SqlAlchemyProductRepository(tx)
@@ -41,3 +43,4 @@ class SqlRepositories:
         self.outbox = SqlAlchemyOutboxRepository(tx)
         self.alerts = SqlAlchemyAlertRepository(tx)
         self.housekeeping = SqlAlchemyHousekeepingRepository(tx)
+        self.leases = SqlAlchemyJobLeaseRepository(tx)

@@ -90,6 +90,8 @@ produk = Table(
     CheckConstraint("stok >= 0", name="ck_produk_stok_nonneg"),
 )
 
+WAITING_FOR_SELLER = "fulfilment = 'manual' AND status = 'PAID' AND delivered_at IS NULL AND kind = 'purchase'"
+
 transaksi = Table(
     "transaksi",
     metadata,
@@ -110,11 +112,18 @@ transaksi = Table(
     Column("meta", Json, nullable=False),
     # A given-up link order is asked about again until then (a payment without a notification).
     Column("recheck_at", UtcDateTime, nullable=True),
+    # Fulfilment beside payment: manual orders wait for the seller's `.kirim` once PAID.
+    Column("fulfilment", String(16), nullable=False, server_default="otomatis"),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("delivery", Text, nullable=True),  # what the seller delivered, encrypted like stock items
+    Column("remind_at", UtcDateTime, nullable=True),
     Index("ix_transaksi_user_id", "user_id"),
     Index("ix_transaksi_produk_id", "produk_id"),
     Index("ix_transaksi_status_created", "status", "created_at"),
     Index("ix_transaksi_recheck", "recheck_at", postgresql_where=text("recheck_at IS NOT NULL"),
           sqlite_where=text("recheck_at IS NOT NULL")),
+    Index("ix_transaksi_waiting", "paid_at", postgresql_where=text(WAITING_FOR_SELLER),
+          sqlite_where=text(WAITING_FOR_SELLER)),
     Index(
         "uq_transaksi_one_pending_per_user",
         "user_id",
@@ -223,9 +232,10 @@ alerts = Table(
 job_leases = Table(
     "job_leases",
     metadata,
-    # A periodic job that must run once per round in the whole cluster (retention) claims its
-    # round here: the one instance whose conditional upsert finds the last claim run out.
-    Column("name", String(64), primary_key=True),
+    # A periodic job that must run once per round in the whole cluster (retention, the doctor,
+    # reminders) claims its round here: one conditional upsert, won only when the last claim ran out.
+    Column("job", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
     Column("until", UtcDateTime, nullable=False),
 )
 

@@ -6,7 +6,7 @@ from application.chat import render
 from application.chat.handlers import (
     PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
 )
-from application.chat.parser import ParsedCommand
+from application.chat.parser import ParsedCommand, parse_count
 from application.replies import Reply
 from application.use_cases.bundle import UseCases
 from application.use_cases.catalog_admin import AddProductCommand
@@ -113,6 +113,8 @@ async def _setproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Repl
 @command("pesanan")
 async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     statuses = {s.value: s for s in OrderStatus}
+    if cmd.args and cmd.args[0].lower() in WAITING_WORDS and len(cmd.args) == 1:
+        return await _waiting(uc, ctx)
     if len(cmd.args) > 1 or (cmd.args and cmd.args[0].upper() not in statuses):
         raise Usage(cmd.name)
     orders = await uc.list_orders(statuses[cmd.args[0].upper()] if cmd.args else None)
@@ -121,9 +123,52 @@ async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     rows = []
     for o in orders:
         what = ctx.t("history.topup") if o.kind is OrderKind.TOPUP else f"{o.qty}x {o.product_code}"
-        rows.append(ctx.t("admin.orders_row", when=render.short_when(o.created_at), order_id=o.id, user=o.user_id, what=what, total=o.total,
-                          status=ctx.t(f"status.{o.status.value}")))
+        status = ctx.t("status.waiting_seller") if o.waits_for_seller else ctx.t(f"status.{o.status.value}")
+        rows.append(ctx.t("admin.orders_row", when=render.short_when(o.created_at), order_id=o.id, user=o.user_id,
+                          what=what, total=o.total, status=status))
     return Reply("\n".join([ctx.t("admin.orders_header"), *rows]))
+
+
+WAITING_WORDS = frozenset({"perlu", "manual"})
+
+
+async def _waiting(uc: UseCases, ctx: ChatContext) -> Reply:
+    orders = await uc.waiting_orders()
+    if not orders:
+        return Reply(ctx.t("admin.waiting_empty"))
+    rows = [ctx.t("admin.waiting_row", order_id=o.id, user=o.user_id, qty=o.qty, code=o.product_code,
+                  paid=render.when(o.paid_at or o.created_at)) for o in orders]
+    return Reply("\n".join([ctx.t("admin.waiting_header"), *rows]))
+
+
+@command("kirim")
+async def _kirim(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    order_id, _, first_line = cmd.rest.partition(" ")
+    note = with_lines(first_line, cmd)
+    if not order_id or not note:
+        raise Usage(cmd.name)
+    order = await uc.deliver_by_hand(order_id, note)
+    return Reply(ctx.t("admin.delivered", order_id=order.id, user=order.user_id))
+
+
+@command("balas")
+async def _balas(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    number, _, first_line = cmd.rest.partition(" ")
+    message = with_lines(first_line, cmd)
+    if not number or not message:
+        raise Usage(cmd.name)
+    user_id = await uc.reply_to_customer(number, message)
+    return Reply(ctx.t("admin.reply_sent", number=user_id))
+
+
+@command("ok")
+async def _ok(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    if len(cmd.args) != 1 or parse_count(cmd.args[0].lstrip("#")) is None:
+        raise Usage(cmd.name)
+    alert_id = int(cmd.args[0].lstrip("#"))
+    if not await uc.alerts.acknowledge(alert_id):
+        return Reply(ctx.t("admin.alert_not_open", alert_id=alert_id))
+    return Reply(ctx.t("admin.alert_acknowledged", alert_id=alert_id))
 
 
 @command("rekap")

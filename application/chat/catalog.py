@@ -21,6 +21,7 @@ _ID: dict[str, str] = {
         ".link ORDER_ID — link bayar pesanan\n"
         ".batal — batalkan pembayaran yang menunggu\n"
         ".kirimulang [ORDER_ID] — kirim ulang pesanan\n"
+        ".admin PESAN — hubungi admin\n"
         ".bahasa id|en — bahasa balasan"
     ),
     "menu.admin": (
@@ -30,7 +31,8 @@ _ID: dict[str, str] = {
         ".addstok KODE JUMLAH · .setstok KODE JUMLAH · .addstok KODE + baris item\n"
         ".cekstok KODE · .hapusproduk KODE\n"
         ".addsaldo NOMOR NOMINAL · .kurangsaldo NOMOR NOMINAL · .setrole NOMOR TIER\n"
-        ".pesanan [STATUS] · .rekap [HARI] · .setting KEY VALUE"
+        ".pesanan [STATUS] · .rekap [HARI] · .setting KEY VALUE\n"
+        ".pesanan perlu · .kirim ORDER_ID + isi · .balas NOMOR PESAN · .ok ALERT_ID"
     ),
     "products.header": "*Daftar produk {shop}*",
     "products.row": "• *{code}* — {name}\n  {price} · stok {stock}",
@@ -180,7 +182,7 @@ _ID: dict[str, str] = {
     "usage.addsaldo": "Format: .addsaldo NOMOR NOMINAL",
     "usage.kurangsaldo": "Format: .kurangsaldo NOMOR NOMINAL",
     "usage.setproduk": "Format: .setproduk KODE FIELD NILAI\nField: {fields}",
-    "usage.pesanan": "Format: .pesanan [PENDING|PAID|EXPIRED|CANCELLED|FAILED|REFUNDED]",
+    "usage.pesanan": "Format: .pesanan [perlu|PENDING|PAID|EXPIRED|CANCELLED|FAILED|REFUNDED]",
     "usage.rekap": "Format: .rekap [HARI] (1-365)",
     "usage.setting": "Format: .setting KEY VALUE\nKey: {keys}",
     "admin.product_added": "Produk {code} ditambahkan: {name}, {price}, stok {stock}.",
@@ -231,6 +233,34 @@ _ID: dict[str, str] = {
         "🚨 Pesan {message_id} dari {sender} gagal diproses {runs} kali dan dihentikan: \"{excerpt}\". "
         "Pelanggan sudah diberi tahu; lihat daftar di /api/v1/dead-letters."
     ),
+    'alert.ack_hint': 'Tandai selesai: .ok {alert_id}',
+    'alert.manual_order': '🛒 Pesanan {order_id} lunas dan menunggu kamu kirim:\n{qty}x {name} ({code})\nPembeli: {user}\nKirim dengan:\n.kirim {order_id}\nISI PESANAN (boleh beberapa baris)',
+    'alert.transport_down': '🚨 WhatsApp ({transport}) terputus atau keluar: pesan menunggu di antrean sampai tersambung lagi.',
+    'transport.back': '✅ WhatsApp ({transport}) tersambung lagi; pesan yang tertunda sedang dikirim.',
+    'reminder.manual_order': '⏰ Pesanan {order_id} ({qty}x {name}) untuk {user} masih menunggu dikirim (lunas {paid}).\nKirim dengan: .kirim {order_id} lalu isi pesanan',
+    'order.waiting_seller': '📦 Pesanan {order_id} ({qty}x {name}) sudah lunas dan sedang disiapkan admin. Kamu akan menerimanya di chat ini.',
+    'status.waiting_seller': 'lunas, menunggu dikirim admin',
+    'error.already_delivered': 'Pesanan {order_id} sudah dikirim pada {at}.',
+    'error.not_waiting': 'Pesanan {order_id} tidak sedang menunggu dikirim (status: {status}).',
+    'error.awaiting_seller': 'Pesanan {order_id} sudah lunas dan sedang disiapkan admin. Kamu akan menerimanya di chat ini.',
+    'error.manual_items': 'Produk {code} memakai item stok, yang selalu dikirim otomatis; kirim manual hanya untuk stok angka.',
+    'error.between_admins': '{number} adalah admin: pesan antar admin tidak diteruskan.',
+    'error.empty_message': 'Pesannya kosong.',
+    'admin.waiting_header': '*Pesanan menunggu dikirim* (terlama dulu)',
+    'admin.waiting_row': '{order_id} · {user} · {qty}x {code} · lunas {paid}',
+    'admin.waiting_empty': 'Tidak ada pesanan yang menunggu dikirim.',
+    'admin.delivered': '✅ Pesanan {order_id} terkirim ke {user}.',
+    'admin.reply_sent': 'Terkirim ke {number}.',
+    'admin.alert_acknowledged': 'Peringatan {alert_id} ditandai selesai.',
+    'admin.alert_not_open': 'Tidak ada peringatan terbuka bernomor {alert_id}.',
+    'support.forwarded': '💬 Pesan dari {user}:\n{text}\n\nBalas: .balas {user} PESAN',
+    'support.sent': 'Pesanmu sudah diteruskan ke admin. Balasannya akan datang di chat ini.',
+    'support.limited': 'Kamu sudah mengirim 3 pesan ke admin dalam satu jam. Tunggu balasan admin ya.',
+    'support.reply': '💬 *{shop}*:\n{text}',
+    'usage.admin': 'Format: .admin PESAN\nContoh: .admin pesanan saya belum masuk',
+    'usage.kirim': 'Format: .kirim ORDER_ID lalu isi pesanan (di baris yang sama atau berikutnya)\nContoh:\n.kirim INV-20261201-ABCDEFGHJKLM\nLink undangan: https://...',
+    'usage.balas': 'Format: .balas NOMOR PESAN\nContoh: .balas 081234567890 Sudah kami kirim ya',
+    'usage.ok': 'Format: .ok ALERT_ID',
     "status.PENDING": "menunggu pembayaran",
     "status.PAID": "lunas",
     "status.EXPIRED": "kedaluwarsa",
@@ -257,6 +287,7 @@ _EN: dict[str, str] = {
         ".link ORDER_ID — an order's payment link\n"
         ".cancel — cancel a pending payment\n"
         ".resend [ORDER_ID] — send an order again\n"
+        ".admin MESSAGE — contact the admin\n"
         ".language id|en — reply language"
     ),
     "menu.admin": _ID["menu.admin"],
@@ -456,6 +487,34 @@ _EN: dict[str, str] = {
         "🚨 Message {message_id} from {sender} failed {runs} times and was given up: \"{excerpt}\". "
         "The customer was told; see the list at /api/v1/dead-letters."
     ),
+    'alert.ack_hint': 'Mark done: .ok {alert_id}',
+    'alert.manual_order': '🛒 Order {order_id} is paid and waits for you to deliver it:\n{qty}x {name} ({code})\nBuyer: {user}\nDeliver with:\n.kirim {order_id}\nTHE GOODS (one or more lines)',
+    'alert.transport_down': '🚨 WhatsApp ({transport}) is disconnected or logged out: messages wait in the outbox until it is back.',
+    'transport.back': '✅ WhatsApp ({transport}) is connected again; waiting messages are going out.',
+    'reminder.manual_order': '⏰ Order {order_id} ({qty}x {name}) for {user} still waits to be delivered (paid {paid}).\nDeliver with: .kirim {order_id} and the goods',
+    'order.waiting_seller': '📦 Order {order_id} ({qty}x {name}) is paid and the admin is preparing it. You will receive it in this chat.',
+    'status.waiting_seller': 'paid, waiting to be delivered by the admin',
+    'error.already_delivered': 'Order {order_id} was already delivered on {at}.',
+    'error.not_waiting': 'Order {order_id} is not waiting to be delivered (status: {status}).',
+    'error.awaiting_seller': 'Order {order_id} is paid and the admin is preparing it. You will receive it in this chat.',
+    'error.manual_items': 'Product {code} uses stock items, which are always delivered at once; manual delivery is for counted stock only.',
+    'error.between_admins': '{number} is an admin: messages between admins are not forwarded.',
+    'error.empty_message': 'The message is empty.',
+    'admin.waiting_header': '*Orders waiting to be delivered* (oldest first)',
+    'admin.waiting_row': '{order_id} · {user} · {qty}x {code} · paid {paid}',
+    'admin.waiting_empty': 'No order is waiting to be delivered.',
+    'admin.delivered': '✅ Order {order_id} delivered to {user}.',
+    'admin.reply_sent': 'Sent to {number}.',
+    'admin.alert_acknowledged': 'Alert {alert_id} marked done.',
+    'admin.alert_not_open': 'No open alert numbered {alert_id}.',
+    'support.forwarded': '💬 Message from {user}:\n{text}\n\nAnswer: .balas {user} MESSAGE',
+    'support.sent': 'Your message was passed on to the admin. The answer will come in this chat.',
+    'support.limited': "You have sent 3 messages to the admin within an hour. Please wait for the admin's answer.",
+    'support.reply': '💬 *{shop}*:\n{text}',
+    'usage.admin': 'Usage: .admin MESSAGE\nExample: .admin my order has not arrived',
+    'usage.kirim': 'Usage: .kirim ORDER_ID followed by the goods (same line or the next ones)\nExample:\n.kirim INV-20261201-ABCDEFGHJKLM\nInvite link: https://...',
+    'usage.balas': 'Usage: .balas NUMBER MESSAGE\nExample: .balas 081234567890 We have sent it',
+    'usage.ok': 'Usage: .ok ALERT_ID',
     "status.PENDING": "waiting for payment",
     "status.PAID": "paid",
     "status.EXPIRED": "expired",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.chat import render
 from application.chat.catalog import LANGUAGES, text
-from application.chat.handlers import ChatContext, Usage, code_arg, command, amount_arg, count_arg
+from application.chat.handlers import ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines
 from application.chat.parser import ParsedCommand
 from application.replies import Reply
 from application.use_cases.bundle import UseCases
@@ -56,6 +56,8 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         return render.payment(order, purchase.link, ctx.lang)
     receipt = ctx.t("buy.paid", order_id=order.id, qty=order.qty, name=order.product_name, total=order.total,
                     balance=purchase.balance)
+    if order.waits_for_seller:
+        return Reply(f"{receipt}\n\n{ctx.t('order.waiting_seller', order_id=order.id, qty=order.qty, name=order.product_name)}")
     goods = render.delivery(order, purchase.product, purchase.items, ctx.lang, ctx.shop.shop_name)
     return Reply(f"{receipt}\n\n{goods.text}")
 
@@ -91,8 +93,9 @@ async def _status(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     what = ctx.t("history.topup") if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_name}"
     qris = order.method is PaymentMethod.MIDTRANS and order.channel is PaymentChannel.QRIS
     method = ctx.t("method.qris" if qris else f"method.{order.method.value}")
+    status = ctx.t("status.waiting_seller") if order.waits_for_seller else ctx.t(f"status.{order.status.value}")
     body = ctx.t("status", order_id=order.id, what=what, total=order.total, method=method,
-                 status=ctx.t(f"status.{order.status.value}"), created=render.when(order.created_at))
+                 status=status, created=render.when(order.created_at))
     if order.status is OrderStatus.PENDING and order.payment_url:
         body += "\n" + ctx.t("status.pay_link", url=order.payment_url)
     return Reply(body)
@@ -134,3 +137,14 @@ async def _bahasa(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     language = cmd.args[0].lower()
     await uc.set_language(ctx.user_id, language)
     return Reply(text("language.set", language))
+
+
+@command("admin")
+async def _admin(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
+    message = with_lines(cmd.rest, cmd)
+    if not message:
+        raise Usage(cmd.name)
+    forwarded = await uc.contact_admin(ctx.user_id, message)
+    if forwarded.sent:
+        return Reply(ctx.t("support.sent"))
+    return Reply(ctx.t("support.limited")) if forwarded.warn else Reply("")

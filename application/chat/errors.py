@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from application.chat.catalog import text
+from application.chat.render import when
 from application.replies import Reply
 from domain import errors as e
 from domain.money import Rupiah
@@ -28,6 +30,10 @@ def _illegal(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
         return text("error.not_cancellable", lang, order_id=_d(exc, "order_id"),
                     status=text(f"status.{_d(exc, 'current')}", lang))
     return text("error.illegal", lang)
+
+
+def _when(moment: object) -> str:
+    return when(moment) if isinstance(moment, datetime) else str(moment)
 
 
 def _unavailable(exc: e.DomainError, lang: str, shop: ShopSettings) -> str:
@@ -60,6 +66,14 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.DepositOutOfRange: lambda x, lang, s: text("error.deposit_range", lang, min=Rupiah(s.deposit_min),
                                                  max=Rupiah(s.deposit_max)),
     e.PaymentUnavailable: _unavailable,
+    e.AlreadyDelivered: lambda x, lang, s: text("error.already_delivered", lang, order_id=_d(x, "order_id"),
+                                                at=_when(_d(x, "at"))),
+    e.NotAwaitingDelivery: lambda x, lang, s: text("error.not_waiting", lang, order_id=_d(x, "order_id"),
+                                                   status=text(f"status.{_d(x, 'status')}", lang)),
+    e.AwaitingSeller: lambda x, lang, s: text("error.awaiting_seller", lang, order_id=_d(x, "order_id")),
+    e.ManualNeedsCountedStock: lambda x, lang, s: text("error.manual_items", lang, code=_d(x, "code")),
+    e.ReplyToAdmin: lambda x, lang, s: text("error.between_admins", lang, number=_d(x, "number")),
+    e.EmptyMessage: lambda x, lang, s: text("error.empty_message", lang),
     e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
     e.MessageTooOld: lambda x, lang, s: text("error.too_late", lang),
 }

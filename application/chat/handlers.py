@@ -16,7 +16,7 @@ from domain.settings import ShopSettings
 # Commands that change state take the per-user lock `lock:{command}:{user}`.
 WRITE_COMMANDS = frozenset({
     "buy", "deposit", "batal", "bahasa", "addproduk", "setharga", "addstok", "setstok", "setrole",
-    "hapusproduk", "addsaldo", "kurangsaldo", "setproduk", "setting",
+    "hapusproduk", "addsaldo", "kurangsaldo", "setproduk", "setting", "kirim",
 })
 
 

@@ -18,13 +18,16 @@ CUSTOMER_COMMANDS: dict[str, str] = {
     "batal": "batal", "cancel": "batal",
     "kirimulang": "kirimulang", "resend": "kirimulang",
     "bahasa": "bahasa", "language": "bahasa",
+    "admin": "admin", "cs": "admin",
 }
 ADMIN_COMMANDS: dict[str, str] = {
     name: name for name in (
         "addproduk", "setharga", "addstok", "setstok", "cekstok", "setrole", "hapusproduk",
-        "addsaldo", "kurangsaldo", "setproduk", "pesanan", "rekap", "setting",
+        "addsaldo", "kurangsaldo", "setproduk", "pesanan", "rekap", "setting", "kirim", "balas", "ok",
     )
-} | {"laporan": "rekap"}
+} | {"laporan": "rekap", "deliver": "kirim", "reply": "balas"}
+# Plain chat that asks for a person: the whole message goes to the admins as `.admin` would.
+_ASK_FOR_A_PERSON = re.compile(r"^(?:hubungi\s+admin|cs)(?:\s|[,.:!?]|$)", re.IGNORECASE)
 
 UNKNOWN = "unknown"
 _CHOICE_ID = re.compile(r"^([a-z]+):(\S*)$")
@@ -58,6 +61,8 @@ def parse(message: str) -> ParsedCommand | None:
     if choice and choice.group(1) in CUSTOMER_COMMANDS:
         stripped = f".{choice.group(1)} {choice.group(2)}"
     if not stripped.startswith(PREFIXES):
+        if _ASK_FOR_A_PERSON.match(stripped):
+            return ParsedCommand("admin", tuple(stripped.split()), stripped)
         return None
     first, *more = stripped[1:].split("\n")
     word, _, rest = first.strip().partition(" ")

@@ -219,7 +219,7 @@ class ChatPipeline:
             if asked and rate_key is not None:
                 await self._limiter.forgive(rate_key)  # a refusal or a question counts no attempt
             await self._talk.shown(message.sender, reply)
-            return [reply]
+            return [reply] if reply.text else []  # a command may choose silence (`.admin` over its limit)
         finally:
             if gate.lock is not None:
                 await self._locks.release(gate.lock)

@@ -90,7 +90,9 @@ def payment(order: Order, link: PaymentLink, lang: str) -> Reply:
 def delivery(order: Order, product: Product | None, items: list[str], lang: str, shop: str) -> Reply:
     lines = [text("delivery.header", lang, order_id=order.id, qty=order.qty, name=order.product_name)]
     lines += [text("delivery.item", lang, n=n, item=item) for n, item in enumerate(items, 1)]
-    if product is not None and not items and product.delivery_text:
+    if order.delivery_note is not None:
+        lines.append(text("delivery.text", lang, text=order.delivery_note))
+    elif product is not None and not items and product.delivery_text:
         lines.append(text("delivery.text", lang, text=product.delivery_text))
     if product is not None and product.terms:
         lines.append(text("delivery.terms", lang, terms=product.terms))

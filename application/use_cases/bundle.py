@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.services import ShopReads, ShopSettingsReader
+from application.use_cases.alerts import AlertBoard
 from application.use_cases.catalog_admin import (
     AddProduct, AddStock, AddStockItems, CheckStock, RemoveProduct, SetProductField, SetStock,
 )
 from application.use_cases.orders import Cancel, History, OrderStatusQuery, Resend
 from application.use_cases.payments import ApplyPaymentStatus, ExpireStaleOrders
+from application.use_cases.seller import ContactAdmin, DeliverByHand, ReplyToCustomer, WaitingOrders
 from application.use_cases.shop_admin import ChangeSetting, ListOrders, Report, SetLanguage, SetRole
 from application.use_cases.shopping import Buy
 from application.use_cases.wallet import AdjustBalance, Deposit
@@ -40,3 +42,8 @@ class UseCases:
     change_setting: ChangeSetting
     apply_payment: ApplyPaymentStatus
     expire_stale: ExpireStaleOrders
+    deliver_by_hand: DeliverByHand
+    waiting_orders: WaitingOrders
+    contact_admin: ContactAdmin
+    reply_to_customer: ReplyToCustomer
+    alerts: AlertBoard

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.services import ShopReads
+from application.services import Notifier, ShopReads, ShopSettingsReader
 from domain.errors import DuplicateProductCode, ProductNotFound
 from domain.product import Product, product_code
+
+LOW_STOCK_ALERT = "alert.low_stock"
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,39 @@ class AddProduct:
 
 
 class _ProductChange:
-    """Load one active product under its row lock, change it, save, forget the cached copies."""
+    """Load one active product under its row lock, change it, save, forget the cached copies.
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, clock: Clock) -> None:
-        self._uow_factory, self._reads, self._clock = uow_factory, reads, clock
+    Stock is watched on the way: a change that brings it down to its low-stock threshold alerts
+    the admins in the same transaction (as a sale does); one that lifts it above closes the open
+    low-stock alert, so the next fall is told again."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reads: ShopReads, notifier: Notifier,
+                 settings: ShopSettingsReader, clock: Clock) -> None:
+        self._uow_factory, self._reads = uow_factory, reads
+        self._notifier, self._settings, self._clock = notifier, settings, clock
 
     async def _change(self, code: str, *args: str | int | list[str], request_id: str | None) -> Product:
         code = product_code(code)
+        threshold = (await self._settings.get()).low_stock_threshold
         async with self._uow_factory() as uow:
+            queued = []
             if await applied_now(uow, request_id, self._clock):
                 product = await uow.products.get(code, for_update=True)
                 if product is None or not product.active:
                     raise ProductNotFound(code=code)
+                was_low = product.is_low(threshold)
                 await self._apply(uow, product, *args)
                 await uow.products.save(product)
+                if product.active and product.is_low(threshold) and not was_low:
+                    queued = await self._notifier.queue_alert(uow, LOW_STOCK_ALERT, about=product.code,
+                                                              code=product.code, name=product.name, stock=product.stock)
+                elif not product.is_low(threshold):
+                    await uow.alerts.resolve(LOW_STOCK_ALERT, product.code, self._clock.now())
                 await uow.commit()
             else:
                 product = await _applied_before(uow, code)
         await self._reads.forget_products(code)
+        await self._notifier.deliver(queued)
         return product
 
     async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:

@@ -9,7 +9,7 @@ from application.ports import Clock, OrderRepository, PaymentGateway, UnitOfWork
 from application.services import ShopReads
 from application.use_cases.payments import RecheckPolicy
 from application.use_cases.stock import release_stock
-from domain.errors import IllegalTransition, NoPendingOrder, NothingToResend, OrderNotFound
+from domain.errors import AwaitingSeller, IllegalTransition, NoPendingOrder, NothingToResend, OrderNotFound
 from domain.order import Order, OrderKind, OrderStatus
 from domain.product import Product
 
@@ -109,6 +109,8 @@ class Resend:
                 order = found
             if order.status is not OrderStatus.PAID or order.kind is not OrderKind.PURCHASE:
                 raise NothingToResend(order_id=order.id)
+            if order.waits_for_seller:
+                raise AwaitingSeller(order_id=order.id)
             product = await uow.products.get(order.product_code or "")
             items = await uow.products.items_of_order(order.id)
         return Delivery(order, product, items)

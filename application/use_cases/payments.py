@@ -14,10 +14,13 @@ from application.ports import (
 )
 from application.replies import Reply
 from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.use_cases.seller import MANUAL_ORDER_ALERT, manual_order_alert
 from application.use_cases.stock import release_stock, take_stock
 from domain.errors import OutOfStock
 from domain.money import ZERO, Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentMethod
+from domain.product import Fulfilment
+from domain.settings import ShopSettings
 from domain.payment_rules import WAITING, Action, ProviderStatus, Rule, rule_for
 
 log = logging.getLogger("tokowa.payments")
@@ -84,7 +87,7 @@ class ApplyPaymentStatus:
                 rule = rule_for(status.state, order, amount_matches=amount_ok)
                 customer = await uow.customers.get(order.user_id)
                 lang = customer.language if customer is not None and customer.language else shop.language
-                await _Transition(uow, order, status, effects, self._clock, lang, shop.shop_name,
+                await _Transition(uow, order, status, effects, self._clock, lang, shop,
                                   self._recheck).apply(rule)
             queued = await self._queue(uow, effects)
             await uow.commit()
@@ -136,9 +139,10 @@ class _Transition:
     """One cell of the payment table carried out for a known order, inside its unit of work."""
 
     def __init__(self, uow: UnitOfWork, order: Order, status: PaymentStatus, effects: _Effects, clock: Clock,
-                 lang: str, shop: str, recheck: RecheckPolicy) -> None:
+                 lang: str, settings: ShopSettings, recheck: RecheckPolicy) -> None:
         self.uow, self.order, self.status, self.effects = uow, order, status, effects
-        self.now, self.lang, self.shop, self.recheck = clock.now(), lang, shop, recheck
+        self.now, self.lang, self.shop, self.recheck = clock.now(), lang, settings.shop_name, recheck
+        self.settings = settings
 
     async def apply(self, rule: Rule) -> None:
         order = self.order
@@ -181,6 +185,13 @@ class _Transition:
             await self.uow.wallets.save(wallet)
             self.effects.messages.append((order.user_id, render.topup_paid(order, wallet.balance, self.lang)))
             return
+        if order.fulfilment is Fulfilment.MANUAL:
+            # Paid, and now the seller's turn: the buyer is told it is on its way, every admin gets it.
+            order.await_seller(self.now + timedelta(minutes=self.settings.manual_reminder_minutes))
+            self.effects.messages.append((order.user_id, Reply(render.text(
+                "order.waiting_seller", self.lang, order_id=order.id, qty=order.qty, name=order.product_name))))
+            self.effects.alert(MANUAL_ORDER_ALERT, **manual_order_alert(order))
+            return
         product = await self.uow.products.get(order.product_code or "")
         items = await self.uow.products.items_of_order(order.id)
         self.effects.messages.append((order.user_id, render.delivery(order, product, items, self.lang, self.shop)))
@@ -202,8 +213,13 @@ class _Transition:
                 product = await self.uow.products.get(order.product_code or "", for_update=True)
                 if product is None:
                     raise OutOfStock(code=order.product_code, asked=order.qty, left=0)
+                threshold = self.settings.low_stock_threshold
+                was_low = product.is_low(threshold)
                 await take_stock(self.uow, product, order.qty, order.id)
                 self._touch()
+                if product.is_low(threshold) and not was_low:
+                    self.effects.alert("alert.low_stock", about=product.code, code=product.code, name=product.name,
+                                       stock=product.stock)
             except OutOfStock:
                 await self._credit_instead(order.total, "late_payment")
                 self.effects.outcome = Outcome.LATE_CREDITED

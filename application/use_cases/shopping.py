@@ -13,6 +13,7 @@ from application.ports import (
     Clock, LineItem, PaymentGateway, PaymentLink, PaymentRequest, QueuedMessage, UnitOfWork, UnitOfWorkFactory,
 )
 from application.services import Notifier, ShopReads, ShopSettingsReader
+from application.use_cases.seller import MANUAL_ORDER_ALERT, manual_order_alert
 from application.use_cases.stock import release_stock, take_for_sale
 from domain.errors import (
     InsufficientBalance, InvalidQuantity, MessageTooOld, PaymentUnavailable, PendingOrderExists, ProductNotFound,
@@ -116,6 +117,9 @@ class Buy:
                             queued = await self._notifier.queue_alert(
                                 uow, "alert.low_stock", about=product.code, code=product.code, name=product.name,
                                 stock=product.stock)
+                        if purchase.order.waits_for_seller:  # paid from saldo: the seller's turn, told at once
+                            queued += await self._notifier.queue_alert(uow, MANUAL_ORDER_ALERT,
+                                                                       **manual_order_alert(purchase.order))
                         await uow.commit()
                 break
             except DuplicateOrderId:
@@ -171,7 +175,8 @@ class Buy:
         method = self._choose(cmd.method, wallet.covers(total), total, wallet.balance)
         expires = now + timedelta(minutes=shop.payment_expiry_minutes)
         order = Order.purchase(order_id, cmd.user_id, offer.code, offer.name, cmd.qty, unit_price, method, now,
-                               None if method is PaymentMethod.SALDO else expires)
+                               None if method is PaymentMethod.SALDO else expires, offer.fulfilment)
+        order.await_seller(now + timedelta(minutes=shop.manual_reminder_minutes))
         if method is PaymentMethod.MIDTRANS:
             order.channel = channel_for(cmd.method, shop)
             # The customer row is needed for a later credit; a saldo purchase had a balance, so a row.

@@ -34,7 +34,7 @@ from entrypoints.web.admin_schemas import (
 # API field -> the product field name the domain (and `.setproduk`) knows.
 _FIELDS = {
     "name": "nama", "price": "harga", "description": "deskripsi", "terms": "sk", "delivery_text": "teks",
-    "price_silver": "harga_silver", "price_gold": "harga_gold", "min_stock": "minstok",
+    "price_silver": "harga_silver", "price_gold": "harga_gold", "min_stock": "minstok", "fulfilment": "kirim",
 }
 
 

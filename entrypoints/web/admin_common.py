@@ -29,7 +29,10 @@ from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, Sh
 from application.use_cases.bundle import UseCases
 from application.use_cases.customer_data import CustomerStillActive, ExportCustomer, ForgetCustomer
 from domain.errors import (
+    AlreadyDelivered,
     DomainError,
+    ManualNeedsCountedStock,
+    NotAwaitingDelivery,
     DuplicateLedgerReference,
     DuplicateProductCode,
     IllegalTransition,
@@ -46,8 +49,9 @@ log = logging.getLogger("tokowa.admin_api")
 
 SECURITY: list[dict[str, list[str]]] = [{"AdminToken": []}]
 _NOT_FOUND = (ProductNotFound, OrderNotFound, CustomerNotFound)
-_CONFLICT = (DuplicateProductCode, StockKindMismatch, InsufficientBalance, DuplicateLedgerReference,
-             IllegalTransition, PendingOrderExists, OutOfStock, InvalidStockItems, CustomerStillActive)
+_CONFLICT = (AlreadyDelivered, NotAwaitingDelivery, ManualNeedsCountedStock, DuplicateProductCode, StockKindMismatch,
+             InsufficientBalance, DuplicateLedgerReference, IllegalTransition, PendingOrderExists, OutOfStock,
+             InvalidStockItems, CustomerStillActive)
 
 
 @dataclass(frozen=True)

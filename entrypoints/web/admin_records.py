@@ -17,6 +17,9 @@ from entrypoints.web.admin_schemas import (
     AdjustmentOut,
     BalanceAdjust,
     DeadLetterOut,
+    DeliveredOut,
+    ManualDelivery,
+    WaitingOrderOut,
     LedgerEntryOut,
     OrderListItem,
     OrderOut,
@@ -26,6 +29,7 @@ from entrypoints.web.admin_schemas import (
     ledger_out,
     order_item,
     order_out,
+    waiting_out,
 )
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -42,6 +46,19 @@ class OrdersController(Controller):
                           limit: Limit = 20) -> list[OrderListItem]:
         """Newest first, optionally of one status and/or one customer (wa_id)."""
         return [order_item(o) for o in await admin.queries.orders(status, user, limit)]
+
+    @get("/waiting")
+    async def waiting(self, admin: Admin, limit: Limit = 50) -> list[WaitingOrderOut]:
+        """Paid orders waiting for the seller to deliver them (manual products), oldest first."""
+        return [waiting_out(o) for o in await admin.use_cases.waiting_orders(limit)]
+
+    @post("/{order_id:str}/deliver", status_code=200)
+    async def deliver(self, admin: Admin, order_id: FromPath[str], data: JSONBody[ManualDelivery]) -> DeliveredOut:
+        """Deliver a waiting order (as `.kirim`): the text reaches the buyer and is recorded on the
+        order; 409 when it was delivered already or is not waiting, 404 for an unknown id."""
+        order = await admin.use_cases.deliver_by_hand(order_id, data.text)
+        assert order.delivered_at is not None
+        return DeliveredOut(order.id, order.user_id, order.delivered_at.isoformat())
 
     @get("/{order_id:str}")
     async def get_order(self, admin: Admin, order_id: FromPath[str]) -> OrderOut:

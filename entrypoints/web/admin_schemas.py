@@ -44,6 +44,7 @@ class ProductUpdate(Input):
     price_silver: Money | None = None
     price_gold: Money | None = None
     min_stock: Stock | None = None
+    fulfilment: Literal["otomatis", "manual"] | None = None
 
 
 class StockAdd(Input):
@@ -106,6 +107,31 @@ class OrderListItem(msgspec.Struct):
     product_code: str | None
     qty: int
     created_at: str
+
+
+class ManualDelivery(Input):
+    text: Annotated[str, Meta(min_length=1, max_length=3000, pattern=r"^[^\x00]*\S[^\x00]*$")]
+
+
+class WaitingOrderOut(msgspec.Struct):
+    id: str
+    user_id: str
+    product_code: str | None
+    product_name: str
+    qty: int
+    total: int
+    paid_at: str | None
+
+
+class DeliveredOut(msgspec.Struct):
+    id: str
+    user_id: str
+    delivered_at: str
+
+
+def waiting_out(o: Order) -> WaitingOrderOut:
+    return WaitingOrderOut(o.id, o.user_id, o.product_code, o.product_name, o.qty, o.total.value,
+                           o.paid_at.isoformat() if o.paid_at else None)
 
 
 class WalletOut(msgspec.Struct):

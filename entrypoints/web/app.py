@@ -22,10 +22,10 @@ from entrypoints.web.intake import BackgroundTasks
 from entrypoints.web.admin_api import admin_router
 from entrypoints.web.admin_common import openapi_config
 from entrypoints.web.midtrans import MidtransWebhookController
-from entrypoints.web.ops import ops_router, run_doctor_forever
+from entrypoints.web.ops import ops_router
 from entrypoints.web.simulator import SimulatorController
 from entrypoints.web.whatsapp import whatsapp_router
-from entrypoints.workers import deliver_leftovers, repeat
+from entrypoints.workers import cluster_jobs, deliver_leftovers, repeat
 
 log = logging.getLogger("tokowa.web")
 
@@ -50,10 +50,10 @@ def create_app(settings: Settings, container: Application) -> Litestar:
                 asyncio.create_task(repeat(container.use_cases().expire_stale, settings.jobs_interval_seconds, "expiry")),
                 asyncio.create_task(repeat(lambda: deliver_leftovers(container), settings.delivery_interval_seconds,
                                            "delivery")),
-                asyncio.create_task(run_doctor_forever(container.doctor(), settings.doctor_interval_seconds)),
                 # Every instance asks; one per round (an hour) in the whole cluster prunes.
                 asyncio.create_task(repeat(container.prune(), settings.jobs_interval_seconds, "retention")),
-            ]
+            ] + [asyncio.create_task(repeat(job, every, name)) for job, every, name in
+                 cluster_jobs(container, settings.jobs_interval_seconds, settings.doctor_interval_seconds)]
         try:
             yield
         finally:

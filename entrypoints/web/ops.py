@@ -1,9 +1,8 @@
-"""Operating endpoints: `/healthz`, `/readyz`, `/metrics`, the seller's `/dashboard`, and the
-periodic consistency check the server runs beside its other jobs.
+"""Operating endpoints: `/healthz`, `/readyz`, `/metrics` and the seller's `/dashboard`.
 
 - `/healthz`: the process answers (200).
-- `/readyz`: 200 when the database answers (`degraded` when Redis does not: it fails open),
-  503 when the database does not.
+- `/readyz`: 200 when the database answers (`degraded` when Redis does not: it fails open, or
+  when the WhatsApp transport is down: messages wait in the outbox), 503 when the database does not.
 - `/metrics`: Prometheus text format, no token (keep it on an internal network).
 - `/dashboard`: a static page; it asks the seller for the admin token and calls the admin API.
 """
@@ -18,7 +17,6 @@ from typing import Any
 from litestar import Controller, Response, Router, get
 from litestar.di import NamedDependency, Provide
 
-from application.use_cases.doctor import CheckConsistency
 from entrypoints.container import Application
 from entrypoints.metrics import CONTENT_TYPE, Metrics
 
@@ -41,11 +39,13 @@ class OpsController(Controller):
     async def readyz(self, ops_container: NamedDependency[Any]) -> Response[dict[str, str]]:
         database = await _database_state(ops_container)
         redis = await _redis_state(ops_container)
+        whatsapp = await _whatsapp_state(ops_container)
         if database == "down":
             status, code = "unavailable", 503
         else:
-            status, code = ("degraded" if redis == "down" else "ready"), 200
-        return Response({"status": status, "database": database, "redis": redis}, status_code=code)
+            status, code = ("degraded" if "down" in (redis, whatsapp) else "ready"), 200
+        return Response({"status": status, "database": database, "redis": redis, "whatsapp": whatsapp},
+                        status_code=code)
 
     @get("/metrics")
     async def metrics(self, ops_metrics: NamedDependency[Metrics]) -> Response[bytes]:
@@ -73,6 +73,19 @@ async def _redis_state(container: Application) -> str:
     return "not_configured" if answered is None else "up" if answered else "down"
 
 
+async def _whatsapp_state(container: Application) -> str:
+    """What the transport watch found last; before its first round, one look of our own.
+    Down is not unready: messages wait in the outbox until the transport is back."""
+    connected = container.watch_transport().last
+    if connected is None:
+        try:
+            async with asyncio.timeout(DB_PING_TIMEOUT):
+                connected = await container.adapters.transport_health().connected()
+        except TimeoutError:
+            connected = None
+    return "down" if connected is False else "up"
+
+
 def watch_adapters(container: Application) -> Metrics:
     """Hook the adapters' counters and the database engine into the app's metrics."""
     metrics: Metrics = container.metrics()
@@ -82,18 +95,6 @@ def watch_adapters(container: Application) -> Metrics:
     if "storage" in adapters.providers:
         metrics.watch_storage(adapters.storage())
     return metrics
-
-
-async def run_doctor_forever(doctor: CheckConsistency, interval: float) -> None:
-    """The periodic consistency check: new findings go to the log and the admins."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            findings = await doctor(only_new=True)
-            if findings:
-                log.warning("consistency check found %d problems", len(findings))
-        except Exception:
-            log.exception("consistency check failed")
 
 
 def ops_router(container: Application) -> Router:

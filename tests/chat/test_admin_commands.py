@@ -143,7 +143,7 @@ async def test_low_stock_alerts_admins_once_when_crossing_the_threshold(shop: Sh
     await shop.say(ALICE, ".buy NF1")
     await shop.say(ALICE, ".buy NF1")
     alerts = [m for m in shop.inbox(ADMIN) if "Stok NF1" in m and "tinggal" in m]
-    assert alerts == ["⚠️ Stok NF1 (Netflix 1 Bulan) tinggal 2."]
+    assert alerts == ["⚠️ Stok NF1 (Netflix 1 Bulan) tinggal 2.\nTandai selesai: .ok 1"]
 
 
 async def test_pesanan_lists_recent_orders_and_filters_by_status(shop: Shop) -> None:

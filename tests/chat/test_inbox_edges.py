@@ -101,7 +101,7 @@ async def test_a_message_that_keeps_failing_is_given_up_after_five_runs(
     assert shop.inbox(BOB) == [APOLOGY]
     alerts = [t for t in shop.inbox(ADMIN) if "wamid.poison" in t]
     assert alerts == [f'🚨 Pesan wamid.poison dari {BOB} gagal diproses 5 kali dan dihentikan: ".riwayat". '
-                      "Pelanggan sudah diberi tahu; lihat daftar di /api/v1/dead-letters."]
+                      "Pelanggan sudah diberi tahu; lihat daftar di /api/v1/dead-letters.\nTandai selesai: .ok 1"]
     async with shop.adapters.unit_of_work() as uow:
         dead = await uow.inbox.dead_letters()
     assert [(d.message_id, d.sender, d.text, d.attempts) for d in dead] == [("wamid.poison", BOB, ".riwayat", 5)]

@@ -32,7 +32,7 @@ async def test_healthz_and_readyz_on_the_in_memory_shop(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": "memory", "redis": "not_configured"}
+    assert ready.json() == {"status": "ready", "database": "memory", "redis": "not_configured", "whatsapp": "up"}
 
 
 async def _readiness(**env: str) -> tuple[int, dict[str, str]]:
@@ -45,18 +45,18 @@ async def _readiness(**env: str) -> tuple[int, dict[str, str]]:
 
 async def test_ready_with_the_database_degraded_without_redis(sqlite_url: str) -> None:
     assert await _readiness(DATABASE_URL=sqlite_url) == (
-        200, {"status": "ready", "database": "up", "redis": "not_configured"})
+        200, {"status": "ready", "database": "up", "redis": "not_configured", "whatsapp": "up"})
     assert await _readiness(DATABASE_URL=sqlite_url, REDIS_URL="redis://127.0.0.1:6379/0") == (
-        200, {"status": "ready", "database": "up", "redis": "up"})
+        200, {"status": "ready", "database": "up", "redis": "up", "whatsapp": "up"})
     assert await _readiness(DATABASE_URL=sqlite_url, REDIS_URL="redis://127.0.0.1:1/0") == (
-        200, {"status": "degraded", "database": "up", "redis": "down"})
+        200, {"status": "degraded", "database": "up", "redis": "down", "whatsapp": "up"})
 
 
 async def test_not_ready_when_the_database_is_unreachable() -> None:
     status, body = await _readiness(DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/none",
                                     TOKOWA_SECRET_KEY=KEY)
     assert status == 503
-    assert body == {"status": "unavailable", "database": "down", "redis": "not_configured"}
+    assert body == {"status": "unavailable", "database": "down", "redis": "not_configured", "whatsapp": "up"}
 
 
 async def test_metrics_count_messages_commands_payments_cache_and_locks(client: Client, ops_shop: Shop) -> None:

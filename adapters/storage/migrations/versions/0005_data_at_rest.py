@@ -58,7 +58,8 @@ def upgrade() -> None:
         op.execute("PRAGMA secure_delete = ON")
     op.create_table(
         "job_leases",
-        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("job", sa.String(64), primary_key=True),
+        sa.Column("holder", sa.String(128), nullable=False),
         sa.Column("until", _TIME, nullable=False),
     )
     op.create_index("ix_inbox_received", "inbox", ["received_at"])
