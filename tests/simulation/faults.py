@@ -178,6 +178,14 @@ class FaultyUnitOfWork:
     def alerts(self) -> Any:
         return _Repository(self, "alerts")
 
+    @property
+    def housekeeping(self) -> Any:
+        return _Repository(self, "housekeeping")
+
+    @property
+    def leases(self) -> Any:
+        return _Repository(self, "leases")
+
     async def __aenter__(self) -> FaultyUnitOfWork:
         self.plan.on_enter()
         await self.inner.__aenter__()

@@ -216,7 +216,7 @@ class ShopSimulation(RuleBasedStateMachine):
     def cancel(self, who: str) -> None:
         self._say(who, ".batal")
 
-    @rule(who=st.sampled_from(CUSTOMERS), text=st.sampled_from([".saldo", ".produk", ".riwayat", "halo"]))
+    @rule(who=st.sampled_from(CUSTOMERS), text=st.sampled_from([".saldo", ".produk", ".riwayat", "halo", ".ya", "ya"]))
     def read(self, who: str, text: str) -> None:
         self._say(who, text)
 

@@ -54,10 +54,10 @@ class MemoryView(StoreView):
         self._store = store
 
     async def unfinished(self) -> set[str]:
-        return {key for key, stored in self._store.data.inbox.items() if not stored.finished}
+        return {key for key, stored in self._store.data.inbox.items() if not stored.finished and stored.dead_at is None}
 
     async def dead(self) -> set[str]:
-        return set()  # no dead letters in the memory store yet
+        return {key for key, stored in self._store.data.inbox.items() if stored.dead_at is not None}
 
 
 class SqlView(StoreView):

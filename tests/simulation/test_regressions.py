@@ -1,7 +1,7 @@
 """Counterexamples the simulation found, as small explicit tests (each names its finding).
 
-The open ones are strict xfails: they start passing (and so fail the suite) when the bug is
-fixed, and then lose their marker."""
+An open one is a strict xfail: it starts passing (and so fails the suite) when the bug is
+fixed, and then loses its marker. All three found so far are fixed on main."""
 
 from __future__ import annotations
 
@@ -41,8 +41,7 @@ async def test_sim1_a_top_up_whose_link_could_not_be_saved_is_not_answered_try_a
 # SIM-2, found by the simulation (memory wiring, derandomized budget): link_creation_fails;
 # storage_fails(after=10) (the 10th storage operation on: the unit of work giving the order up);
 # deposit('10rb'); faults_stop_and_recovery_runs.
-@pytest.mark.xfail(strict=True, reason="SIM-2: the top-up order stays PENDING without a link while the customer is "
-                   "told 'error.system' and the message is finished")
+# Fixed on main by e9f2241 (a storage failure after accept re-runs the message).
 async def test_sim2_a_top_up_left_pending_without_a_link_is_not_answered_try_again(shop: Wired) -> None:
     shop.gateway.fail_next_create = True  # Midtrans does not answer ...
     shop.plan.fail_on = "orders.get"  # ... and the database fails as the order is given up
@@ -53,15 +52,15 @@ async def test_sim2_a_top_up_left_pending_without_a_link_is_not_answered_try_aga
     assert not any(r.text in SYSTEM_ERROR_TEXTS for r in replies)
 
 
-# SIM-3 (a documented limitation, checked so that it shows), found by the simulation (memory,
+# SIM-3 (a limitation then documented in architecture.md), found by the simulation (memory,
 # strict): open_shop; storage_fails(after=7) (the unit of work queueing the reply);
 # add_counted_stock(units=1); faults_stop_and_recovery_runs -> '.addstok VC 1' applied 2 times.
 # A crash right after the stock change's commit does the same.
-@pytest.mark.xfail(strict=True, reason="SIM-3: admin stock edits are not deduplicated on a re-run")
+# Fixed on main by e9f2241 (admin edits once per message id).
 async def test_sim3_stock_added_by_an_admin_counts_once_when_the_message_runs_again(shop: Wired) -> None:
     await shop.shop.say(ADMIN, ".addproduk VC|Voucher|10000|5")
     shop.plan.fail_on = "outbox.add"  # the stock change commits; queueing its reply fails
-    assert await shop.shop.pipeline.handle(IncomingMessage("wamid.sim3", ADMIN, ".addstok VC 2")) == []
+    await shop.shop.pipeline.handle(IncomingMessage("wamid.sim3", ADMIN, ".addstok VC 2"))
     shop.clock.advance(seconds=121)
     assert await shop.shop.pipeline.recover() == 1  # the message runs again
     assert await shop.shop.stock("VC") == 7
