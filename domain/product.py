@@ -83,6 +83,8 @@ class Product:
     price_gold: Rupiah | None = None
     min_stock: int | None = None
     fulfilment: Fulfilment = Fulfilment.AUTOMATIC
+    # The fields of a stock item, e.g. `email|password|profil|pin`: delivered items are labelled.
+    item_format: str = ""
 
     @classmethod
     def create(cls, code: str, name: str, price: int, stock: int, description: str = "") -> Product:
@@ -204,6 +206,26 @@ def _set_fulfilment(p: Product, v: str) -> None:
     p.fulfilment = wanted
 
 
+def _set_format(p: Product, v: str) -> None:
+    """`email|password|profil|pin` (1-8 labels of up to 30 characters), or `-` for none."""
+    if v.strip() == "-":
+        p.item_format = ""
+        return
+    labels = [label.strip() for label in v.split("|")]
+    if not 1 <= len(labels) <= 8 or any(not label or len(label) > 30 for label in labels):
+        raise InvalidProductField(field="format", value=v[:20])
+    p.item_format = "|".join(labels)
+
+
+def labelled(item: str, item_format: str) -> list[tuple[str, str]]:
+    """A stock item's parts with their labels (`user@x|pw` with `email|password`); parts beyond
+    the labels keep no label. Empty without a format."""
+    if not item_format:
+        return []
+    labels, parts = item_format.split("|"), item.split("|")
+    return [(labels[n] if n < len(labels) else "", part.strip()) for n, part in enumerate(parts)]
+
+
 def _set_text(attr: str, limit: int) -> Callable[[Product, str], None]:
     def setter(p: Product, v: str) -> None:
         if len(v) > limit:
@@ -223,5 +245,6 @@ _FIELD_SETTERS: dict[str, Callable[[Product, str], None]] = {
     "sk": _set_text("terms", 1000),
     "teks": _set_text("delivery_text", 3000),
     "kirim": _set_fulfilment,
+    "format": _set_format,
 }
 PRODUCT_FIELDS = tuple(_FIELD_SETTERS)

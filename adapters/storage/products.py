@@ -69,6 +69,7 @@ def _row_values(product: Product) -> dict[str, Any]:
             "price_gold": product.price_gold.value if product.price_gold else None,
             "min_stock": product.min_stock,
             "fulfilment": product.fulfilment.value,
+            "item_format": product.item_format,
         },
     }
 
@@ -90,6 +91,7 @@ def _to_product(row: Row[Any]) -> Product:
         price_gold=Rupiah(gold) if gold is not None else None,
         min_stock=data.get("min_stock"),
         fulfilment=Fulfilment(data.get("fulfilment", Fulfilment.AUTOMATIC.value)),
+        item_format=data.get("item_format", ""),
     )
 
 

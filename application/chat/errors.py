@@ -48,7 +48,8 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.InvalidPhoneNumber: lambda x, lang, s: text("error.phone", lang, number=_d(x, "number")),
     e.InvalidProductCode: lambda x, lang, s: text("error.code", lang),
     e.InvalidProductField: lambda x, lang, s: (
-        text("error.name", lang) if _d(x, "field") == "nama" else text("error.field", lang, fields=", ".join(PRODUCT_FIELDS))),
+        text("error.name", lang) if _d(x, "field") == "nama" else text("error.item_format", lang)
+        if _d(x, "field") == "format" else text("error.field", lang, fields=", ".join(PRODUCT_FIELDS))),
     e.ProductNotFound: lambda x, lang, s: text("product.not_found", lang, code=_d(x, "code")),
     e.DuplicateProductCode: lambda x, lang, s: text("error.duplicate_code", lang, code=_d(x, "code")),
     e.OutOfStock: lambda x, lang, s: text("error.out_of_stock", lang, code=_d(x, "code"), left=_d(x, "left")),

@@ -9,7 +9,7 @@ from application.ports import PaymentLink
 from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.money import Rupiah
 from domain.order import JAKARTA, Order, OrderKind
-from domain.product import Product, Tier
+from domain.product import Product, Tier, labelled
 
 __all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "payment_link", "qris_payment",
            "payment", "until", "when"]
@@ -89,10 +89,17 @@ def payment(order: Order, link: PaymentLink, lang: str) -> Reply:
 
 def delivery(order: Order, product: Product | None, items: list[str], lang: str, shop: str) -> Reply:
     lines = [text("delivery.header", lang, order_id=order.id, qty=order.qty, name=order.product_name)]
-    lines += [text("delivery.item", lang, n=n, item=item) for n, item in enumerate(items, 1)]
+    item_format = product.item_format if product is not None else ""
+    for n, item in enumerate(items, 1):
+        parts = labelled(item, item_format)
+        if parts:  # one labelled line per field: the buyer can copy each
+            body = "\n".join(f"   {label.capitalize()}: {value}" if label else f"   {value}" for label, value in parts)
+            lines.append(text("delivery.item", lang, n=n, item="").rstrip() + "\n" + body)
+        else:
+            lines.append(text("delivery.item", lang, n=n, item=item))
     if order.delivery_note is not None:
         lines.append(text("delivery.text", lang, text=order.delivery_note))
-    elif product is not None and not items and product.delivery_text:
+    elif product is not None and product.delivery_text:  # the seller's text goes with items too
         lines.append(text("delivery.text", lang, text=product.delivery_text))
     if product is not None and product.terms:
         lines.append(text("delivery.terms", lang, terms=product.terms))

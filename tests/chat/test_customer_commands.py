@@ -284,3 +284,14 @@ async def test_a_customer_chooses_english_and_keeps_it_for_deliveries_too(shop: 
 @pytest.mark.parametrize("text", [".bahasa", ".bahasa fr", ".language en id"])
 async def test_language_usage(shop: Shop, text: str) -> None:
     assert await shop.say(BOB, text) == "Format: .bahasa id|en"
+
+
+async def test_item_products_deliver_labelled_fields_and_the_sellers_text(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setproduk NF1 format email|password")
+    await shop.say(ADMIN, ".setproduk NF1 teks Login di netflix.com, jangan ganti password.")
+    reply = await shop.say(ALICE, ".buy NF1")
+    assert "1.\n   Email: user1@mail.test\n   Password: pw1" in reply
+    assert "Login di netflix.com, jangan ganti password." in reply  # the seller's text comes with items too
+    assert "1.\n   Email: user1@mail.test" in await shop.say(ALICE, ".kirimulang")
+    refused = await shop.say(ADMIN, ".setproduk NF1 format email||pin")  # an empty label
+    assert refused.startswith("Format item: 1-8 nama kolom")

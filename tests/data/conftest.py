@@ -15,6 +15,7 @@ from tests.support.wiring import close, production_adapters
 
 SECRETS = ["alpha.sekret@mail.test|Pw-Alpha-9137", "bravo.sekret@mail.test|Pw-Bravo-2281",
            "charlie.sekret@mail.test|Pw-Charlie-5512"]
+MANUAL_SECRET = "https://canva.example/invite/Zx81-Sekret-4471"  # what a seller delivers by hand
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -56,3 +57,13 @@ async def full_flow(shop: Shop) -> None:
     await pay_by_link(shop, order.id)
     assert any(SECRETS[1] in text for text in shop.inbox(BOB))
     assert SECRETS[0] in await shop.say(ALICE, ".kirimulang")
+    # A product the seller delivers by hand: Bob pays from saldo, the admin delivers the invite.
+    await shop.say(ADMIN, ".addproduk CANVA|Canva Pro|20000|5")
+    await shop.say(ADMIN, ".setproduk CANVA kirim manual")
+    await shop.say(ADMIN, f".addsaldo {BOB} 20rb")
+    shop.clock.advance(seconds=1)  # Bob's last order is this one
+    await shop.say(BOB, ".buy CANVA")
+    manual = await shop.last_order_of(BOB)
+    await shop.say(ADMIN, f".kirim {manual.id}\nUndangan: {MANUAL_SECRET}")
+    assert any(MANUAL_SECRET in text for text in shop.inbox(BOB))
+    assert MANUAL_SECRET in await shop.say(BOB, f".kirimulang {manual.id}")

@@ -29,6 +29,7 @@ async def test_waiting_orders_are_listed_and_delivered_through_the_api(ops_shop:
     patched = await client.patch("/api/v1/products/CANVA", json={"fulfilment": "manual"}, headers=AUTH)
     assert patched.status_code == 200
     assert (await client.patch("/api/v1/products/NF1", json={"fulfilment": "manual"}, headers=AUTH)).status_code == 409
+    ops_shop.clock.advance(seconds=1)  # after the seeded orders: "last" is this one
     await ops_shop.say(ALICE, ".buy CANVA")
     order = await ops_shop.last_order_of(ALICE)
     waiting = (await client.get("/api/v1/orders/waiting", headers=AUTH)).json()
