@@ -18,7 +18,7 @@ import uvicorn
 
 from entrypoints.web.app import create_app
 from tests.ops.conftest import TOKEN, seed
-from tests.support.shop import Shop, settings
+from tests.support.shop import ADMIN, BOB, Shop, settings
 
 
 pytestmark = pytest.mark.slow
@@ -29,6 +29,7 @@ def server() -> Iterator[str]:
     config = settings(TOKOWA_ADMIN_TOKEN=TOKEN, TOKOWA_SERVER_JOBS="false")
     shop = Shop(config=config)
     asyncio.run(seed(shop))
+    asyncio.run(_manual_order(shop))
     asyncio.run(shop.app.notifier().alert_admins("alert.low_stock", code="NF1", name="Netflix 1 Bulan", stock=3))
     asyncio.run(_dead_letter(shop))
     port = _free_port()
@@ -43,6 +44,15 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+async def _manual_order(shop: Shop) -> None:
+    """Bob paid for a product the seller delivers by hand: it waits on the dashboard."""
+    await shop.say(ADMIN, ".addproduk CANVA|Canva Pro|20000|5")
+    await shop.say(ADMIN, ".setproduk CANVA kirim manual")
+    await shop.say(ADMIN, f".addsaldo {BOB} 20rb")
+    shop.clock.advance(seconds=1)
+    assert "disiapkan admin" in await shop.say(BOB, ".buy CANVA")
 
 
 async def _dead_letter(shop: Shop) -> None:
@@ -72,25 +82,32 @@ def test_the_dashboard_shows_the_days_figures_after_the_token_is_pasted(server: 
             page.fill("#token", TOKEN)
             page.click("#login button")
             expect(page.locator("#dashboard")).to_be_visible()
-            expect(page.locator("#revenue")).to_have_text("Rp 20.000")
-            expect(page.locator("#order-count")).to_have_text("1")
-            expect(page.locator("#order-rows tr")).to_have_count(1)
+            expect(page.locator("#revenue")).to_have_text("Rp 40.000")
+            expect(page.locator("#order-count")).to_have_text("2")
+            expect(page.locator("#order-rows tr")).to_have_count(2)
             expect(page.locator("#order-rows")).to_contain_text("PAID")
             expect(page.locator("#order-rows")).to_contain_text("6281****0002")
             expect(page.locator("#low-stock-rows")).to_contain_text("NF1")
             expect(page.locator("#outcome-rows")).to_contain_text("PAID")
             expect(page.locator("#chart rect.bar")).to_have_count(7)
-            expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "20000")
+            expect(page.locator("#chart rect.bar").last).to_have_attribute("data-revenue", "40000")
             expect(page.locator("#alert-rows")).to_contain_text("tinggal 3")
             page.click("#alert-rows button.ack")  # acknowledged: gone from the open alerts, for every worker
             expect(page.locator("#alert-rows")).not_to_contain_text("tinggal 3")
             expect(page.locator("#dead-letter-rows tr")).to_have_count(1)
             expect(page.locator("#dead-letter-rows")).to_contain_text(".riwayat")
             expect(page.locator("#dead-letter-rows")).to_contain_text("6281****0003")
+            # A manual order waits with the buyer's number as a wa.me link, and is delivered from here.
+            waiting = page.locator("#waiting-rows form.deliver")
+            expect(waiting).to_have_count(1)
+            expect(waiting.locator("a")).to_have_attribute("href", f"https://wa.me/{BOB}")
+            waiting.locator("textarea").fill("Undangan: https://canva.example/invite/1")
+            waiting.locator("button").click()
+            expect(page.locator("#waiting-rows form.deliver")).to_have_count(0)
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") == TOKEN
 
             page.reload()
-            expect(page.locator("#revenue")).to_have_text("Rp 20.000")
+            expect(page.locator("#revenue")).to_have_text("Rp 40.000")
             page.click("#logout")
             expect(page.locator("#login")).to_be_visible()
             assert page.evaluate("sessionStorage.getItem('tokowa.adminToken')") is None
