@@ -42,6 +42,9 @@ def configured_adapters(settings: Settings) -> ConfiguredAdapters:
             "phone_number_id": settings.whatsapp_phone_number_id,
             "access_token": settings.whatsapp_access_token,
             "alert_template": settings.whatsapp_alert_template,
+            # Alerts to these numbers fall back to the template outside Meta's 24-hour window.
+            "admins": settings.admin_numbers,
+            "language": settings.language,
         },
         "gowa": {"api_url": settings.gowa_api_url, "username": settings.gowa_username, "password": settings.gowa_password},
         "payments_key": _payments_key(settings, payments),

@@ -108,6 +108,7 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
             CloudApiMessenger, api_url=config.whatsapp.api_url.as_(str),
             phone_number_id=config.whatsapp.phone_number_id.as_(str),
             access_token=config.whatsapp.access_token.as_(str), alert_template=config.whatsapp.alert_template,
+            admins=config.whatsapp.admins, template_language=config.whatsapp.language.as_(str),
         ),
         gowa=providers.Singleton(GowaMessenger, api_url=config.gowa.api_url.as_(str), username=config.gowa.username,
                                  password=config.gowa.password),

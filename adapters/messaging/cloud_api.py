@@ -21,7 +21,7 @@ import httpx
 
 from adapters.messaging.cloud_api_messages import Message, build_messages, split_text, units
 from adapters.messaging.delivery import (
-    RecipientPacer, Refused, RetryPolicy, Sleep, Verdict, masked, send_with_retries,
+    OutsideWindow, RecipientPacer, Refused, RetryPolicy, Sleep, Verdict, masked, send_with_retries,
 )
 from adapters.messaging.qr_image import qr_png
 from application.replies import QrImage, Reply
@@ -29,6 +29,8 @@ from application.replies import QrImage, Reply
 log = logging.getLogger("tokowa.whatsapp")
 
 RETRIED_ERROR_CODES = frozenset({130429, 131056})
+OUTSIDE_WINDOW = 131047  # more than 24 hours since the recipient last wrote: only a template goes
+TEMPLATE_TEXT_MAX = 1024  # a template body parameter's limit
 CAPTION_MAX = 1024
 
 
@@ -50,7 +52,8 @@ class CloudApiMessenger:
 
     def __init__(self, api_url: str, phone_number_id: str, access_token: str, *, timeout: float = 10.0,
                  retry: RetryPolicy = RetryPolicy(), pace_seconds: float = 1.0, sleep: Sleep = asyncio.sleep,
-                 alert_template: str | None = None) -> None:
+                 alert_template: str | None = None, admins: frozenset[str] = frozenset(),
+                 template_language: str = "id") -> None:
         self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self._media_url = f"{api_url.rstrip('/')}/{phone_number_id}/media"
         self._client = httpx.AsyncClient(
@@ -60,13 +63,21 @@ class CloudApiMessenger:
         self._retry, self._sleep = retry, sleep
         self._pacer = RecipientPacer(pace_seconds, sleep)
         self.alert_template = alert_template
+        self._admins, self._template_language = admins, template_language
 
     async def send(self, to: str, reply: Reply) -> None:
-        if reply.image is not None:
-            await self._send_image(to, reply.text, reply.image)
-            return
-        for message in build_messages(reply):
-            await self._post(to, message)
+        try:
+            if reply.image is not None:
+                await self._send_image(to, reply.text, reply.image)
+                return
+            for message in build_messages(reply):
+                await self._post(to, message)
+        except OutsideWindow:
+            if to not in self._admins or not self.alert_template:
+                raise  # a customer's message waits in the outbox (retried with backoff)
+            # An alert or reminder to an admin who has not written for 24 hours: the approved template.
+            log.info("admin %s is outside the 24-hour window; sending the alert template", masked(to))
+            await self.send_template(to, self._template_language, (_template_text(reply.text),))
 
     async def _send_image(self, to: str, caption: str, image: QrImage) -> None:
         messages: list[Message] = []
@@ -104,8 +115,7 @@ class CloudApiMessenger:
 
     async def send_template(self, to: str, language: str, parameters: tuple[str, ...] = ()) -> None:
         """Send the approved template named by WHATSAPP_ALERT_TEMPLATE (admin alerts outside the
-        24-hour window, where free-form messages fail with 131047). Not wired yet: the notifier
-        can call this when a plain send to an admin is refused."""
+        24-hour window, where free-form messages fail with 131047; `send` falls back to it)."""
         if not self.alert_template:
             return
         template: dict[str, Any] = {"name": self.alert_template, "language": {"code": language}}
@@ -132,11 +142,21 @@ class CloudApiMessenger:
         if status == 429 or status >= 500 or code in RETRIED_ERROR_CODES:
             log.info("cloud api asks to retry: HTTP %s, error code %s", status, code)
             return Verdict.RETRY
+        if code == OUTSIDE_WINDOW:
+            log.warning("cloud api: %s has not written for 24 hours (131047)", masked(to))
+            return Verdict.OUTSIDE_WINDOW
         log.warning("cloud api refused a message to %s: HTTP %s, error code %s %s", masked(to), status, code, kind)
         return Verdict.REFUSED
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _template_text(text: str) -> str:
+    """The alert as one template parameter: no line breaks or tabs (Meta refuses them there),
+    cut to the parameter's limit."""
+    flat = " · ".join(line.strip() for line in text.splitlines() if line.strip()).replace("\t", " ")
+    return flat if len(flat) <= TEMPLATE_TEXT_MAX else flat[:TEMPLATE_TEXT_MAX - 1] + "…"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

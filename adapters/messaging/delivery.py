@@ -28,10 +28,15 @@ class Refused(MessengerUnavailable):
     """The transport refused the message for good (a 4xx it does not ask to retry)."""
 
 
+class OutsideWindow(Refused):
+    """The recipient has not written for 24 hours (Cloud API 131047): only a template goes."""
+
+
 class Verdict(enum.Enum):
     SENT = "sent"
     RETRY = "retry"
     REFUSED = "refused"
+    OUTSIDE_WINDOW = "outside_window"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ async def send_with_retries(post: Callable[[], Awaitable[httpx.Response]],
             return response
         if verdict is Verdict.REFUSED:
             raise Refused(f"{transport}: HTTP {response.status_code}")
+        if verdict is Verdict.OUTSIDE_WINDOW:
+            raise OutsideWindow(f"{transport}: outside the 24-hour window")
         if last:
             raise MessengerUnavailable(f"{transport}: HTTP {response.status_code}")
         await sleep(policy.delay(attempt))

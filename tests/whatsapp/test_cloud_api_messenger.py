@@ -197,3 +197,32 @@ async def test_the_alert_template_hook_sends_the_named_template(graph: FakeHttpS
     [body] = graph.bodies()
     assert body["type"] == "template" and body["template"]["name"] == "tokowa_alert"
     assert body["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Stok DEMO1 tinggal 2"}]
+
+
+async def test_an_alert_to_an_admin_outside_the_24_hour_window_goes_again_as_the_template(
+        graph: FakeHttpServer) -> None:
+    m = CloudApiMessenger(graph.url, PHONE_NUMBER_ID, ACCESS_TOKEN, pace_seconds=0.0, alert_template="tokowa_alert",
+                          admins=frozenset({TO}), template_language="id")
+    graph.answer_next(graph_error(400, 131047))
+    try:
+        await m.send(TO, Reply("⚠️ Stok DEMO1 tinggal 2.\nTandai selesai: .ok 7"))
+    finally:
+        await m.aclose()
+    plain, template = graph.bodies()
+    assert plain["type"] == "text" and template["type"] == "template"
+    assert template["template"]["name"] == "tokowa_alert" and template["template"]["language"] == {"code": "id"}
+    assert template["template"]["components"][0]["parameters"] == [
+        {"type": "text", "text": "⚠️ Stok DEMO1 tinggal 2. · Tandai selesai: .ok 7"}]
+
+
+async def test_a_customer_outside_the_window_is_not_sent_a_template_and_the_outbox_keeps_the_message(
+        graph: FakeHttpServer) -> None:
+    m = CloudApiMessenger(graph.url, PHONE_NUMBER_ID, ACCESS_TOKEN, pace_seconds=0.0, alert_template="tokowa_alert",
+                          admins=frozenset({"6281100000001"}))
+    graph.answer_next(graph_error(400, 131047))
+    try:
+        with pytest.raises(MessengerUnavailable):
+            await m.send(TO, Reply("📦 Pesanan INV-1"))
+    finally:
+        await m.aclose()
+    assert [b["type"] for b in graph.bodies()] == ["text"]
