@@ -88,9 +88,18 @@ def token_guard(token: str | None) -> Callable[[ASGIConnection[Any, Any, Any, An
     return guard
 
 
+def _plain(value: object) -> object:
+    """A detail as JSON: scalars as they are, tuples (the refused stock lines) as lists, the rest as text."""
+    if isinstance(value, (int, str, bool)) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = 404 if isinstance(exc, _NOT_FOUND) else 409 if isinstance(exc, _CONFLICT) else 400
-    detail = {k: v if isinstance(v, (int, str, bool)) or v is None else str(v) for k, v in exc.details.items()}
+    detail = {k: _plain(v) for k, v in exc.details.items()}
     return Response({"error": type(exc).__name__, "detail": detail, "status_code": status}, status_code=status)
 
 
