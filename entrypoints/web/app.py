@@ -69,6 +69,7 @@ def create_app(settings: Settings, container: Application) -> Litestar:
         "apply_payment": Provide(lambda: container.apply_payment(), sync_to_thread=False),
         "payment_verifier": Provide(lambda: adapters.payment_verifier(), sync_to_thread=False),
         "handle_notification": Provide(lambda: container.handle_notification(), sync_to_thread=False),
+        "shop_queries": Provide(lambda: container.queries(), sync_to_thread=False),
     }
     routes: list[Any] = [ops_router(container), admin_router(settings.admin_token, container), MidtransWebhookController]
     if demo:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import json
 import uuid
 from dataclasses import dataclass
 from importlib import resources
@@ -22,7 +24,8 @@ from application.chat.pipeline import ChatPipeline, IncomingMessage
 from application.ports import PaymentState
 from application.replies import Reply
 from application.use_cases.payment_notifications import HandlePaymentNotification
-from domain.errors import InvalidPhoneNumber
+from application.use_cases.admin_reads import ShopQueries
+from domain.errors import InvalidPhoneNumber, OrderNotFound
 from domain.phone import normalize_msisdn
 from entrypoints.web.midtrans import receive_notification
 
@@ -87,17 +90,23 @@ class SimulatorController(Controller):
         return {"user": wa_id, "messages": [_message_json(m) for m in messenger.sent_to(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
-    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway]) -> str:
+    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway],
+                       shop_queries: NamedDependency[ShopQueries]) -> str:
         amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
         if amount is None:
             raise NotFoundException("unknown payment")
-        return _page("pay.html").replace("{{ORDER_ID}}", order_id).replace("{{AMOUNT}}", str(amount))
+        # The order's state now and the shop's language, so a reload of a finished payment shows it finished.
+        state = {"status": await _order_status(shop_queries, order_id),
+                 "lang": (await shop_queries.shop_settings()).language}
+        return (_page("pay.html").replace("{{ORDER_ID}}", html.escape(order_id)).replace("{{AMOUNT}}", str(amount))
+                .replace("{{STATE}}", json.dumps(state).replace("<", "\\u003c")))
 
     @post("/pay/{order_id:str}", include_in_schema=False)
     async def pay_action(self, order_id: FromPath[str], request: Request[Any, Any, Any],
                          gateway: NamedDependency[SimulatedPaymentGateway],
                          payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
-                         handle_notification: NamedDependency[HandlePaymentNotification]) -> Response[dict[str, str]]:
+                         handle_notification: NamedDependency[HandlePaymentNotification],
+                         shop_queries: NamedDependency[ShopQueries]) -> Response[dict[str, str]]:
         """The customer acts at the 'provider'; its signed notification then takes the webhook's path."""
         form = await request.form()
         states = {"pay": PaymentState.PAID, "fail": PaymentState.FAILED, "expire": PaymentState.EXPIRED}
@@ -112,4 +121,13 @@ class SimulatorController(Controller):
         answer = await receive_notification(body, payment_verifier, handle_notification)
         if isinstance(answer.content, dict):
             answer.content["order_id"] = order_id
+            answer.content["order_status"] = await _order_status(shop_queries, order_id)
         return answer
+
+
+async def _order_status(queries: ShopQueries, order_id: str) -> str:
+    """The order's status (PENDING, PAID, ...), or UNKNOWN when the shop has no such order."""
+    try:
+        return (await queries.order(order_id)).status.value
+    except OrderNotFound:
+        return "UNKNOWN"

@@ -93,7 +93,7 @@ def test_a_customer_buys_a_product_through_the_chat_page(served_shop: str) -> No
             pay_page.wait_for_load_state()
             expect(pay_page.locator(".amount")).to_contain_text("35")
             pay_page.click("button.pay")
-            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+            expect(pay_page.locator("#result")).to_have_text("Pembayaran berhasil.")
 
             # The delivery arrives in the chat by itself (long polling): the order and its item.
             log = page.locator("#log")
@@ -141,7 +141,7 @@ def test_a_customer_pays_a_qris_code_shown_in_the_chat_page(served_shop: str) ->
             pay_page.wait_for_load_state()
             expect(pay_page.locator(".amount")).to_contain_text("35")
             pay_page.click("button.pay")
-            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+            expect(pay_page.locator("#result")).to_have_text("Pembayaran berhasil.")
 
             log = page.locator("#log")
             expect(log).to_contain_text(f"Pesanan {order_id}")
@@ -181,5 +181,61 @@ def test_a_double_tap_on_buy_asks_before_spending_again(served_shop: str) -> Non
             expect(page.locator(".msg.in").last).to_contain_text("tidak jadi")
             say("0812-7777-0001", ".saldo")
             expect(page.locator(".msg.in").last).to_contain_text("Rp 65.000")  # one purchase of Rp 35.000
+        finally:
+            browser.close()
+
+
+def _payment_link(shop_url: str, user: str, text: str) -> str:
+    """The pay simulator's address from the bot's answer to TEXT (sent through the chat page's API)."""
+    sent = httpx.post(f"{shop_url}/sim/messages", json={"user": user, "text": text}, timeout=30).json()
+    links = [m["link"]["url"] for m in sent["messages"] if m.get("link")]
+    assert links, sent
+    return str(links[-1])
+
+
+@pytest.mark.parametrize("button, outcome", [("fail", "Pembayaran gagal."), ("expire", "Pembayaran kedaluwarsa.")])
+def test_the_pay_page_says_how_the_payment_ended_and_stays_final_after_a_reload(
+        served_shop: str, button: str, outcome: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url = _payment_link(served_shop, "081234567891", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            buttons = page.locator("#f button")
+            expect(buttons).to_have_count(3)
+            for i in range(3):
+                expect(buttons.nth(i)).to_be_enabled()
+            page.click(f"button.{button}")
+            expect(page.locator("#result")).to_have_text(outcome)
+            page.reload()
+            expect(page.locator("#result")).to_have_text(outcome)
+            for i in range(3):
+                expect(buttons.nth(i)).to_be_disabled()
+            back = page.get_by_role("link", name="Kembali ke chat")
+            expect(back).to_have_attribute("href", "/")
+            back.click()
+            expect(page).to_have_url(served_shop + "/")
+        finally:
+            browser.close()
+
+
+def test_the_pay_page_speaks_the_shops_language(served_shop: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    httpx.post(f"{served_shop}/sim/messages", json={"user": ADMIN, "text": ".setting language en"}, timeout=30)
+    url = _payment_link(served_shop, "081234567892", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            page.click("button.pay")
+            expect(page.locator("#result")).to_have_text("Payment successful.")
+            expect(page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/")
         finally:
             browser.close()
