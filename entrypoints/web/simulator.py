@@ -37,6 +37,7 @@ def _message_json(m: SentMessage) -> dict[str, Any]:
     reply = m.reply
     return {
         "seq": m.seq,
+        "from_user": m.from_user,
         "text": reply.text,
         "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
         "choices_button": reply.choices_button,
@@ -78,16 +79,19 @@ class SimulatorController(Controller):
                    messenger: NamedDependency[SimulatorMessenger]) -> dict[str, Any]:
         user = _user(data.user)
         # Cleaned like every transport's text (control characters out, cut to 4096 characters).
-        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text))
-        return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
+        incoming = IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text)
+        mine = messenger.received(user, incoming.text or "")
+        await pipeline.handle(incoming)
+        return {"user": user, "seq": mine.seq,
+                "messages": [_message_json(m) for m in messenger.conversation(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)
     async def poll(self, user: FromQuery[str], messenger: NamedDependency[SimulatorMessenger],
                    after: FromQuery[int] = 0, wait: FromQuery[float] = 0) -> dict[str, Any]:
         wa_id = _user(user)
-        if not messenger.sent_to(wa_id, after) and wait > 0:
+        if not messenger.conversation(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))
-        return {"user": wa_id, "messages": [_message_json(m) for m in messenger.sent_to(wa_id, after)]}
+        return {"user": wa_id, "messages": [_message_json(m) for m in messenger.conversation(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
     async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway],

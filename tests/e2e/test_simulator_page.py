@@ -6,6 +6,7 @@ the goods arrive in the chat."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -237,5 +238,69 @@ def test_the_pay_page_speaks_the_shops_language(served_shop: str) -> None:
             page.click("button.pay")
             expect(page.locator("#result")).to_have_text("Payment successful.")
             expect(page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/")
+        finally:
+            browser.close()
+
+
+def test_the_chat_page_on_a_phone_remembers_the_number_and_its_conversation(served_shop: str) -> None:
+    """At 390x844: nothing scrolls sideways, the number and the conversation (both sides) come back
+    after a reload, the input grows for a multi-line message, and a send that fails shows as failed."""
+    from playwright.sync_api import Route, expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+            page.fill("#user", "0812-5555-0001")
+            page.press("#user", "Tab")
+            page.fill("#text", ".saldo")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.in").last).to_contain_text("Saldo")
+            expect(page.locator(".msg.out.sent")).to_have_count(1)
+
+            one_line = page.locator("#text").bounding_box()
+            page.type("#text", ".admin halo")
+            for line in ("baris dua", "baris tiga"):
+                page.keyboard.press("Shift+Enter")
+                page.keyboard.type(line)
+            grown = page.locator("#text").bounding_box()
+            assert one_line is not None and grown is not None and grown["height"] > one_line["height"]
+            expect(page.locator("#text")).to_have_value(".admin halo\nbaris dua\nbaris tiga")
+            page.keyboard.press("Enter")
+            expect(page.locator(".msg.out.sent")).to_have_count(2)
+            expect(page.locator(".msg.out").last).to_have_text(re.compile(r"^\.admin halo\nbaris dua\nbaris tiga"))
+
+            for i in range(2):
+                page.reload() if i == 0 else page.goto(served_shop)
+                expect(page.locator("#user")).to_have_value("0812-5555-0001")
+                expect(page.locator(".msg.out")).to_have_count(2)
+                expect(page.locator(".msg.out").first).to_contain_text(".saldo")
+                expect(page.locator(".msg.in").first).to_contain_text("Saldo")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                for visible in ("header", "#user", "#text"):
+                    box = page.locator(visible).bounding_box()
+                    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, visible
+
+            def refuse(route: Route) -> None:
+                route.abort() if route.request.method == "POST" else route.continue_()
+
+            page.route("**/sim/messages", refuse)
+            page.fill("#text", ".menu")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.out.failed")).to_have_count(1)
+            expect(page.locator(".msg.out.failed")).not_to_have_class(re.compile(r"\bsent\b"))
+            expect(page.locator(".msg.in.error").last).to_contain_text("gagal terkirim")
+            page.unroute("**/sim/messages")
+
+            page.fill("#user", "12345")
+            page.press("#user", "Tab")
+            expect(page.locator("#user-error")).to_have_text("Nomor tidak valid. Gunakan 08..., +62... atau 62....")
+            page.fill("#text", ".menu")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.out")).to_have_count(0)
+            expect(page.locator("#text")).to_have_value(".menu")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
         finally:
             browser.close()
