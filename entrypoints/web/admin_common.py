@@ -21,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.response import Response
 
 from application.errors import StorageUnavailable
@@ -28,6 +29,7 @@ from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
 from application.use_cases.customer_data import CustomerStillActive, ExportCustomer, ForgetCustomer
+from entrypoints.web.assets import FAVICON_LINK, REDOC_JS
 from domain.errors import (
     AlreadyDelivered,
     DomainError,
@@ -120,4 +122,7 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(security_schemes={
             "AdminToken": SecurityScheme(type="http", scheme="bearer", description="TOKOWA_ADMIN_TOKEN"),
         }),
+        # Redoc from Tokowa itself (entrypoints/web/assets.py), no web fonts: the page works offline.
+        render_plugins=[RedocRenderPlugin(js_url=REDOC_JS, google_fonts=False, favicon=FAVICON_LINK,
+                                          path=["/", "/redoc"])],
     )

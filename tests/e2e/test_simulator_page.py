@@ -304,3 +304,34 @@ def test_the_chat_page_on_a_phone_remembers_the_number_and_its_conversation(serv
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
         finally:
             browser.close()
+
+
+def test_the_api_page_renders_offline_and_every_page_has_the_favicon(served_shop: str) -> None:
+    """/schema draws the admin API with Redoc served by Tokowa itself: the browser asks no other host."""
+    from playwright.sync_api import Request, expect, sync_playwright
+
+    pay_url = _payment_link(served_shop, "081234567893", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            asked: list[str] = []
+
+            def record(request: Request) -> None:
+                asked.append(request.url)
+
+            page.on("request", record)
+            page.goto(f"{served_shop}/schema")
+            expect(page.locator("h1", has_text="Tokowa admin API")).to_be_visible()
+            expect(page.get_by_text("/api/v1/products").first).to_be_attached()
+            outside = [u for u in asked if not u.startswith((served_shop + "/", "data:", "blob:", "about:"))]
+            assert outside == [] and f"{served_shop}/static/redoc.standalone.js" in asked
+
+            for url in (f"{served_shop}/schema", served_shop + "/", f"{served_shop}/dashboard", pay_url):
+                page.goto(url)
+                expect(page.locator("link[rel=icon]")).to_have_attribute("href", "/favicon.ico")
+            icon = page.request.get(f"{served_shop}/favicon.ico")
+            assert icon.ok and icon.headers["content-type"] == "image/x-icon" and icon.body()[:4] == b"\0\0\1\0"
+        finally:
+            browser.close()
