@@ -136,10 +136,16 @@ class Product:
         if not self.uses_items and self.stock > 0:
             raise StockKindMismatch(code=self.code, expected="count")
         cleaned = [line.strip() for line in lines]
-        blank = sum(1 for line in cleaned if not line)
-        duplicates = len(cleaned) - blank - len({line for line in cleaned if line})
-        if blank or duplicates or not cleaned:
-            raise InvalidStockItems(blank=blank, duplicates=duplicates)
+        refused: list[tuple[int, str, str]] = []
+        seen: set[str] = set()
+        for number, line in enumerate(cleaned, start=1):
+            if not line:
+                refused.append((number, "", "blank"))
+            elif line in seen:
+                refused.append((number, line, "repeated"))
+            seen.add(line)
+        if refused or not cleaned:
+            raise refused_items(refused)
         self.uses_items = True
         self.stock = _stock_amount(self.stock + len(cleaned))
         return cleaned
@@ -248,3 +254,10 @@ _FIELD_SETTERS: dict[str, Callable[[Product, str], None]] = {
     "format": _set_format,
 }
 PRODUCT_FIELDS = tuple(_FIELD_SETTERS)
+
+
+def refused_items(refused: list[tuple[int, str, str]]) -> InvalidStockItems:
+    """The error for refused stock item lines: the counts, and each line as (line number, text,
+    reason) with reason `blank`, `repeated` (twice in the same batch) or `in_stock` (stored already)."""
+    blank = sum(1 for _, _, reason in refused if reason == "blank")
+    return InvalidStockItems(blank=blank, duplicates=len(refused) - blank, refused=tuple(sorted(refused)))

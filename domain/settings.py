@@ -22,6 +22,14 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
 
 
 _BOOLEANS = frozenset({"confirm_purchases"})
+_CHOICES: dict[str, tuple[str, ...]] = {"language": ("id", "en"), "payment_method": PAYMENT_METHODS,
+                                        "confirm_purchases": ("true", "false")}
+MAX_TEXT = 1000
+
+
+def setting_rule(key: str) -> tuple[int, int] | tuple[str, ...] | None:
+    """What KEY accepts: (low, high) for a number, the words for a choice, None for a text."""
+    return _INT_BOUNDS.get(key) or _CHOICES.get(key)
 _TRUE = frozenset({"true", "ya", "yes", "on", "1"})
 _FALSE = frozenset({"false", "tidak", "no", "off", "0"})
 
@@ -59,32 +67,32 @@ class ShopSettings:
         return result
 
     def with_value(self, key: str, raw: str) -> ShopSettings:
+        """The settings with KEY set to RAW. InvalidSetting says what was wrong in `reason`:
+        `key` (no such setting), `range` (low, high), `choice` (choices), `text` (1..max_text
+        characters) or `deposit_order` (deposit_min above deposit_max)."""
         key = key.lower()
         if key not in self.keys():
-            raise InvalidSetting(key=key, value=raw)
+            raise InvalidSetting(key=key, value=raw, reason="key")
         value: Any = raw.strip()
-        if key in _INT_BOUNDS:
+        rule = setting_rule(key)
+        if isinstance(rule, tuple) and isinstance(rule[0], int):
             low, high = _INT_BOUNDS[key]
             digits = value.replace(".", "")
             if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:
-                raise InvalidSetting(key=key, value=raw)
+                raise InvalidSetting(key=key, value=raw, reason="range", low=low, high=high)
             value = int(digits)
-        elif key == "language" and value not in ("id", "en"):
-            raise InvalidSetting(key=key, value=raw)
-        elif key in _BOOLEANS:
+        elif isinstance(rule, tuple):
             word = value.lower()
-            if word not in _TRUE | _FALSE:
-                raise InvalidSetting(key=key, value=raw)
-            value = word in _TRUE
-        elif key == "payment_method":
-            value = value.lower()
-            if value not in PAYMENT_METHODS:
-                raise InvalidSetting(key=key, value=raw)
-        elif not value or len(value) > 1000:
-            raise InvalidSetting(key=key, value=raw)
+            accepted = _TRUE | _FALSE if key in _BOOLEANS else frozenset(rule)
+            if word not in accepted:
+                raise InvalidSetting(key=key, value=raw, reason="choice", choices=rule)
+            value = word in _TRUE if key in _BOOLEANS else word
+        elif not value or len(value) > MAX_TEXT:
+            raise InvalidSetting(key=key, value=raw, reason="text", high=MAX_TEXT)
         updated = replace(self, **{key: value})
         if updated.deposit_min > updated.deposit_max:
-            raise InvalidSetting(key=key, value=raw)
+            raise InvalidSetting(key=key, value=raw, reason="deposit_order", low=updated.deposit_min,
+                                 high=updated.deposit_max)
         return updated
 
     def as_strings(self) -> dict[str, str]:

@@ -88,9 +88,10 @@ Feature: Admin commands in the chat
       """
     Then Admin receives the reply "2 item ditambahkan ke NF1. Stok sekarang 5."
 
-  Scenario: Blank and duplicate lines are refused with a count
+  Scenario: Blank and duplicate lines are refused with a count and the lines quoted
     When Admin sends ".addstok NF1\na|1\n\na|1\nb|2"
-    Then Admin receives the reply "Item ditolak: 1 baris kosong, 1 duplikat. Tidak ada yang ditambahkan."
+    Then Admin receives a reply containing "Item ditolak: 1 baris kosong, 1 duplikat. Tidak ada yang ditambahkan."
+    And Admin receives a reply containing "• baris 3 `a|1`: dobel di pesan ini"
     And the stock of "NF1" is 3
 
   Scenario: Checking the stock shows the count, never the accounts
@@ -155,7 +156,7 @@ Feature: Admin commands in the chat
 
   Scenario Outline: Shop settings
     When Admin sends ".setting max_qty <max>"
-    Then Admin receives the reply "Setting max_qty = <max>."
+    Then Admin receives the reply "Setting `max_qty` = <max>."
     When Ani sends ".buy VC <qty>"
     Then Ani receives the reply "Jumlah harus 1 sampai <max>."
 

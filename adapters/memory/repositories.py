@@ -14,13 +14,12 @@ from domain.customer import Customer
 from domain.errors import (
     DuplicateLedgerReference,
     DuplicateProductCode,
-    InvalidStockItems,
     OutOfStock,
     PendingOrderExists,
 )
 from domain.money import ZERO, Rupiah
 from domain.order import Order, OrderKind, OrderStatus
-from domain.product import Product
+from domain.product import Product, refused_items
 from domain.wallet import LedgerEntry, Wallet
 
 from adapters.memory.records import MemoryData, StoredItem, StoredMessage, StoredOutgoing
@@ -52,9 +51,9 @@ class MemoryProductRepository(_Repo):
 
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
         existing = {i.content for i in self.data.items if i.product_code == code}
-        clashes = sum(1 for c in contents if c in existing)
+        clashes = [(number, c, "in_stock") for number, c in enumerate(contents, start=1) if c in existing]
         if clashes:
-            raise InvalidStockItems(blank=0, duplicates=clashes)
+            raise refused_items(clashes)
         for content in contents:
             self.data.items.append(StoredItem(self.data.next_item_id, code, content))
             self.data.next_item_id += 1

@@ -20,6 +20,7 @@ class SentMessage:
     seq: int
     to: str
     reply: Reply
+    from_user: bool = False  # what the number itself wrote (kept for the chat page's history)
 
 
 class SimulatorMessenger:
@@ -36,10 +37,22 @@ class SimulatorMessenger:
         self._changed = asyncio.Event()
 
     def sent_to(self, to: str, after: int = 0) -> list[SentMessage]:
-        return [m for m in self._by_user.get(to, ()) if m.seq > after]
+        return [m for m in self._by_user.get(to, ()) if m.seq > after and not m.from_user]
+
+    def received(self, user: str, text: str) -> SentMessage:
+        """Keep what USER wrote in the same numbering, so a reloaded chat page shows both sides."""
+        message = SentMessage(next(self._seq), user, Reply(text), from_user=True)
+        self._by_user[user].append(message)
+        self._changed.set()
+        self._changed = asyncio.Event()
+        return message
+
+    def conversation(self, user: str, after: int = 0) -> list[SentMessage]:
+        """Both directions with USER after `after`, oldest first (the last 200)."""
+        return [m for m in self._by_user.get(user, ()) if m.seq > after]
 
     def all_sent(self) -> list[SentMessage]:
-        return sorted((m for msgs in self._by_user.values() for m in msgs), key=lambda m: m.seq)
+        return sorted((m for msgs in self._by_user.values() for m in msgs if not m.from_user), key=lambda m: m.seq)
 
     async def wait_for_news(self, timeout: float) -> None:
         """Return when a message is sent, or after `timeout` seconds (for long polling)."""

@@ -15,9 +15,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
-from domain.errors import DuplicateProductCode, InvalidStockItems, OutOfStock, ProductNotFound
+from domain.errors import DuplicateProductCode, OutOfStock, ProductNotFound
 from domain.money import Rupiah
-from domain.product import Fulfilment, Product
+from domain.product import Fulfilment, Product, refused_items
 
 
 def _free_items(code: Any) -> ColumnElement[int]:
@@ -131,19 +131,28 @@ class SqlAlchemyProductRepository:
 
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
         await self._lock(code)
-        blank = sum(1 for content in contents if not content.strip())
         hashes = [self._tx.cipher.fingerprint(content) for content in contents if content.strip()]
-        repeated = len(hashes) - len(set(hashes))
         # Items stored before a key rotation finished carry their hash under an older key.
-        known = {h for content in contents if content.strip() for h in self._tx.cipher.fingerprints(content)}
+        known = {content: self._tx.cipher.fingerprints(content) for content in contents if content.strip()}
         stored = await self._tx.execute(
-            select(func.count())
-            .select_from(stock_items)
-            .where(stock_items.c.produk_id == code, stock_items.c.content_hash.in_(known))
+            select(stock_items.c.content_hash).where(
+                stock_items.c.produk_id == code,
+                stock_items.c.content_hash.in_({h for hs in known.values() for h in hs}),
+            )
         )
-        duplicates = repeated + int(stored.scalar_one())
-        if blank or duplicates or not contents:
-            raise InvalidStockItems(blank=blank, duplicates=duplicates)
+        stored_hashes = set(stored.scalars())
+        refused: list[tuple[int, str, str]] = []
+        seen: set[str] = set()
+        for number, content in enumerate(contents, start=1):
+            if not content.strip():
+                refused.append((number, "", "blank"))
+            elif content in seen:
+                refused.append((number, content, "repeated"))
+            elif stored_hashes & set(known[content]):
+                refused.append((number, content, "in_stock"))
+            seen.add(content)
+        if refused or not contents:
+            raise refused_items(refused)
         rows = [
             {"produk_id": code, "content": self._tx.cipher.encrypt(c), "content_hash": h, "created_at": now}
             for c, h in zip(contents, hashes, strict=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.chat import render
+from application.chat.catalog import text
 from application.chat.handlers import (
     PRICE_FIELDS, ChatContext, Usage, amount_arg, code_arg, command, count_arg, with_lines,
 )
@@ -13,7 +14,9 @@ from application.use_cases.catalog_admin import AddProductCommand
 from application.use_cases.wallet import AdjustBalanceCommand
 from domain.money import Rupiah
 from domain.order import OrderKind, OrderStatus
+from domain.errors import InvalidSetting
 from domain.product import PRODUCT_FIELDS, Tier
+from domain.settings import MAX_TEXT, ShopSettings, setting_rule
 
 
 @command("addproduk")
@@ -112,12 +115,12 @@ async def _setproduk(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Repl
 
 @command("pesanan")
 async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
-    statuses = {s.value: s for s in OrderStatus}
     if cmd.args and cmd.args[0].lower() in WAITING_WORDS and len(cmd.args) == 1:
         return await _waiting(uc, ctx)
-    if len(cmd.args) > 1 or (cmd.args and cmd.args[0].upper() not in statuses):
+    wanted = " ".join(cmd.args).lower()
+    if wanted and wanted not in STATUS_WORDS:
         raise Usage(cmd.name)
-    orders = await uc.list_orders(statuses[cmd.args[0].upper()] if cmd.args else None)
+    orders = await uc.list_orders(STATUS_WORDS[wanted] if wanted else None)
     if not orders:
         return Reply(ctx.t("admin.orders_empty"))
     rows = []
@@ -130,6 +133,22 @@ async def _pesanan(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 
 
 WAITING_WORDS = frozenset({"perlu", "manual"})
+
+
+def _status_words() -> dict[str, OrderStatus]:
+    """A status by its name (PAID) or by the words the bot shows for it, in either language:
+    the whole text (menunggu pembayaran) or its first word (menunggu), and batal for dibatalkan."""
+    words: dict[str, OrderStatus] = {"batal": OrderStatus.CANCELLED, "cancel": OrderStatus.CANCELLED}
+    for status in OrderStatus:
+        words[status.value.lower()] = status
+        for lang in ("id", "en"):
+            shown = text(f"status.{status.value}", lang).lower()
+            words.setdefault(shown, status)
+            words.setdefault(shown.split()[0], status)
+    return words
+
+
+STATUS_WORDS = _status_words()
 
 
 async def _waiting(uc: UseCases, ctx: ChatContext) -> Reply:
@@ -188,7 +207,29 @@ async def _rekap(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 async def _setting(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     key, _, value = cmd.rest.partition(" ")
     value = with_lines(value.strip(), cmd)
-    if not key or not value:
-        raise Usage(cmd.name)
+    if not key:
+        return Reply(_settings_list(ctx, ShopSettings.keys()))
+    if not value:
+        if key.lower() not in ShopSettings.keys():
+            raise InvalidSetting(key=key.lower(), value="", reason="key")
+        return Reply(_settings_list(ctx, (key.lower(),)))
     await uc.change_setting(key, value, request_id=ctx.request_id)
-    return Reply(ctx.t("admin.setting_set", key=key.lower(), value=value))
+    return Reply(ctx.t("admin.setting_set", key=render.mono(key.lower()), value=value))
+
+
+def _settings_list(ctx: ChatContext, keys: tuple[str, ...]) -> str:
+    """Each key (as code, so its underscores stay underscores), its value now and what it accepts."""
+    current = ctx.shop.as_strings()
+    rows = [ctx.t("admin.settings_header")]
+    for key in keys:
+        rule = setting_rule(key)
+        if rule is None:
+            allowed = ctx.t("admin.setting_text", high=MAX_TEXT)
+        elif isinstance(rule[0], int):
+            allowed = ctx.t("admin.setting_range", low=rule[0], high=rule[1])
+        else:
+            allowed = "/".join(map(str, rule))
+        value = render.mono(current[key], limit=40) if current[key] else ctx.t("admin.setting_empty")
+        rows.append(ctx.t("admin.settings_row", key=render.mono(key), value=value, allowed=allowed))
+    rows.append(ctx.t("admin.settings_footer"))
+    return "\n".join(rows)

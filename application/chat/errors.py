@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.chat.catalog import text
-from application.chat.render import when
+from application.chat.render import mono, when
 from application.replies import Reply
 from domain import errors as e
 from domain.money import Rupiah
@@ -49,13 +49,12 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.InvalidProductCode: lambda x, lang, s: text("error.code", lang),
     e.InvalidProductField: lambda x, lang, s: (
         text("error.name", lang) if _d(x, "field") == "nama" else text("error.item_format", lang)
-        if _d(x, "field") == "format" else text("error.field", lang, fields=", ".join(PRODUCT_FIELDS))),
+        if _d(x, "field") == "format" else text("error.field", lang, fields=", ".join(map(mono, PRODUCT_FIELDS)))),
     e.ProductNotFound: lambda x, lang, s: text("product.not_found", lang, code=_d(x, "code")),
     e.DuplicateProductCode: lambda x, lang, s: text("error.duplicate_code", lang, code=_d(x, "code")),
     e.OutOfStock: lambda x, lang, s: text("error.out_of_stock", lang, code=_d(x, "code"), left=_d(x, "left")),
     e.StockKindMismatch: _stock_kind,
-    e.InvalidStockItems: lambda x, lang, s: text("error.stock_items", lang, blank=_d(x, "blank", 0),
-                                                 duplicates=_d(x, "duplicates", 0)),
+    e.InvalidStockItems: lambda x, lang, s: _stock_items(x, lang, s),
     e.InsufficientBalance: lambda x, lang, s: _insufficient(x, lang, s),
     e.RepeatPurchase: lambda x, lang, s: text("repeat.ask", lang, order_id=_d(x, "order_id"), code=_d(x, "code"),
                                               qty=_d(x, "qty")),
@@ -75,9 +74,45 @@ _RENDERERS: dict[type[e.DomainError], Render] = {
     e.ManualNeedsCountedStock: lambda x, lang, s: text("error.manual_items", lang, code=_d(x, "code")),
     e.ReplyToAdmin: lambda x, lang, s: text("error.between_admins", lang, number=_d(x, "number")),
     e.EmptyMessage: lambda x, lang, s: text("error.empty_message", lang),
-    e.InvalidSetting: lambda x, lang, s: text("error.setting", lang, keys=", ".join(ShopSettings.keys())),
+    e.InvalidSetting: lambda x, lang, s: _setting(x, lang, s),
     e.MessageTooOld: lambda x, lang, s: text("error.too_late", lang),
 }
+
+
+SHOWN_REFUSED_ITEMS = 3
+
+
+def _stock_items(x: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    """The counts, then the first refused lines quoted with why each was refused."""
+    refused = _d(x, "refused", ())
+    assert isinstance(refused, tuple)
+    rows = [text("error.stock_items", lang, blank=_d(x, "blank", 0), duplicates=_d(x, "duplicates", 0))]
+    for number, item, reason in refused[:SHOWN_REFUSED_ITEMS]:
+        rows.append(text("error.stock_item_row", lang, number=number, item=" " + mono(item) if item else "",
+                         reason=text(f"error.stock_item_{reason}", lang)))
+    if len(refused) > SHOWN_REFUSED_ITEMS:
+        rows.append(text("error.stock_item_more", lang, more=len(refused) - SHOWN_REFUSED_ITEMS))
+    return "\n".join(rows)
+
+
+def _setting(x: e.DomainError, lang: str, shop: ShopSettings) -> str:
+    """What was wrong: the key, or the value (and what the key accepts)."""
+    reason = str(_d(x, "reason", "key"))
+    key = mono(_d(x, "key"))
+    if reason == "range":
+        return text("error.setting_range", lang, key=key, value=mono(_d(x, "value")), low=_d(x, "low"),
+                    high=_d(x, "high"))
+    if reason == "choice":
+        choices = _d(x, "choices", ())
+        assert isinstance(choices, tuple)
+        return text("error.setting_choice", lang, key=key, value=mono(_d(x, "value")),
+                    choices="/".join(map(str, choices)))
+    if reason == "text":
+        return text("error.setting_text", lang, key=key, high=_d(x, "high"))
+    if reason == "deposit_order":
+        return text("error.setting_deposit", lang, low=Rupiah(int(str(_d(x, "low")))),
+                    high=Rupiah(int(str(_d(x, "high")))))
+    return text("error.setting_key", lang, key=key)
 
 
 def _insufficient(x: e.DomainError, lang: str, shop: ShopSettings) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from application.chat.catalog import text
+from application.chat.render import mono
 from application.chat.parser import ParsedCommand, parse_amount, parse_count
 from application.replies import Reply
 from application.use_cases.bundle import UseCases
@@ -95,5 +96,6 @@ def with_lines(value: str, cmd: ParsedCommand) -> str:
 
 def usage_reply(command_name: str, lang: str, example_code: str = "KODE") -> Reply:
     """The command's format, its example naming one of the shop's own products."""
-    return Reply(text(f"usage.{command_name}", lang, fields=", ".join(PRODUCT_FIELDS), keys=", ".join(ShopSettings.keys()),
+    return Reply(text(f"usage.{command_name}", lang, fields=", ".join(map(mono, PRODUCT_FIELDS)),
+                      keys=", ".join(map(mono, ShopSettings.keys())),
                       code=example_code))

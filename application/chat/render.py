@@ -16,6 +16,13 @@ __all__ = ["text", "product_list", "product_detail", "delivery", "topup_paid", "
 
 
 
+def mono(value: object, limit: int = 60) -> str:
+    """VALUE as a WhatsApp code span, so `_`, `*` and `~` in it (setting keys, item lines) are shown
+    as typed instead of turning the text around them italic, bold or struck; one line, cut at LIMIT."""
+    flat = " ".join(str(value).replace("`", "'").split())
+    return f"`{flat[:limit] + '…' if len(flat) > limit else flat}`"
+
+
 def when(moment: datetime) -> str:
     return f"{moment.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB"
 

@@ -13,6 +13,7 @@ from domain.money import ZERO, Rupiah
 from domain.order import JAKARTA, Order, OrderKind, OrderStatus
 from domain.phone import normalize_msisdn
 from domain.product import Product, product_code
+from domain.settings import ShopSettings
 from domain.wallet import LedgerEntry, Wallet
 
 
@@ -46,6 +47,9 @@ class ShopQueries:
         """Active products at or below their low-stock threshold (own `minstok` or the shop's)."""
         threshold = (await self._settings.get()).low_stock_threshold
         return [p for p in await self.products() if p.is_low(threshold)]
+
+    async def shop_settings(self) -> ShopSettings:
+        return await self._settings.get()
 
     async def order(self, order_id: str) -> Order:
         async with self._uow_factory() as uow:

@@ -21,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.response import Response
 
 from application.errors import StorageUnavailable
@@ -28,6 +29,7 @@ from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
 from application.use_cases.customer_data import CustomerStillActive, ExportCustomer, ForgetCustomer
+from entrypoints.web.assets import FAVICON_LINK, REDOC_JS
 from domain.errors import (
     AlreadyDelivered,
     DomainError,
@@ -88,9 +90,18 @@ def token_guard(token: str | None) -> Callable[[ASGIConnection[Any, Any, Any, An
     return guard
 
 
+def _plain(value: object) -> object:
+    """A detail as JSON: scalars as they are, tuples (the refused stock lines) as lists, the rest as text."""
+    if isinstance(value, (int, str, bool)) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = 404 if isinstance(exc, _NOT_FOUND) else 409 if isinstance(exc, _CONFLICT) else 400
-    detail = {k: v if isinstance(v, (int, str, bool)) or v is None else str(v) for k, v in exc.details.items()}
+    detail = {k: _plain(v) for k, v in exc.details.items()}
     return Response({"error": type(exc).__name__, "detail": detail, "status_code": status}, status_code=status)
 
 
@@ -111,4 +122,7 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(security_schemes={
             "AdminToken": SecurityScheme(type="http", scheme="bearer", description="TOKOWA_ADMIN_TOKEN"),
         }),
+        # Redoc from Tokowa itself (entrypoints/web/assets.py), no web fonts: the page works offline.
+        render_plugins=[RedocRenderPlugin(js_url=REDOC_JS, google_fonts=False, favicon=FAVICON_LINK,
+                                          path=["/", "/redoc"])],
     )

@@ -21,6 +21,7 @@ from entrypoints.web.gowa import gowa_router
 from entrypoints.web.intake import BackgroundTasks
 from entrypoints.web.admin_api import admin_router
 from entrypoints.web.admin_common import openapi_config
+from entrypoints.web.assets import AssetsController
 from entrypoints.web.midtrans import MidtransWebhookController
 from entrypoints.web.ops import ops_router
 from entrypoints.web.simulator import SimulatorController
@@ -69,8 +70,10 @@ def create_app(settings: Settings, container: Application) -> Litestar:
         "apply_payment": Provide(lambda: container.apply_payment(), sync_to_thread=False),
         "payment_verifier": Provide(lambda: adapters.payment_verifier(), sync_to_thread=False),
         "handle_notification": Provide(lambda: container.handle_notification(), sync_to_thread=False),
+        "shop_queries": Provide(lambda: container.queries(), sync_to_thread=False),
     }
-    routes: list[Any] = [ops_router(container), admin_router(settings.admin_token, container), MidtransWebhookController]
+    routes: list[Any] = [ops_router(container), admin_router(settings.admin_token, container), MidtransWebhookController,
+                         AssetsController]
     if demo:
         routes.append(SimulatorController)
     if settings.transport is Transport.CLOUD_API:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import json
 import uuid
 from dataclasses import dataclass
 from importlib import resources
@@ -22,7 +24,8 @@ from application.chat.pipeline import ChatPipeline, IncomingMessage
 from application.ports import PaymentState
 from application.replies import Reply
 from application.use_cases.payment_notifications import HandlePaymentNotification
-from domain.errors import InvalidPhoneNumber
+from application.use_cases.admin_reads import ShopQueries
+from domain.errors import InvalidPhoneNumber, OrderNotFound
 from domain.phone import normalize_msisdn
 from entrypoints.web.midtrans import receive_notification
 
@@ -34,6 +37,7 @@ def _message_json(m: SentMessage) -> dict[str, Any]:
     reply = m.reply
     return {
         "seq": m.seq,
+        "from_user": m.from_user,
         "text": reply.text,
         "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
         "choices_button": reply.choices_button,
@@ -75,29 +79,38 @@ class SimulatorController(Controller):
                    messenger: NamedDependency[SimulatorMessenger]) -> dict[str, Any]:
         user = _user(data.user)
         # Cleaned like every transport's text (control characters out, cut to 4096 characters).
-        await pipeline.handle(IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text))
-        return {"user": user, "messages": [_message_json(m) for m in messenger.sent_to(user)[-20:]]}
+        incoming = IncomingMessage(f"sim-{uuid.uuid4().hex}", user, data.text)
+        mine = messenger.received(user, incoming.text or "")
+        await pipeline.handle(incoming)
+        return {"user": user, "seq": mine.seq,
+                "messages": [_message_json(m) for m in messenger.conversation(user)[-20:]]}
 
     @get("/sim/messages", include_in_schema=False)
     async def poll(self, user: FromQuery[str], messenger: NamedDependency[SimulatorMessenger],
                    after: FromQuery[int] = 0, wait: FromQuery[float] = 0) -> dict[str, Any]:
         wa_id = _user(user)
-        if not messenger.sent_to(wa_id, after) and wait > 0:
+        if not messenger.conversation(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))
-        return {"user": wa_id, "messages": [_message_json(m) for m in messenger.sent_to(wa_id, after)]}
+        return {"user": wa_id, "messages": [_message_json(m) for m in messenger.conversation(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
-    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway]) -> str:
+    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway],
+                       shop_queries: NamedDependency[ShopQueries]) -> str:
         amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
         if amount is None:
             raise NotFoundException("unknown payment")
-        return _page("pay.html").replace("{{ORDER_ID}}", order_id).replace("{{AMOUNT}}", str(amount))
+        # The order's state now and the shop's language, so a reload of a finished payment shows it finished.
+        state = {"status": await _order_status(shop_queries, order_id),
+                 "lang": (await shop_queries.shop_settings()).language}
+        return (_page("pay.html").replace("{{ORDER_ID}}", html.escape(order_id)).replace("{{AMOUNT}}", str(amount))
+                .replace("{{STATE}}", json.dumps(state).replace("<", "\\u003c")))
 
     @post("/pay/{order_id:str}", include_in_schema=False)
     async def pay_action(self, order_id: FromPath[str], request: Request[Any, Any, Any],
                          gateway: NamedDependency[SimulatedPaymentGateway],
                          payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
-                         handle_notification: NamedDependency[HandlePaymentNotification]) -> Response[dict[str, str]]:
+                         handle_notification: NamedDependency[HandlePaymentNotification],
+                         shop_queries: NamedDependency[ShopQueries]) -> Response[dict[str, str]]:
         """The customer acts at the 'provider'; its signed notification then takes the webhook's path."""
         form = await request.form()
         states = {"pay": PaymentState.PAID, "fail": PaymentState.FAILED, "expire": PaymentState.EXPIRED}
@@ -112,4 +125,13 @@ class SimulatorController(Controller):
         answer = await receive_notification(body, payment_verifier, handle_notification)
         if isinstance(answer.content, dict):
             answer.content["order_id"] = order_id
+            answer.content["order_status"] = await _order_status(shop_queries, order_id)
         return answer
+
+
+async def _order_status(queries: ShopQueries, order_id: str) -> str:
+    """The order's status (PENDING, PAID, ...), or UNKNOWN when the shop has no such order."""
+    try:
+        return (await queries.order(order_id)).status.value
+    except OrderNotFound:
+        return "UNKNOWN"

@@ -69,8 +69,20 @@ async def test_item_product_refuses_numbers_and_counted_product_refuses_items(sh
 
 async def test_addstok_items_refuses_blank_and_duplicate_lines_with_a_count(shop: Shop) -> None:
     reply = await shop.say(ADMIN, ".addstok NF1\na|1\n\na|1\nb|2")
-    assert reply == "Item ditolak: 1 baris kosong, 1 duplikat. Tidak ada yang ditambahkan."
-    assert "1 duplikat" in await shop.say(ADMIN, ".addstok NF1\nuser1@mail.test|pw1")
+    assert reply == ("Item ditolak: 1 baris kosong, 1 duplikat. Tidak ada yang ditambahkan.\n"
+                     "• baris 2: kosong\n"
+                     "• baris 3 `a|1`: dobel di pesan ini")
+    assert await shop.say(ADMIN, ".addstok NF1\nbaru|9\nuser1@mail.test|pw1") == (
+        "Item ditolak: 0 baris kosong, 1 duplikat. Tidak ada yang ditambahkan.\n"
+        "• baris 2 `user1@mail.test|pw1`: sudah ada di stok")
+    assert await shop.stock("NF1") == 3
+
+
+async def test_addstok_quotes_the_first_three_refused_lines_and_counts_the_rest(shop: Shop) -> None:
+    reply = await shop.say(ADMIN, ".addstok NF1\nx_1\nx_1\nx_1\n\n\nok")
+    assert reply.splitlines()[1:] == [
+        "• baris 2 `x_1`: dobel di pesan ini", "• baris 3 `x_1`: dobel di pesan ini", "• baris 4: kosong",
+        "• dan 1 baris lain"]
     assert await shop.stock("NF1") == 3
 
 
@@ -154,6 +166,15 @@ async def test_pesanan_lists_recent_orders_and_filters_by_status(shop: Shop) -> 
     pending = await shop.say(ADMIN, ".pesanan pending")
     assert BOB in pending and ALICE not in pending
     assert await shop.say(ADMIN, ".pesanan refunded") == "Tidak ada pesanan."
+    assert await shop.say(ADMIN, ".pesanan menunggu") == pending
+    assert await shop.say(ADMIN, ".pesanan menunggu pembayaran") == pending
+    assert await shop.say(ADMIN, ".pesanan lunas") == await shop.say(ADMIN, ".pesanan paid")
+    assert ALICE in await shop.say(ADMIN, ".pesanan lunas")
+
+
+@pytest.mark.parametrize("word", ["lunas", "menunggu", "batal", "dibatalkan", "kedaluwarsa", "gagal", "dikembalikan"])
+async def test_pesanan_takes_the_status_words_the_bot_shows(shop: Shop, word: str) -> None:
+    assert not (await shop.say(ADMIN, f".pesanan {word}")).startswith("Format:")
     assert (await shop.say(ADMIN, ".pesanan kemarin")).startswith("Format: .pesanan")
 
 
@@ -172,18 +193,36 @@ async def test_rekap_usage(shop: Shop) -> None:
 
 
 async def test_setting_changes_limits(shop: Shop) -> None:
-    assert await shop.say(ADMIN, ".setting max_qty 2") == "Setting max_qty = 2."
+    assert await shop.say(ADMIN, ".setting max_qty 2") == "Setting `max_qty` = 2."
     assert await shop.say(ALICE, ".buy VC 3") == "Jumlah harus 1 sampai 2."
 
 
-@pytest.mark.parametrize("text", [".setting", ".setting max_qty"])
-async def test_setting_usage(shop: Shop, text: str) -> None:
-    assert (await shop.say(ADMIN, text)).startswith("Format: .setting KEY VALUE")
+async def test_setting_without_a_value_lists_keys_values_and_ranges_as_code(shop: Shop) -> None:
+    await shop.say(ADMIN, ".setting max_qty 7")
+    reply = await shop.say(ADMIN, ".setting")
+    lines = reply.splitlines()
+    assert lines[0] == "*Setting toko*" and lines[-1] == "Ubah: .setting KEY VALUE"
+    assert "• `max_qty` = `7` (angka 1-1000)" in lines
+    assert "• `shop_name` = `Tokowa` (teks, maks. 1000 karakter)" in lines
+    assert "• `language` = `id` (id/en)" in lines and "• `welcome_text` = (kosong) (teks, maks. 1000 karakter)" in lines
+    # No underscore, star or tilde outside a code span, where WhatsApp would pair them into formatting.
+    outside_code = "".join(reply.split("`")[::2])
+    assert not any(mark in outside_code for mark in "_~") and outside_code.count("*") == 2
+    assert await shop.say(ADMIN, ".setting MAX_QTY") == (
+        "*Setting toko*\n• `max_qty` = `7` (angka 1-1000)\nUbah: .setting KEY VALUE")
 
 
-@pytest.mark.parametrize("text", [".setting warna biru", ".setting max_qty banyak", ".setting language fr"])
-async def test_setting_invalid(shop: Shop, text: str) -> None:
-    assert (await shop.say(ADMIN, text)).startswith("Setting tidak valid.")
+@pytest.mark.parametrize("text, reply", [
+    (".setting max_qty 0", "Nilai `0` tidak bisa untuk `max_qty`: harus angka 1 sampai 1000."),
+    (".setting max_qty banyak", "Nilai `banyak` tidak bisa untuk `max_qty`: harus angka 1 sampai 1000."),
+    (".setting language fr", "Nilai `fr` tidak bisa untuk `language`: pilih id/en."),
+    (".setting deposit_min 20000000", "`deposit_min` (Rp 20.000.000) tidak boleh lebih besar dari `deposit_max` (Rp 10.000.000)."),
+    (".setting warna biru", "Setting `warna` tidak dikenal. Ketik .setting untuk melihat semua setting dan nilainya."),
+    (".setting warna", "Setting `warna` tidak dikenal. Ketik .setting untuk melihat semua setting dan nilainya."),
+])
+async def test_setting_invalid_says_what_is_wrong(shop: Shop, text: str, reply: str) -> None:
+    assert await shop.say(ADMIN, text) == reply
+    assert "`max_qty` = `10`" in await shop.say(ADMIN, ".setting max_qty")
 
 
 async def test_setproduk_prices_take_amounts_as_typed_and_texts_take_several_lines(shop: Shop) -> None:

@@ -268,6 +268,7 @@ async def test_items_already_stored_are_refused_whether_sold_or_not(new_uow: Fac
         with pytest.raises(InvalidStockItems) as refused:
             await uow.products.add_items("VCR", ["a|1", "b|2", "new|9"], at(1))
         assert refused.value.details["duplicates"] == 2
+        assert refused.value.details["refused"] == ((1, "a|1", "in_stock"), (2, "b|2", "in_stock"))
         product = await uow.products.get("VCR")
         assert product is not None and product.stock == 1
         await uow.products.add_items("VCR", ["new|9"], at(1))

@@ -78,7 +78,7 @@ async def test_upgrade_drops_finished_bodies_and_encrypts_waiting_ones(old_datab
     outbox = await _run(old_database, "SELECT payload, sent_at FROM outbox")
     assert len(outbox) == 1 and outbox[0][1] is None  # the sent one is gone
     assert cipher.decrypt(str(outbox[0][0])) == DELIVERY
-    assert await _run(old_database, "SELECT version_num FROM alembic_version") == [(_head(),)]
+    assert await _run(old_database, "SELECT version_num FROM alembic_version") == [(_head(),)]  # through 0005
 
 
 async def test_upgrade_without_a_key_refuses_while_messages_wait_and_changes_nothing(old_database: str) -> None:

@@ -6,6 +6,7 @@ the goods arrive in the chat."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -93,7 +94,7 @@ def test_a_customer_buys_a_product_through_the_chat_page(served_shop: str) -> No
             pay_page.wait_for_load_state()
             expect(pay_page.locator(".amount")).to_contain_text("35")
             pay_page.click("button.pay")
-            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+            expect(pay_page.locator("#result")).to_have_text("Pembayaran berhasil.")
 
             # The delivery arrives in the chat by itself (long polling): the order and its item.
             log = page.locator("#log")
@@ -141,7 +142,7 @@ def test_a_customer_pays_a_qris_code_shown_in_the_chat_page(served_shop: str) ->
             pay_page.wait_for_load_state()
             expect(pay_page.locator(".amount")).to_contain_text("35")
             pay_page.click("button.pay")
-            expect(pay_page.locator("#result")).to_contain_text("Selesai")
+            expect(pay_page.locator("#result")).to_have_text("Pembayaran berhasil.")
 
             log = page.locator("#log")
             expect(log).to_contain_text(f"Pesanan {order_id}")
@@ -181,5 +182,156 @@ def test_a_double_tap_on_buy_asks_before_spending_again(served_shop: str) -> Non
             expect(page.locator(".msg.in").last).to_contain_text("tidak jadi")
             say("0812-7777-0001", ".saldo")
             expect(page.locator(".msg.in").last).to_contain_text("Rp 65.000")  # one purchase of Rp 35.000
+        finally:
+            browser.close()
+
+
+def _payment_link(shop_url: str, user: str, text: str) -> str:
+    """The pay simulator's address from the bot's answer to TEXT (sent through the chat page's API)."""
+    sent = httpx.post(f"{shop_url}/sim/messages", json={"user": user, "text": text}, timeout=30).json()
+    links = [m["link"]["url"] for m in sent["messages"] if m.get("link")]
+    assert links, sent
+    return str(links[-1])
+
+
+@pytest.mark.parametrize("button, outcome", [("fail", "Pembayaran gagal."), ("expire", "Pembayaran kedaluwarsa.")])
+def test_the_pay_page_says_how_the_payment_ended_and_stays_final_after_a_reload(
+        served_shop: str, button: str, outcome: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url = _payment_link(served_shop, "081234567891", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            buttons = page.locator("#f button")
+            expect(buttons).to_have_count(3)
+            for i in range(3):
+                expect(buttons.nth(i)).to_be_enabled()
+            page.click(f"button.{button}")
+            expect(page.locator("#result")).to_have_text(outcome)
+            page.reload()
+            expect(page.locator("#result")).to_have_text(outcome)
+            for i in range(3):
+                expect(buttons.nth(i)).to_be_disabled()
+            back = page.get_by_role("link", name="Kembali ke chat")
+            expect(back).to_have_attribute("href", "/")
+            back.click()
+            expect(page).to_have_url(served_shop + "/")
+        finally:
+            browser.close()
+
+
+def test_the_pay_page_speaks_the_shops_language(served_shop: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    httpx.post(f"{served_shop}/sim/messages", json={"user": ADMIN, "text": ".setting language en"}, timeout=30)
+    url = _payment_link(served_shop, "081234567892", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(url)
+            page.click("button.pay")
+            expect(page.locator("#result")).to_have_text("Payment successful.")
+            expect(page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/")
+        finally:
+            browser.close()
+
+
+def test_the_chat_page_on_a_phone_remembers_the_number_and_its_conversation(served_shop: str) -> None:
+    """At 390x844: nothing scrolls sideways, the number and the conversation (both sides) come back
+    after a reload, the input grows for a multi-line message, and a send that fails shows as failed."""
+    from playwright.sync_api import Route, expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.set_default_timeout(20_000)
+            page.goto(served_shop)
+            page.fill("#user", "0812-5555-0001")
+            page.press("#user", "Tab")
+            page.fill("#text", ".saldo")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.in").last).to_contain_text("Saldo")
+            expect(page.locator(".msg.out.sent")).to_have_count(1)
+
+            one_line = page.locator("#text").bounding_box()
+            page.type("#text", ".admin halo")
+            for line in ("baris dua", "baris tiga"):
+                page.keyboard.press("Shift+Enter")
+                page.keyboard.type(line)
+            grown = page.locator("#text").bounding_box()
+            assert one_line is not None and grown is not None and grown["height"] > one_line["height"]
+            expect(page.locator("#text")).to_have_value(".admin halo\nbaris dua\nbaris tiga")
+            page.keyboard.press("Enter")
+            expect(page.locator(".msg.out.sent")).to_have_count(2)
+            expect(page.locator(".msg.out").last).to_have_text(re.compile(r"^\.admin halo\nbaris dua\nbaris tiga"))
+
+            for i in range(2):
+                page.reload() if i == 0 else page.goto(served_shop)
+                expect(page.locator("#user")).to_have_value("0812-5555-0001")
+                expect(page.locator(".msg.out")).to_have_count(2)
+                expect(page.locator(".msg.out").first).to_contain_text(".saldo")
+                expect(page.locator(".msg.in").first).to_contain_text("Saldo")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                for visible in ("header", "#user", "#text"):
+                    box = page.locator(visible).bounding_box()
+                    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, visible
+
+            def refuse(route: Route) -> None:
+                route.abort() if route.request.method == "POST" else route.continue_()
+
+            page.route("**/sim/messages", refuse)
+            page.fill("#text", ".menu")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.out.failed")).to_have_count(1)
+            expect(page.locator(".msg.out.failed")).not_to_have_class(re.compile(r"\bsent\b"))
+            expect(page.locator(".msg.in.error").last).to_contain_text("gagal terkirim")
+            page.unroute("**/sim/messages")
+
+            page.fill("#user", "12345")
+            page.press("#user", "Tab")
+            expect(page.locator("#user-error")).to_have_text("Nomor tidak valid. Gunakan 08..., +62... atau 62....")
+            page.fill("#text", ".menu")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.out")).to_have_count(0)
+            expect(page.locator("#text")).to_have_value(".menu")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        finally:
+            browser.close()
+
+
+def test_the_api_page_renders_offline_and_every_page_has_the_favicon(served_shop: str) -> None:
+    """/schema draws the admin API with Redoc served by Tokowa itself: the browser asks no other host."""
+    from playwright.sync_api import Request, expect, sync_playwright
+
+    pay_url = _payment_link(served_shop, "081234567893", ".buy DEMO1 link")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            asked: list[str] = []
+
+            def record(request: Request) -> None:
+                asked.append(request.url)
+
+            page.on("request", record)
+            page.goto(f"{served_shop}/schema")
+            expect(page.locator("h1", has_text="Tokowa admin API")).to_be_visible()
+            expect(page.get_by_text("/api/v1/products").first).to_be_attached()
+            outside = [u for u in asked if not u.startswith((served_shop + "/", "data:", "blob:", "about:"))]
+            assert outside == [] and f"{served_shop}/static/redoc.standalone.js" in asked
+
+            for url in (f"{served_shop}/schema", served_shop + "/", f"{served_shop}/dashboard", pay_url):
+                page.goto(url)
+                expect(page.locator("link[rel=icon]")).to_have_attribute("href", "/favicon.ico")
+            icon = page.request.get(f"{served_shop}/favicon.ico")
+            assert icon.ok and icon.headers["content-type"] == "image/x-icon" and icon.body()[:4] == b"\0\0\1\0"
         finally:
             browser.close()

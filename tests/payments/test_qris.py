@@ -182,7 +182,7 @@ async def test_a_failed_charge_releases_the_stock_and_offers_the_link(shop: Shop
 
 async def test_payment_method_qris_is_the_default_when_saldo_does_not_cover(
         shop: Shop, fake_midtrans: FakeMidtrans) -> None:
-    assert "payment_method = QRIS" in await shop.say(ADMIN, ".setting payment_method QRIS")
+    assert "`payment_method` = QRIS" in await shop.say(ADMIN, ".setting payment_method QRIS")
     assert (await shop.uc.settings.get()).payment_method == "qris"
     assert (await last_reply(shop, BOB, ".buy VC")).image is not None
     assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")  # saldo covers it: no charge
@@ -231,7 +231,8 @@ async def test_bad_input_gets_the_usage_and_changes_nothing(shop: Shop, fake_mid
 
 
 async def test_an_unknown_payment_method_setting_is_refused(shop: Shop) -> None:
-    assert (await shop.say(ADMIN, ".setting payment_method transfer")).startswith("Setting tidak valid")
+    assert (await shop.say(ADMIN, ".setting payment_method transfer")) == (
+        "Nilai `transfer` tidak bisa untuk `payment_method`: pilih link/qris.")
     assert (await shop.uc.settings.get()).payment_method == "link"
 
 

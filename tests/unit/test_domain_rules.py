@@ -88,7 +88,8 @@ def test_blank_and_duplicate_item_lines_refuse_the_whole_batch() -> None:
     product = Product.create("NF1", "Netflix", 35_000, 0)
     with pytest.raises(InvalidStockItems) as refused:
         product.accept_items(["a", "", "a", "b"])
-    assert refused.value.details == {"blank": 1, "duplicates": 1} and product.stock == 0
+    assert refused.value.details == {"blank": 1, "duplicates": 1,
+                                     "refused": ((2, "", "blank"), (3, "a", "repeated"))} and product.stock == 0
 
 
 @pytest.mark.parametrize("field, value", [("warna", "biru"), ("harga", "0"), ("harga", "abc"), ("nama", ""), ("minstok", "-1")])
