@@ -1,6 +1,7 @@
 """Benchmark (b): the full purchase path's throughput, Tokowa beside the raw reference app, one run.
 
-Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo (`--products N`: one of N): webhook in -> reply at
+Closed loop, 64 clients back to back, each `.buy BENCH1 QTY` paid with saldo (QTY 1..4 in turn per customer, see
+`load.buy_text`) (`--products N`: one of N): webhook in -> reply at
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
 each on its own fresh database), both up at once and measured in alternating rounds so that other
@@ -28,14 +29,14 @@ from common import (
     ACCESS_TOKEN, APP_SECRET, BIN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
     clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
 )
-from load import Result, closed_loop
+from load import Result, buy_text, closed_loop
 
 
 PRODUCTS = 1
 
 
-def buy(rng: random.Random) -> str:
-    return f".buy BENCH{rng.randint(1, PRODUCTS)}"
+def buy(rng: random.Random, user: str) -> str:
+    return buy_text(f"BENCH{rng.randint(1, PRODUCTS)}", user)
 
 
 @contextlib.asynccontextmanager
