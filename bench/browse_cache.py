@@ -19,14 +19,14 @@ import secrets
 from common import (
     BenchDatabase, FakeGraph, TokowaServer, clean_redis, customer, line, metric, metrics_text, out, seed_shop,
 )
-from load import open_loop
+from load import buy_text, open_loop
 
 
 def browse(codes: list[str], buy_share: float):  # type: ignore[no-untyped-def]
-    def pick(rng: random.Random) -> str:
+    def pick(rng: random.Random, user: str) -> str:
         roll = rng.random()
         if roll < buy_share:
-            return f".buy {rng.choice(codes)}"
+            return buy_text(rng.choice(codes), user)
         if roll < 0.7:
             return ".produk"
         if roll < 0.9:

@@ -65,8 +65,9 @@ def customer(n: int) -> str:
 class BenchDatabase:
     """A fresh database `tokowa_bench_<random>` migrated with `tokowa migrate`; dropped on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, **extra_env: str) -> None:
         self.name = f"tokowa_bench_{secrets.token_hex(4)}"
+        self.extra_env = extra_env
         base = PG_ADMIN_DSN.rsplit("/", 1)[0]
         self.dsn = f"{base}/{self.name}"
         self.sqlalchemy_url = self.dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -77,7 +78,7 @@ class BenchDatabase:
             await admin.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             await admin.close()
-        env = {**os.environ, "DATABASE_URL": self.sqlalchemy_url}
+        env = {**os.environ, "DATABASE_URL": self.sqlalchemy_url, **self.extra_env}
         subprocess.run([str(BIN / "tokowa"), "migrate"], env=env, check=True, capture_output=True)
         return self
 
@@ -259,6 +260,10 @@ class TokowaServer:
         """`tweaks`: what-if changes for `serve_variant.py` (`no_pre_ping` turns the pool's pre-ping off)."""
         self.port = free_port()
         self.tweaks = tweaks
+        sources = [t.removeprefix("src=") for t in tweaks.split(",") if t.startswith("src=")]
+        if sources:  # another checkout's code (e.g. `git archive COMMIT`), run as plain `tokowa serve`
+            extra_env["PYTHONPATH"] = sources[0]
+            self.tweaks = tweaks = ",".join(t for t in tweaks.split(",") if not t.startswith("src="))
         if "no_pre_ping" in tweaks.split(","):
             extra_env["TOKOWA_DB_POOL_PRE_PING"] = "false"
         self.log_path = Path(f"/tmp/{db.name}-serve.log")

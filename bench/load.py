@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 
 from common import FakeGraph, HttpPool, signed_message
 
-Pick = Callable[[random.Random], str]
+Pick = Callable[[random.Random, str], str]  # (the customer's generator, the customer) -> text
+
+
+_buys: dict[str, int] = defaultdict(int)
+
+
+def buy_text(code: str, user: str) -> str:
+    """`.buy CODE QTY`, the quantity 1, 2, 3, 4, 1, ... per customer. Tokowa asks before a second
+    purchase of the same product and quantity by one customer within 60 s (a double tap: `refuse_repeat`,
+    which looks at the customer's last three orders), and a benchmark customer buys every few seconds:
+    with one quantity every purchase after the first would be answered with that question instead."""
+    _buys[user] += 1
+    return f".buy {code} {1 + (_buys[user] - 1) % 4}"
 
 
 @dataclass
@@ -63,7 +75,7 @@ async def open_loop(port: int, graph: FakeGraph, customers: list[str], interval:
         tasks = []
         next_at = time.perf_counter()
         while next_at - start < duration:
-            tasks.append(asyncio.create_task(send(user, pick(rng))))
+            tasks.append(asyncio.create_task(send(user, pick(rng, user))))
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         await asyncio.gather(*tasks)
@@ -93,7 +105,7 @@ async def closed_loop(port: int, graph: FakeGraph, numbers: list[list[str]], war
             begun = time.perf_counter()
             if begun >= stop_at:
                 return
-            body, headers = signed_message(user, f"wamid.BENCH.{secrets.token_hex(6)}.{next(counter)}", pick(rng))
+            body, headers = signed_message(user, f"wamid.BENCH.{secrets.token_hex(6)}.{next(counter)}", pick(rng, user))
             reply = graph.expect(user)
             try:
                 status, _, ack = await pool.request("POST", "/webhooks/whatsapp", body, headers)

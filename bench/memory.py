@@ -13,7 +13,7 @@ import random
 import secrets
 
 from common import BenchDatabase, FakeGraph, TokowaServer, clean_redis, customer, line, out, seed_shop
-from load import closed_loop, open_loop
+from load import buy_text, closed_loop, open_loop
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -25,8 +25,11 @@ async def main(args: argparse.Namespace) -> None:
             users = [customer(30_000 + n) for n in range(200 + 640)]
             codes = await seed_shop(server.port, users)
 
-            def pick(rng: random.Random) -> str:
-                return rng.choice([".produk", ".saldo", f".buy {rng.choice(codes)}", f".produk {rng.choice(codes)}"])
+            def pick(rng: random.Random, user: str) -> str:
+                kind = rng.randrange(4)
+                if kind == 2:
+                    return buy_text(rng.choice(codes), user)
+                return [".produk", ".saldo", "", f".produk {rng.choice(codes)}"][kind]
 
             await open_loop(server.port, graph, users[:50], 0.5, 2.0, pick)
             warm = server.rss_mb()

@@ -1,6 +1,7 @@
 """Benchmark (b): the full purchase path's throughput, Tokowa beside the raw reference app, one run.
 
-Closed loop, 64 clients back to back, each `.buy BENCH1` paid with saldo (`--products N`: one of N): webhook in -> reply at
+Closed loop, 64 clients back to back, each `.buy BENCH1 QTY` paid with saldo (QTY 1..4 in turn per customer, see
+`load.buy_text`) (`--products N`: one of N): webhook in -> reply at
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
 each on its own fresh database), both up at once and measured in alternating rounds so that other
@@ -28,23 +29,26 @@ from common import (
     ACCESS_TOKEN, APP_SECRET, BIN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
     clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
 )
-from load import Result, closed_loop
+from load import Result, buy_text, closed_loop
 
 
 PRODUCTS = 1
 
 
-def buy(rng: random.Random) -> str:
-    return f".buy BENCH{rng.randint(1, PRODUCTS)}"
+def buy(rng: random.Random, user: str) -> str:
+    return buy_text(f"BENCH{rng.randint(1, PRODUCTS)}", user)
 
 
 @contextlib.asynccontextmanager
-async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str = "") -> AsyncIterator[int]:
+async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str = "") -> AsyncIterator[tuple[int, int]]:
     prefix = f"bench:{secrets.token_hex(4)}:"
     try:
-        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix, tweaks) as server:
+        sources = [t.removeprefix("src=") for t in tweaks.split(",") if t.startswith("src=")]
+        async with BenchDatabase(**({"PYTHONPATH": sources[0]} if sources else {})) as db, \
+                TokowaServer(db, graph.url, prefix, tweaks) as server:
             await seed_shop(server.port, [n for group in numbers for n in group], products=PRODUCTS)
-            yield server.port
+            assert server.process is not None
+            yield server.port, server.process.pid
     finally:
         await clean_redis(prefix)
 
@@ -66,7 +70,7 @@ async def seed_raw(dsn: str, users: list[str]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterator[int]:
+async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterator[tuple[int, int]]:
     prefix = f"bench:{secrets.token_hex(4)}:"
     port = free_port()
     try:
@@ -81,7 +85,7 @@ async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterato
                                        env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 await wait_until_up(port, process)
-                yield port
+                yield port, process.pid
             finally:
                 process.terminate()
                 process.wait(timeout=15)
@@ -98,9 +102,18 @@ def merge(total: Result, part: Result) -> None:
     total.seconds += part.seconds
 
 
-def report(name: str, r: Result) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, r: Result, cpu: tuple[float, int] | None = None) -> float:
     rate = r.replied / r.seconds
     out(line(f"{name}: purchases/s", f"{rate:.0f}  (errors {r.errors})"))
+    if cpu and cpu[1]:
+        # The server's own CPU per reply: unlike purchases/s, hardly moved by other load on the machine.
+        out(line(f"{name}: server CPU per purchase", f"{cpu[0] / cpu[1] * 1000:.2f} ms  ({cpu[1]} replies)"))
     out(line(f"{name}: end-to-end p50 / p99 (saturated)", f"{ms(percentile(r.e2e, 50))} / {ms(percentile(r.e2e, 99))}"))
     return rate
 
@@ -112,6 +125,7 @@ async def main(args: argparse.Namespace) -> None:
     numbers = [[customer(50_000 + c * 10 + k) for k in range(10)] for c in range(args.clients)]
     names = ([] if args.skip_raw else ["raw"]) + ["tokowa"] + args.variant
     results = {name: Result() for name in names}
+    cpu = {name: (0.0, 0) for name in names}  # server CPU seconds, replies, over every round (warm-up included)
     try:
         async with contextlib.AsyncExitStack() as stack:
             ports = {}
@@ -122,18 +136,21 @@ async def main(args: argparse.Namespace) -> None:
             # Alternating short rounds: load from elsewhere on the machine hits every app alike.
             for _ in range(args.rounds):
                 for name in names:
-                    merge(results[name], await closed_loop(ports[name], graph, numbers, args.warmup,
+                    port, pid = ports[name]
+                    before, received = cpu_seconds(pid), graph.received
+                    merge(results[name], await closed_loop(port, graph, numbers, args.warmup,
                                                            args.duration / args.rounds, buy))
+                    cpu[name] = (cpu[name][0] + cpu_seconds(pid) - before, cpu[name][1] + graph.received - received)
     finally:
         await graph.stop()
     out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo of "
         f"{'one product (one hot stock row)' if PRODUCTS == 1 else f'{PRODUCTS} products at random'}, "
         f"{args.rounds} alternating rounds of {args.duration / args.rounds:g} s per app, one worker each")
-    raw_rate = report("raw asyncpg + redis-py app", results["raw"]) if "raw" in results else float("nan")
-    tokowa_rate = report("Tokowa (tokowa serve)", results["tokowa"])
+    raw_rate = report("raw asyncpg + redis-py app", results["raw"], cpu["raw"]) if "raw" in results else float("nan")
+    tokowa_rate = report("Tokowa (tokowa serve)", results["tokowa"], cpu["tokowa"])
     out(line("ratio Tokowa / raw", f"{tokowa_rate / raw_rate:.2f}x  (target >= 0.8x, aim 1.0x)"))
     for tweaks in args.variant:
-        rate = report(f"what-if {tweaks}", results[tweaks])
+        rate = report(f"what-if {tweaks}", results[tweaks], cpu[tweaks])
         out(line(f"what-if {tweaks}: ratio to raw", f"{rate / raw_rate:.2f}x"))
 
 
@@ -147,5 +164,7 @@ if __name__ == "__main__":
     p.add_argument("--products", type=int, default=1, help="buy one of N products at random (1: every purchase "
                    "locks the same stock row)")
     p.add_argument("--variant", action="append", default=[],
-                   help="also run Tokowa with these what-if tweaks (see serve_variant.py), e.g. no_pre_ping,quiet_httpx")
+                   help="also run Tokowa with these what-if tweaks (see serve_variant.py), e.g. no_pre_ping,quiet_httpx; "
+                        "src=DIR runs the code in DIR instead (e.g. `git archive COMMIT | tar -x -C DIR`), "
+                        "migrated by that code")
     asyncio.run(main(p.parse_args()))

@@ -5,8 +5,9 @@ on Tokowa's own schema, and the same outbound Graph API POST (httpx, like Tokowa
   webhook: check the signature, parse; one transaction: inbox row (ON CONFLICT DO NOTHING) and the
            customer row (ON CONFLICT DO NOTHING); answer 200; then in a background task:
   rate limit INCR + EXPIRE (one pipelined round trip) -> lock SET NX PX ->
-  one transaction: product and wallet FOR UPDATE, ledger row, debit, stock, order (stock item
-  assigned when the product uses items) -> lock release (compare-and-delete script) ->
+  one transaction: product and wallet FOR UPDATE, the customer's last three orders (Tokowa asks
+  before the same product and quantity is bought again within 60 s), ledger row, debit, stock,
+  order (stock item assigned when the product uses items) -> lock release (compare-and-delete script) ->
   one transaction: outbox row + inbox row finished -> POST to the Graph API -> outbox row sent.
 
     RAW_DSN=postgresql://... REDIS_URL=... RAW_REDIS_PREFIX=... WHATSAPP_API_URL=... \
@@ -112,7 +113,8 @@ async def respond(send: Any, status: int, body: bytes) -> None:
 
 
 async def process(sender: str, message_id: str, text: str) -> None:
-    code = text.split()[1].upper()
+    words = text.split()
+    code, qty = words[1].upper(), int(words[2]) if len(words) > 2 else 1
     pipe = S.redis.pipeline(transaction=False)
     limit_key = f"{S.prefix}ratelimit:{sender}:buy"
     pipe.incr(limit_key)
@@ -124,7 +126,7 @@ async def process(sender: str, message_id: str, text: str) -> None:
     if not await S.redis.set(lock_key, token, nx=True, px=30_000):
         return
     try:
-        reply = await purchase(sender, code, message_id)
+        reply = await purchase(sender, code, qty, message_id)
     finally:
         await S.release(keys=[lock_key], args=[token])
     now = datetime.now(timezone.utc)
@@ -139,15 +141,21 @@ async def process(sender: str, message_id: str, text: str) -> None:
         await S.pool.execute("UPDATE outbox SET sent_at = $2 WHERE id = $1", outbox_id, datetime.now(timezone.utc))
 
 
-async def purchase(user: str, code: str, message_id: str) -> str:
+async def purchase(user: str, code: str, qty: int, message_id: str) -> str:
     now = datetime.now(timezone.utc)
     order_id = "TRX" + hashlib.sha256(message_id.encode()).hexdigest()[:20].upper()
     async with S.pool.acquire() as conn, conn.transaction():
         product = await conn.fetchrow("SELECT id, nama, harga, stok, uses_items FROM produk WHERE id = $1 FOR UPDATE", code)
         saldo = await conn.fetchval("SELECT saldo FROM users WHERE user_id = $1 FOR UPDATE", user)
-        price = product["harga"]
-        if product["stok"] < 1 or saldo is None or saldo < price:
+        unit = product["harga"]
+        price = unit * qty
+        if product["stok"] < qty or saldo is None or saldo < price:
             return "Maaf, stok habis atau saldo tidak cukup."
+        for order in await conn.fetch("SELECT produk_id, qty, status, kind, created_at FROM transaksi WHERE user_id = $1 "
+                                      "ORDER BY created_at DESC, id DESC LIMIT 3", user):
+            if (order["kind"] == "purchase" and order["produk_id"] == code and order["qty"] == qty
+                    and order["status"] in ("PAID", "PENDING") and now - order["created_at"] < timedelta(seconds=60)):
+                return f"Kamu baru saja membeli {qty}x {product['nama']}. Beli lagi?"
         item = None
         if product["uses_items"]:
             item = await conn.fetchval(
@@ -157,10 +165,10 @@ async def purchase(user: str, code: str, message_id: str) -> str:
                            "VALUES ($1, $2, $3, 'purchase', $4, $5) ON CONFLICT DO NOTHING",
                            user, -price, saldo - price, order_id, now)
         await conn.execute("UPDATE users SET saldo = $2 WHERE user_id = $1", user, saldo - price)
-        await conn.execute("UPDATE produk SET stok = stok - 1 WHERE id = $1", code)
+        await conn.execute("UPDATE produk SET stok = stok - $2 WHERE id = $1", code, qty)
         await conn.execute(
             "INSERT INTO transaksi (id, user_id, produk_id, status, kind, method, qty, unit_price, total, created_at, "
-            "paid_at, updated_at, meta) VALUES ($1, $2, $3, 'PAID', 'purchase', 'saldo', 1, $4, $4, $5, $5, $5, $6)",
-            order_id, user, code, price, now, json.dumps({"product_name": product["nama"]}))
-    return (f"Pembelian berhasil. Order {order_id}: 1x {product['nama']} Rp{price:,}. Sisa saldo Rp{saldo - price:,}."
+            "paid_at, updated_at, meta) VALUES ($1, $2, $3, 'PAID', 'purchase', 'saldo', $7, $4, $8, $5, $5, $5, $6)",
+            order_id, user, code, unit, now, json.dumps({"product_name": product["nama"]}), qty, price)
+    return (f"Pembelian berhasil. Order {order_id}: {qty}x {product['nama']} Rp{price:,}. Sisa saldo Rp{saldo - price:,}."
             + (f"\n\n{item}" if item else ""))

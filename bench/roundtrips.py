@@ -52,7 +52,7 @@ async def seed(container: Any, users: list[str]) -> None:
         await uc.adjust_balance(AdjustBalanceCommand(user, 100_000_000, True, f"bench-{user}"))
 
 
-async def measure(texts: dict[str, str], n: int) -> None:
+async def measure(texts: dict[str, str], n: int, dump: str | None = None) -> None:
     prefix = f"bench:{secrets.token_hex(4)}:"
     async with BenchDatabase() as db:
         settings = Settings(_env_file=None, DATABASE_URL=db.sqlalchemy_url, REDIS_URL=REDIS_URL,  # type: ignore[call-arg]
@@ -94,10 +94,11 @@ async def measure(texts: dict[str, str], n: int) -> None:
         client.execute_command = counted  # type: ignore[method-assign]
         try:
             users = [customer(70_000 + i) for i in range(n)]
-            await seed(container, users)
+            warm = customer(69_999)  # not one of `users`: a second `.buy` of theirs would be a double tap
+            await seed(container, [warm, *users])
             pipeline = container.pipeline()
             for label, text in texts.items():
-                await pipeline.handle(IncomingMessage(f"warm-{secrets.token_hex(6)}", users[0], text))
+                await pipeline.handle(IncomingMessage(f"warm-{secrets.token_hex(6)}", warm, text))
                 counts.clear()
                 messenger.sent = 0
                 profile = cProfile.Profile()
@@ -108,6 +109,8 @@ async def measure(texts: dict[str, str], n: int) -> None:
                 profile.disable()
                 elapsed = time.perf_counter() - start
                 calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+                if dump:
+                    profile.dump_stats(f"{dump}.{label}.prof")
                 out(f"per `{text}` message (mean of {n}, one at a time, profiler on):")
                 out(line("units of work / of them transactions", f"{counts['units'] / n:.1f} / {counts['transactions'] / n:.1f}"))
                 out(line("SQL statements", f"{counts['sql'] / n:.1f}"))
@@ -123,5 +126,6 @@ async def measure(texts: dict[str, str], n: int) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--messages", type=int, default=200)
+    p.add_argument("--dump", metavar="PREFIX", help="write each message kind's cProfile stats to PREFIX.KIND.prof")
     a = p.parse_args()
-    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages))
+    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages, a.dump))

@@ -6,7 +6,11 @@ BENCH_TWEAKS is a comma-separated list:
 - `keepalive`: the messenger's httpx pool keeps up to 100 idle connections (default 20), so bursts
   of concurrent sends do not open and close connections;
 - `poolN` (e.g. `pool8`): the messenger's httpx pool holds at most N connections;
-- TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction).
+- TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction);
+- what the 2026-11 features cost (each turns one off; for measuring only, never a product setting):
+  `no_repeat` (no double-tap check in the purchase transaction), `no_beat` (no lease-renewal task
+  per message and per delivery), `no_crypt` (inbox bodies and outbox payloads stored unencrypted);
+- `prebuilt_recent`: `OrderRepository.recent_of` as a statement compiled once (`direct.prebuilt`).
 
     BENCH_TWEAKS=quiet_httpx,keepalive .venv/bin/python bench/serve_variant.py serve --port N
 """
@@ -45,6 +49,44 @@ if pools:
             super().__init__(limits=httpx.Limits(max_connections=size, max_keepalive_connections=size), **kwargs)  # type: ignore[arg-type]
 
     cloud_api.httpx = type("httpx", (), {"AsyncClient": _SmallPoolClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
+
+if "no_repeat" in tweaks:
+    import application.use_cases.shopping as shopping
+
+    async def _no_repeat(*_: object) -> None:
+        return None
+
+    shopping.refuse_repeat = _no_repeat  # type: ignore[assignment]
+if "no_beat" in tweaks:
+    import contextlib
+
+    import application.chat.pipeline as pipeline
+    import application.outbox as outbox
+
+    @contextlib.asynccontextmanager
+    async def _unleased(*_: object, **__: object):  # type: ignore[no-untyped-def]
+        yield
+
+    pipeline.kept_leased = outbox.kept_leased = _unleased  # type: ignore[assignment]
+if "no_crypt" in tweaks:
+    from adapters.storage.cipher import StockCipher
+
+    StockCipher.encrypt = lambda self, content: content  # type: ignore[method-assign,assignment,misc]
+    StockCipher.decrypt = lambda self, token: token  # type: ignore[method-assign,assignment,misc]
+if "prebuilt_recent" in tweaks:
+    from sqlalchemy import Integer, bindparam, select
+
+    import adapters.storage.orders as orders
+    from adapters.storage.direct import prebuilt
+
+    _RECENT = prebuilt(select(orders.transaksi).where(orders.transaksi.c.user_id == bindparam("user_id"))
+                       .order_by(*orders._NEWEST_FIRST).limit(bindparam("limit", type_=Integer)))
+
+    async def _recent_of(self, user_id: str, limit: int = 10):  # type: ignore[no-untyped-def]
+        rows = await self._tx.execute(_RECENT, {"user_id": user_id, "limit": limit})
+        return [orders._to_order(row, self._tx.cipher) for row in rows]
+
+    orders.SqlAlchemyOrderRepository.recent_of = _recent_of  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -18,17 +18,17 @@ import secrets
 from common import (
     BenchDatabase, FakeGraph, TokowaServer, clean_redis, customer, line, ms, out, percentile, seed_shop,
 )
-from load import closed_loop, open_loop
+from load import buy_text, closed_loop, open_loop
 
 
 def mix(codes: list[str]) -> object:
-    def pick(rng: random.Random) -> str:
+    def pick(rng: random.Random, user: str) -> str:
         roll = rng.random()
         if roll < 0.5:
             return ".produk"
         if roll < 0.8:
             return ".saldo"
-        return f".buy {rng.choice(codes)}"
+        return buy_text(rng.choice(codes), user)
     return pick
 
 

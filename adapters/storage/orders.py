@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, text, update
+from sqlalchemy import Integer, Row, Select, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.direct import prebuilt
@@ -31,6 +31,9 @@ _COLUMNS = (
 # Built once; `_values` gives exactly these columns, passed as parameters.
 _SAVE = prebuilt(update(transaksi).where(transaksi.c.id == bindparam("order_id")).values(**bound(transaksi, *_COLUMNS)))
 _GET = prebuilt(select(transaksi).where(transaksi.c.id == bindparam("order_id")))
+# A customer's newest orders: every purchase runs it (the double-tap check), so compiled once.
+_RECENT_OF = prebuilt(select(transaksi).where(transaksi.c.user_id == bindparam("user_id"))
+                      .order_by(*_NEWEST_FIRST).limit(bindparam("limit", type_=Integer)))
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
@@ -137,9 +140,8 @@ class SqlAlchemyOrderRepository:
         )
 
     async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
-        return await self._all(
-            select(transaksi).where(transaksi.c.user_id == user_id).order_by(*_NEWEST_FIRST).limit(limit)
-        )
+        rows = await self._tx.execute(_RECENT_OF, {"user_id": user_id, "limit": limit})
+        return [_to_order(row, self._tx.cipher) for row in rows]
 
     async def last_paid_purchase_of(self, user_id: str) -> Order | None:
         return await self._one(
