@@ -143,7 +143,8 @@ class CloudApiMessenger:
             log.info("cloud api asks to retry: HTTP %s, error code %s", status, code)
             return Verdict.RETRY
         if code == OUTSIDE_WINDOW:
-            log.warning("cloud api: %s has not written for 24 hours (131047)", masked(to))
+            log.warning("cloud api refused a message to %s: HTTP %s, error code %s (not written for 24 hours)",
+                        masked(to), status, code)
             return Verdict.OUTSIDE_WINDOW
         log.warning("cloud api refused a message to %s: HTTP %s, error code %s %s", masked(to), status, code, kind)
         return Verdict.REFUSED
