@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import asyncio
 import errno
 import json
@@ -29,7 +30,9 @@ from entrypoints.bootstrap import build_application, close_adapters, migration_k
 from entrypoints.embedded import backup, hold_embedded_database, restore
 from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
-from entrypoints.workers import deliver_leftovers
+from entrypoints.workers import cluster_jobs, deliver_leftovers
+
+log = logging.getLogger("tokowa.cli")
 
 
 def _fail(message: str) -> int:
@@ -111,6 +114,7 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
         container = build_application(settings)
         expire = container.use_cases().expire_stale
         prune = container.prune()
+        rounds = cluster_jobs(container, settings.jobs_interval_seconds, settings.doctor_interval_seconds)
         try:
             while True:
                 changed = await expire()
@@ -123,6 +127,13 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
                 delivered = await deliver_leftovers(container)
                 if delivered:
                     print(f"{delivered} left-over messages processed or sent", flush=True)
+                # Reminders of manual orders, the transport's health, the consistency check: each
+                # runs when its round is due, on one of all the processes running jobs.
+                for job, _every, name in rounds:
+                    try:
+                        await job()
+                    except Exception:
+                        log.exception("job %s failed", name)
                 if args.once:
                     return
                 await asyncio.sleep(settings.jobs_interval_seconds)

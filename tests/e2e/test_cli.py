@@ -107,3 +107,18 @@ def test_serve_answers_health_and_the_chat_page_and_refuses_a_busy_port(tmp_path
         server.terminate()
         server.communicate(timeout=10)
     assert server.returncode in (0, -15)
+
+
+def test_jobs_run_the_consistency_check_too(tmp_path: Path) -> None:
+    """With the jobs outside `serve` (`tokowa jobs`), the doctor's round still runs: a balance its
+    ledger does not explain becomes an alert admins see."""
+    import sqlite3
+
+    assert run(["migrate"], tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "tokowa.db") as db:
+        db.execute("INSERT INTO users (user_id, saldo, role, data) VALUES ('6281200000002', 5000, 'bronze', '{}')")
+    result = run(["jobs", "--once"], tmp_path, {"TOKOWA_ADMIN_NUMBERS": "6281100000001"})
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "tokowa.db") as db:
+        kinds = [row[0] for row in db.execute("SELECT kind FROM alerts")]
+    assert kinds == ["alert.ledger_mismatch"]
