@@ -117,7 +117,7 @@ transaksi = Table(
     Column("delivered_at", UtcDateTime, nullable=True),
     Column("delivery", Text, nullable=True),  # what the seller delivered, encrypted like stock items
     Column("remind_at", UtcDateTime, nullable=True),
-    Index("ix_transaksi_user_id", "user_id"),
+    Index("ix_transaksi_user_created", "user_id", "created_at", "id"),  # a customer's latest orders
     Index("ix_transaksi_produk_id", "produk_id"),
     Index("ix_transaksi_status_created", "status", "created_at"),
     Index("ix_transaksi_recheck", "recheck_at", postgresql_where=text("recheck_at IS NOT NULL"),
