@@ -13,7 +13,14 @@ from litestar.params import FromPath, JSONBody
 
 from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
-from entrypoints.web.admin_common import EXCEPTION_HANDLERS, SECURITY, Admin, AdminContext, token_guard
+from entrypoints.web.admin_common import (
+    EXCEPTION_HANDLERS,
+    SECURITY,
+    Admin,
+    AdminContext,
+    remember_shop,
+    token_guard,
+)
 from entrypoints.web.admin_records import (
     AlertsController,
     CustomersController, DeadLettersController, OrdersController, ReportsController, SettingsController,
@@ -22,12 +29,14 @@ from entrypoints.web.admin_records import (
 from entrypoints.web.admin_schemas import (
     ItemsAdded,
     ProductCreate,
+    ProductDetails,
     ProductOut,
     ProductUpdate,
     StockAdd,
     StockItemsAdd,
     StockOut,
     StockSet,
+    product_details,
     product_out,
 )
 
@@ -35,6 +44,7 @@ from entrypoints.web.admin_schemas import (
 _FIELDS = {
     "name": "nama", "price": "harga", "description": "deskripsi", "terms": "sk", "delivery_text": "teks",
     "price_silver": "harga_silver", "price_gold": "harga_gold", "min_stock": "minstok", "fulfilment": "kirim",
+    "item_format": "format",
 }
 
 
@@ -58,6 +68,11 @@ class ProductsController(Controller):
     async def get_product(self, admin: Admin, code: FromPath[str]) -> ProductOut:
         """Any product with the code, active or not."""
         return product_out(await admin.queries.product(code))
+
+    @get("/{code:str}/details")
+    async def product_details(self, admin: Admin, code: FromPath[str]) -> ProductDetails:
+        """Every field `.setproduk` edits, with its current value (the dashboard's edit form)."""
+        return product_details(await admin.queries.product(code))
 
     @patch("/{code:str}")
     async def update_product(self, admin: Admin, code: FromPath[str], data: JSONBody[ProductUpdate]) -> ProductOut:
@@ -117,6 +132,7 @@ def admin_router(token: str | None, container: Application) -> Router:
         route_handlers=[ProductsController, OrdersController, WalletsController, SettingsController,
                         ReportsController, AlertsController, CustomersController, DeadLettersController],
         guards=[token_guard(token)],
+        before_request=remember_shop(container.settings),
         dependencies={"admin": Provide(context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         security=SECURITY,

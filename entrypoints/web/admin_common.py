@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -24,7 +24,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.response import Response
 
+from application.chat.errors import error_reply
 from application.errors import StorageUnavailable
+from application.services import ShopSettingsReader
 from application.use_cases.alerts import AlertBoard
 from application.use_cases.admin_reads import CustomerNotFound, SalesQueries, ShopQueries
 from application.use_cases.bundle import UseCases
@@ -46,6 +48,7 @@ from domain.errors import (
     ProductNotFound,
     StockKindMismatch,
 )
+from domain.settings import ShopSettings
 
 log = logging.getLogger("tokowa.admin_api")
 
@@ -99,10 +102,41 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+SHOP_STATE = "tokowa_shop"
+"""Where `remember_shop` leaves the shop settings on the request, for the error texts."""
+
+
+def remember_shop(reader: Callable[[], ShopSettingsReader]) -> Callable[[Request[Any, Any, Any]], Awaitable[None]]:
+    """A `before_request` hook keeping the shop settings (a cached read) on the request, so a refused
+    call can say why in the shop's language; an unreadable store leaves the default language."""
+
+    async def hook(request: Request[Any, Any, Any]) -> None:
+        settings = reader()
+        try:
+            request.state[SHOP_STATE] = await settings.get()
+        except StorageUnavailable:
+            request.state[SHOP_STATE] = ShopSettings(language=settings.default_language)
+
+    return hook
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    """`{"error": <rule>, "detail": {...}, "message": <the bot's own words, in the shop's language>}`.
+    Refused stock lines are named by number and reason only: their text never comes back in `message`."""
     status = 404 if isinstance(exc, _NOT_FOUND) else 409 if isinstance(exc, _CONFLICT) else 400
     detail = {k: _plain(v) for k, v in exc.details.items()}
-    return Response({"error": type(exc).__name__, "detail": detail, "status_code": status}, status_code=status)
+    shop = request.state.get(SHOP_STATE) or ShopSettings()
+    return Response({"error": type(exc).__name__, "detail": detail, "status_code": status,
+                     "message": error_reply(_without_items(exc), shop.language, shop).text}, status_code=status)
+
+
+def _without_items(exc: DomainError) -> DomainError:
+    if isinstance(exc, InvalidStockItems):
+        refused = exc.details.get("refused", ())
+        assert isinstance(refused, tuple)
+        blanked = tuple((number, "", reason) for number, _item, reason in refused)
+        return InvalidStockItems(**{**exc.details, "refused": blanked})
+    return exc
 
 
 def storage_unavailable(_: Request[Any, Any, Any], exc: StorageUnavailable) -> Response[dict[str, Any]]:

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from application.use_cases.alerts import ShownAlert
 from application.use_cases.wallet import AdjustBalanceCommand
 from domain.order import OrderStatus
-from domain.settings import ShopSettings
+from domain.settings import MAX_TEXT, ShopSettings, setting_rule
 from entrypoints.web.admin_common import Admin
 from entrypoints.web.admin_schemas import (
     AdjustmentOut,
@@ -101,12 +101,27 @@ class SettingsController(Controller):
     async def get_settings(self, admin: Admin) -> dict[str, str]:
         return (await admin.use_cases.settings.get()).as_strings()
 
+    @get("/rules")
+    async def rules(self) -> dict[str, dict[str, Any]]:
+        """What each setting accepts, as `.setting` lists it: `{"low", "high"}` for a number,
+        `{"choices"}` for a word, `{"max_length"}` for a text."""
+        return {key: _rule(key) for key in ShopSettings.keys()}
+
     @put("/{key:str}")
     async def put_setting(self, admin: Admin, key: FromPath[str], data: JSONBody[SettingValue]) -> dict[str, str]:
         """Change one setting; an unknown key is 404, a value it cannot take 400."""
         if key.lower() not in ShopSettings.keys():
             raise NotFoundException(f"no shop setting {key[:50]!r}")
         return (await admin.use_cases.change_setting(key, data.value)).as_strings()
+
+
+def _rule(key: str) -> dict[str, Any]:
+    rule = setting_rule(key)
+    if rule is None:
+        return {"max_length": MAX_TEXT}
+    if isinstance(rule[0], int):
+        return {"low": rule[0], "high": rule[1]}
+    return {"choices": list(rule)}
 
 
 class ReportsController(Controller):

@@ -8,8 +8,8 @@ import msgspec
 from msgspec import Meta
 
 from application.ports import DeadLetter
-from domain.order import Order
-from domain.product import MAX_STOCK, Product
+from domain.order import Order, OrderKind, OrderStatus
+from domain.product import MAX_STOCK, Fulfilment, Product
 from domain.wallet import LedgerEntry
 
 MAX_MONEY = 10**12
@@ -45,6 +45,8 @@ class ProductUpdate(Input):
     price_gold: Money | None = None
     min_stock: Stock | None = None
     fulfilment: Literal["otomatis", "manual"] | None = None
+    # `.setproduk KODE format email|password|profil|pin` (`-` for none): delivered items are labelled.
+    item_format: Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^[^\x00\n\r]*$")] | None = None
 
 
 class StockAdd(Input):
@@ -76,6 +78,25 @@ class ProductOut(msgspec.Struct):
     active: bool
 
 
+class ProductDetails(msgspec.Struct):
+    """Every field `.setproduk` edits, for a form that shows the current values (`None`: not set)."""
+
+    code: str
+    name: str
+    price: int
+    stock: int
+    active: bool
+    uses_items: bool
+    description: str
+    terms: str
+    delivery_text: str
+    price_silver: int | None
+    price_gold: int | None
+    min_stock: int | None
+    fulfilment: str
+    item_format: str
+
+
 class StockOut(msgspec.Struct):
     code: str
     stock: int
@@ -98,6 +119,10 @@ class OrderOut(msgspec.Struct):
 
 
 class OrderListItem(msgspec.Struct):
+    """An order in a list: payment state (`status`) and fulfilment state apart: `delivery` is
+    `automatic` (handed out when paid), `waiting` (paid, for the seller to deliver), `delivered`
+    (by the seller) or `none` (a top-up, or not paid)."""
+
     id: str
     user_id: str
     status: str
@@ -107,6 +132,9 @@ class OrderListItem(msgspec.Struct):
     product_code: str | None
     qty: int
     created_at: str
+    product_name: str
+    delivery: str
+    paid_at: str | None
 
 
 class ManualDelivery(Input):
@@ -177,7 +205,23 @@ def order_out(o: Order) -> OrderOut:
 
 def order_item(o: Order) -> OrderListItem:
     return OrderListItem(o.id, o.user_id, o.status.value, o.total.value, o.kind.value, o.method.value,
-                         o.product_code, o.qty, o.created_at.isoformat())
+                         o.product_code, o.qty, o.created_at.isoformat(), o.product_name, _delivery(o),
+                         o.paid_at.isoformat() if o.paid_at else None)
+
+
+def _delivery(o: Order) -> str:
+    if o.kind is OrderKind.PURCHASE and o.delivered_at is not None:
+        return "delivered"
+    if o.kind is not OrderKind.PURCHASE or o.status is not OrderStatus.PAID:
+        return "none"
+    return "automatic" if o.fulfilment is Fulfilment.AUTOMATIC else "waiting"
+
+
+def product_details(p: Product) -> ProductDetails:
+    return ProductDetails(p.code, p.name, p.price.value, p.stock, p.active, p.uses_items, p.description, p.terms,
+                          p.delivery_text, p.price_silver.value if p.price_silver else None,
+                          p.price_gold.value if p.price_gold else None, p.min_stock, p.fulfilment.value,
+                          p.item_format)
 
 
 def ledger_out(e: LedgerEntry) -> LedgerEntryOut:
