@@ -53,9 +53,9 @@ class ProductsController(Controller):
     tags = ["products"]
 
     @get("/")
-    async def list_products(self, admin: Admin) -> list[ProductOut]:
-        """Active products, by code."""
-        return [product_out(p) for p in await admin.queries.products()]
+    async def list_products(self, admin: Admin) -> list[ProductDetails]:
+        """Active products, by code, each with every field `.setproduk` edits (as `/{code}/details`)."""
+        return [product_details(p) for p in await admin.queries.products()]
 
     @post("/")
     async def create_product(self, admin: Admin, data: JSONBody[ProductCreate]) -> ProductOut:
