@@ -164,7 +164,9 @@ def test_the_day_is_shown_in_the_shops_words_and_alerts_and_orders_are_handled(
     expect(page.locator("#alert-rows")).not_to_contain_text("tinggal 3")
     assert [a["key"] for a in _api(page, server, "/alerts")] == ["alert.manual_order"]
 
-    # The manual order waits with the buyer's number as a wa.me link, and is delivered from here.
+    # The manual order waits with the buyer's number as a wa.me link, and is delivered from here (on a phone).
+    page.set_viewport_size(PHONE)
+    _fits(page, tmp_path, "phone-waiting")
     waiting = page.locator("#waiting-rows form.deliver")
     expect(waiting).to_have_count(1)
     expect(waiting.locator("a")).to_have_attribute("href", f"https://wa.me/{BOB}")
@@ -177,7 +179,6 @@ def test_the_day_is_shown_in_the_shops_words_and_alerts_and_orders_are_handled(
     assert _api(page, server, "/orders/waiting") == []
     expect(page.locator("#order-rows tr", has_text="Canva Pro")).to_contain_text("terkirim")
 
-    page.set_viewport_size(PHONE)
     _fits(page, tmp_path, "phone")
     page.reload()  # the token stays for the tab
     expect(page.locator("#revenue")).to_have_text("Rp 40.000")
@@ -266,6 +267,15 @@ def test_products_and_stock_are_managed_from_a_phone(server: str, browser: Any, 
     expect(form.locator(".msg")).to_contain_text("dinonaktifkan")
     assert _api(page, server, "/products/YT1")["active"] is False
     expect(page.locator("#product-rows")).not_to_contain_text("YT1")
+    # Added again under its code (as `.addproduk` does): active again, its stock items kept.
+    page.click("#add-product")
+    form.locator("#pf-code").fill("YT1")
+    form.locator("#pf-name").fill("YouTube Premium")
+    form.locator("#pf-price").fill("65000")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".msg")).to_contain_text("YT1 ditambahkan")
+    assert _api(page, server, "/products/YT1") == {"code": "YT1", "name": "YouTube Premium", "price": 65000,
+                                                    "stock": 3, "active": True}
     _fits(page, tmp_path, "products-done")
     page.close()
 
