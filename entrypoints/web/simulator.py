@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -19,7 +19,6 @@ from litestar.response import Response
 from adapters.messaging.qr_image import qr_png
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
-from adapters.payments.simulator import SimulatedPaymentGateway
 from application.chat.pipeline import ChatPipeline, IncomingMessage
 from application.ports import PaymentState
 from application.replies import Reply
@@ -27,7 +26,7 @@ from application.use_cases.payment_notifications import HandlePaymentNotificatio
 from application.use_cases.admin_reads import ShopQueries
 from domain.errors import InvalidPhoneNumber, OrderNotFound
 from domain.phone import normalize_msisdn
-from entrypoints.web.midtrans import receive_notification
+from entrypoints.simulated_payments import act_on_simulated_payment, simulated_amount
 
 def _page(name: str) -> str:
     return resources.files("entrypoints.web.static").joinpath(name).read_text(encoding="utf-8")
@@ -94,9 +93,10 @@ class SimulatorController(Controller):
         return {"user": wa_id, "messages": [_message_json(m) for m in messenger.conversation(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
-    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway],
+    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[Any],
                        shop_queries: NamedDependency[ShopQueries]) -> str:
-        amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
+        # Known to this process, or from the order row (a link made before a restart of the server).
+        amount = await simulated_amount(gateway, shop_queries, order_id)
         if amount is None:
             raise NotFoundException("unknown payment")
         # The order's state now and the shop's language, so a reload of a finished payment shows it finished.
@@ -107,7 +107,7 @@ class SimulatorController(Controller):
 
     @post("/pay/{order_id:str}", include_in_schema=False)
     async def pay_action(self, order_id: FromPath[str], request: Request[Any, Any, Any],
-                         gateway: NamedDependency[SimulatedPaymentGateway],
+                         gateway: NamedDependency[Any],
                          payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
                          handle_notification: NamedDependency[HandlePaymentNotification],
                          shop_queries: NamedDependency[ShopQueries]) -> Response[dict[str, str]]:
@@ -117,16 +117,12 @@ class SimulatorController(Controller):
         state = states.get(str(form.get("action", "")))
         if state is None:
             raise ValidationException("action must be pay, fail or expire")
-        if not isinstance(gateway, SimulatedPaymentGateway) or gateway.customer_acts(order_id, state) is None:
+        answer = await act_on_simulated_payment(order_id, state, gateway, shop_queries, payment_verifier,
+                                                handle_notification)
+        if answer is None:
             raise NotFoundException("unknown payment")
-        body = gateway.notification(order_id)
-        if body is None:
-            raise NotFoundException("unknown payment")
-        answer = await receive_notification(body, payment_verifier, handle_notification)
-        if isinstance(answer.content, dict):
-            answer.content["order_id"] = order_id
-            answer.content["order_status"] = await _order_status(shop_queries, order_id)
-        return answer
+        status = int(answer.pop("http_status"))
+        return Response(answer, status_code=status, media_type=MediaType.JSON)
 
 
 async def _order_status(queries: ShopQueries, order_id: str) -> str:
