@@ -20,7 +20,7 @@ from adapters.messaging.qr_image import qr_png
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from application.chat.pipeline import ChatPipeline, IncomingMessage
-from application.ports import PaymentState
+from application.ports import PaymentState, StoredText
 from application.replies import Reply
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.admin_reads import ShopQueries
@@ -33,10 +33,18 @@ def _page(name: str) -> str:
 
 
 def _message_json(m: SentMessage) -> dict[str, Any]:
-    reply = m.reply
+    return {"seq": m.seq, **_reply_json(m.reply, m.from_user)}
+
+
+def _stored_json(m: StoredText) -> dict[str, Any]:
+    """A message of the history kept in the database (inbox and outbox), with the time it was
+    received or queued."""
+    return {"seq": 0, "at": m.at.isoformat(), **_reply_json(m.reply or Reply(m.text), m.direction == "in")}
+
+
+def _reply_json(reply: Reply, from_user: bool) -> dict[str, Any]:
     return {
-        "seq": m.seq,
-        "from_user": m.from_user,
+        "from_user": from_user,
         "text": reply.text,
         "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
         "choices_button": reply.choices_button,
@@ -70,8 +78,10 @@ class SimulatorController(Controller):
     path = "/"
 
     @get("/", media_type="text/html", include_in_schema=False)
-    async def chat_page(self) -> str:
-        return _page("chat.html")
+    async def chat_page(self, shop_queries: NamedDependency[ShopQueries]) -> str:
+        """The chat page in the shop's language (setting `language`)."""
+        lang = (await shop_queries.shop_settings()).language
+        return _page("chat.html").replace("{{LANG}}", "en" if lang == "en" else "id")
 
     @post("/sim/messages", include_in_schema=False)
     async def send(self, data: JSONBody[SimulatorSend], pipeline: NamedDependency[ChatPipeline],
@@ -86,8 +96,17 @@ class SimulatorController(Controller):
 
     @get("/sim/messages", include_in_schema=False)
     async def poll(self, user: FromQuery[str], messenger: NamedDependency[SimulatorMessenger],
-                   after: FromQuery[int] = 0, wait: FromQuery[float] = 0) -> dict[str, Any]:
+                   shop_queries: NamedDependency[ShopQueries],
+                   after: FromQuery[int] = 0, wait: FromQuery[float] = 0,
+                   history: FromQuery[bool] = False) -> dict[str, Any]:
+        """New messages after `after`. The first poll of a page (`history=true`), and a poll
+        from before a restart of the server (`after` beyond the latest), get the number's whole
+        conversation from the database instead, and the `cursor` to poll after from then on."""
         wa_id = _user(user)
+        if history or after > messenger.latest_seq:
+            cursor = messenger.latest_seq
+            kept = await shop_queries.conversation(wa_id)
+            return {"user": wa_id, "history": [_stored_json(m) for m in kept], "cursor": cursor, "messages": []}
         if not messenger.conversation(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))
         return {"user": wa_id, "messages": [_message_json(m) for m in messenger.conversation(wa_id, after)]}

@@ -72,3 +72,23 @@ async def test_the_pay_page_knows_no_saldo_order_and_no_stranger_id(tmp_path: Pa
         assert (await client.get(f"/pay/{order_id}")).status_code == 404
         assert (await client.post(f"/pay/{order_id}", data={"action": "pay"})).status_code == 404
         assert (await client.get("/pay/INV-20260101-AAAAAAAAAAAA")).status_code == 404
+
+
+async def test_a_numbers_conversation_comes_back_from_the_database_after_a_restart(tmp_path: Path) -> None:
+    async with served(tmp_path) as before:
+        await _stocked_link_order(before)
+        await _say(before, ALICE, ".saldo")
+
+    async with served(tmp_path) as after:
+        answer = (await after.get("/sim/messages", params={"user": "0812-0000-0002", "history": "true"})).json()
+        history = answer["history"]
+        assert [m["from_user"] for m in history] == [True, False, True, False]
+        assert history[0]["text"] == ".buy NF1 link" and history[2]["text"] == ".saldo"
+        assert history[1]["link"]["url"].endswith("/pay/" + history[1]["text"].split("Order ", 1)[1].split()[0])
+        assert "Saldo" in history[3]["text"] and answer["cursor"] == 0
+        # Only that number's: the admin's messages are the admin's.
+        assert not any(".addproduk" in m["text"] for m in history)
+        # A page still polling with the old server's numbering gets the history again.
+        await _say(after, ALICE, ".menu")
+        stale = (await after.get("/sim/messages", params={"user": ALICE, "after": 99})).json()
+        assert [m["text"] for m in stale["history"] if m["from_user"]][-1] == ".menu" and stale["cursor"] == 2
