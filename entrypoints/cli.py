@@ -359,7 +359,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL and Redis recommended)")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (an admin when --user is in "
+                                       "TOKOWA_ADMIN_NUMBERS; in the demo, .bayar pays a waiting payment)")
     chat.add_argument("--user", required=True, help="your WhatsApp number, e.g. 6281234567890")
     jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation, left-over messages)")
     jobs.add_argument("--once", action="store_true", help="run one round and exit")
