@@ -387,9 +387,10 @@ def test_the_chat_page_shows_the_conversation_from_the_database_after_a_restart(
                 page.goto(url)
                 page.fill("#user", "0812-6666-0001")
                 page.press("#user", "Tab")
-                for text in (".saldo", ".produk"):
+                for text, answer in ((".saldo", "Saldo"), (".produk", "Daftar produk")):
                     page.fill("#text", text)
-                    page.press("#text", "Enter")
+                    page.press("#text", "Enter")  # each answered before the next (else their replies may cross)
+                    expect(page.locator(".msg.in").last).to_contain_text(answer)
                 expect(page.locator(".msg.in .list-button")).to_have_count(1)
                 expect(page.locator(".msg.out.sent")).to_have_count(2)
 
