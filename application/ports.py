@@ -307,6 +307,8 @@ class StoredText:
     direction: str
     at: datetime
     text: str
+    # What the shop sent as a whole (list, buttons, link, picture); None for what the customer wrote.
+    reply: Reply | None = field(default=None, compare=False)
 
 
 class HousekeepingRepository(Protocol):

@@ -9,6 +9,7 @@ import asyncio
 import errno
 import json
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -19,17 +20,23 @@ from pathlib import Path
 from dependency_injector import providers
 
 from adapters.messaging.simulator import ConsoleMessenger
+from adapters.payments.simulator import SimulatedPaymentGateway
 from adapters.storage.keys import rotate_keys, unreadable_rows
 from adapters.storage.migrate import migrate
+from application.chat.catalog import text
 from application.chat.pipeline import IncomingMessage
+from application.ports import PaymentState
 from application.use_cases.admin_reads import CustomerNotFound
 from application.use_cases.customer_data import CustomerStillActive
-from domain.errors import InvalidPhoneNumber
+from domain.errors import InvalidPhoneNumber, OrderNotFound
+from domain.order import OrderStatus, PaymentMethod
 from domain.phone import normalize_msisdn
 from entrypoints.bootstrap import build_application, close_adapters, migration_key, prepare_database
+from entrypoints.container import Application
 from entrypoints.embedded import backup, hold_embedded_database, restore
 from entrypoints.observability import configure_logging
 from entrypoints.settings import ConfigError, Settings
+from entrypoints.simulated_payments import act_on_simulated_payment
 from entrypoints.workers import cluster_jobs, deliver_leftovers
 
 log = logging.getLogger("tokowa.cli")
@@ -177,9 +184,19 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         container = build_application(settings)
         container.adapters.messenger.override(providers.Object(ConsoleMessenger()))
         pipeline = container.pipeline()
-        print(f"Chatting as {user}. Type .menu; a line with only \"\"\" starts/ends a multi-line message; Ctrl-D quits.\n")
+        role = " (an admin: TOKOWA_ADMIN_NUMBERS)" if user in settings.admin_numbers else ""
+        print(f"Chatting as {user}{role}. Type .menu; a line with only \"\"\" starts/ends a multi-line message; "
+              "Ctrl-D quits.")
+        if isinstance(container.adapters.gateway(), SimulatedPaymentGateway):
+            print("Demo payments: .bayar [ORDER_ID] pays your waiting payment link here, "
+                  f"or open it in a running `tokowa serve` on this database ({settings.public_url}).")
+        print()
         try:
             async for message in _read_messages():
+                wanted = _PAY_COMMAND.match(message)
+                if wanted:
+                    print(await _pay_in_terminal(container, user, wanted.group(1)) + "\n", flush=True)
+                    continue
                 await pipeline.handle(IncomingMessage(f"cli-{uuid.uuid4().hex}", user, message))
         finally:
             await close_adapters(container)
@@ -187,6 +204,40 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     with hold_embedded_database(settings):
         asyncio.run(run())
     return 0
+
+
+# `.bayar [ORDER_ID]` in `tokowa chat`: the customer pays at the payment simulator (demo only).
+_PAY_COMMAND = re.compile(r"^\s*[./!]bayar(?:\s+(\S+))?\s*$", re.IGNORECASE)
+
+
+async def _pay_in_terminal(container: Application, user: str, order_arg: str | None) -> str:
+    """Pay USER's waiting payment (or the one named) as the pay page's Bayar button does, so a
+    `.deposit` or a link `.buy` typed in the terminal is not a dead end. Refused unless the
+    payments are the simulator's (never with Midtrans, never with link payments off)."""
+    queries = container.queries()
+    lang = (await queries.shop_settings()).language
+    gateway = container.adapters.gateway()
+    if not isinstance(gateway, SimulatedPaymentGateway):
+        return text("demo.pay_not_demo", lang)
+    if order_arg is None:
+        waiting = await queries.orders(OrderStatus.PENDING, user, 1)
+        if not waiting:
+            return text("demo.pay_nothing", lang)
+        order = waiting[0]
+    else:
+        try:
+            order = await queries.order(order_arg)
+        except OrderNotFound:
+            return text("demo.pay_unknown", lang, order_id=order_arg)
+    if order.user_id != user or order.status is not OrderStatus.PENDING or order.method is not PaymentMethod.MIDTRANS:
+        return text("demo.pay_unknown", lang, order_id=order.id)
+    answer = await act_on_simulated_payment(order.id, PaymentState.PAID, gateway, queries,
+                                            container.adapters.payment_verifier(), container.handle_notification())
+    status = answer["order_status"] if answer else "UNKNOWN"
+    if status != OrderStatus.PAID.value:
+        return text("demo.pay_refused", lang, order_id=order.id, status=status)
+    return text("demo.pay_done", lang, order_id=order.id, status=text("status.PAID", lang))
+
 
 
 def cmd_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
@@ -308,7 +359,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL and Redis recommended)")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (an admin when --user is in "
+                                       "TOKOWA_ADMIN_NUMBERS; in the demo, .bayar pays a waiting payment)")
     chat.add_argument("--user", required=True, help="your WhatsApp number, e.g. 6281234567890")
     jobs = sub.add_parser("jobs", help="run the periodic jobs (order expiry, payment reconciliation, left-over messages)")
     jobs.add_argument("--once", action="store_true", help="run one round and exit")

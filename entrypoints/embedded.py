@@ -72,7 +72,7 @@ def backup(settings: Settings, target: Path) -> BackupResult:
     """A consistent copy of the running shop's database (SQLite's online backup API: writers
     carry on meanwhile), and its key file, into the directory `target` (new or empty)."""
     if not settings.is_sqlite:
-        raise ConfigError("`tokowa backup` copies the embedded SQLite database; for PostgreSQL use pg_dump (README)")
+        raise ConfigError("`tokowa backup` copies the embedded SQLite database; for PostgreSQL use pg_dump (docs/operations.md)")
     source = sqlite_path(settings.database_url)
     if not source.exists():
         raise ConfigError(f"there is no database at {source}")
@@ -101,7 +101,7 @@ def restore(settings: Settings, source: Path) -> RestoreResult:
     """Put a backup made by `backup` in place of the embedded database (and its key file),
     setting the current files aside; refuses while a Tokowa process uses the database."""
     if not settings.is_sqlite:
-        raise ConfigError("`tokowa restore` restores the embedded SQLite database; for PostgreSQL use pg_restore (README)")
+        raise ConfigError("`tokowa restore` restores the embedded SQLite database; for PostgreSQL use pg_restore (docs/operations.md)")
     copy = source / BACKUP_DATABASE if source.is_dir() else source
     if not copy.is_file():
         raise ConfigError(f"{copy} does not exist: give the directory `tokowa backup` wrote")

@@ -370,7 +370,7 @@ class MemoryHousekeepingRepository(_Repo):
     async def messages_of(self, user_id: str, limit: int = 1000) -> list[StoredText]:
         found = [StoredText("in", m.received_at, m.message.text) for m in self.data.inbox.values()
                  if m.message.sender == user_id and m.message.text is not None]
-        found += [StoredText("out", o.created_at, o.message.reply.text) for o in self.data.outbox.values()
+        found += [StoredText("out", o.created_at, o.message.reply.text, o.message.reply) for o in self.data.outbox.values()
                   if o.message.to == user_id]
         return sorted(found, key=lambda m: m.at)[:limit]
 

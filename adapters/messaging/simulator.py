@@ -30,9 +30,20 @@ class SimulatorMessenger:
         self._seq = itertools.count(1)
         self._by_user: dict[str, deque[SentMessage]] = defaultdict(lambda: deque(maxlen=_HISTORY))
         self._changed = asyncio.Event()
+        self._latest = 0
+
+    def _next(self) -> int:
+        self._latest = next(self._seq)
+        return self._latest
+
+    @property
+    def latest_seq(self) -> int:
+        """The number of the last message kept (0 before the first): what a page has seen when
+        it read the history from the database, and a higher one means the server restarted."""
+        return self._latest
 
     async def send(self, to: str, reply: Reply) -> None:
-        self._by_user[to].append(SentMessage(next(self._seq), to, reply))
+        self._by_user[to].append(SentMessage(self._next(), to, reply))
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -41,7 +52,7 @@ class SimulatorMessenger:
 
     def received(self, user: str, text: str) -> SentMessage:
         """Keep what USER wrote in the same numbering, so a reloaded chat page shows both sides."""
-        message = SentMessage(next(self._seq), user, Reply(text), from_user=True)
+        message = SentMessage(self._next(), user, Reply(text), from_user=True)
         self._by_user[user].append(message)
         self._changed.set()
         self._changed = asyncio.Event()

@@ -74,7 +74,8 @@ class SqlAlchemyHousekeepingRepository:
             select(outbox.c.created_at, outbox.c.payload).where(outbox.c.recipient == user_id)
             .order_by(outbox.c.id).limit(limit))
         for row in sent:
-            found.append(StoredText("out", row.created_at, reply_from_json(self._tx.cipher.decrypt(row.payload)).text))
+            reply = reply_from_json(self._tx.cipher.decrypt(row.payload))
+            found.append(StoredText("out", row.created_at, reply.text, reply))
         return sorted(found, key=lambda m: m.at)[:limit]
 
     async def forget_customer(self, user_id: str, pseudonym: str) -> None:

@@ -277,6 +277,14 @@ _ID: dict[str, str] = {
     'usage.kirim': 'Format: .kirim ORDER_ID lalu isi pesanan (di baris yang sama atau berikutnya)\nContoh:\n.kirim INV-20261201-ABCDEFGHJKLM\nLink undangan: https://...',
     'usage.balas': 'Format: .balas NOMOR PESAN\nContoh: .balas 081234567890 Sudah kami kirim ya',
     'usage.ok': 'Format: .ok ALERT_ID',
+    "demo.pay_done": "🧪 Simulator: pembayaran {order_id} sudah dibayar ({status}).",
+    "demo.pay_not_demo": (
+        ".bayar hanya ada di mode demo (simulator pembayaran). Di toko ini pembayaran berjalan lewat "
+        "penyedia pembayaran sungguhan: bayar lewat link yang dikirim bot."
+    ),
+    "demo.pay_nothing": "Tidak ada pembayaran menunggu untuk nomor ini. Buat dulu dengan .buy KODE link atau .deposit NOMINAL.",
+    "demo.pay_unknown": "Tidak ada pembayaran menunggu dengan ID {order_id} untuk nomor ini. Cek .riwayat.",
+    "demo.pay_refused": "🧪 Simulator: pembayaran {order_id} tidak diterima toko ({status}). Cek .status {order_id}.",
     "status.PENDING": "menunggu pembayaran",
     "status.PAID": "lunas",
     "status.EXPIRED": "kedaluwarsa",
@@ -547,6 +555,14 @@ _EN: dict[str, str] = {
     'usage.kirim': 'Usage: .kirim ORDER_ID followed by the goods (same line or the next ones)\nExample:\n.kirim INV-20261201-ABCDEFGHJKLM\nInvite link: https://...',
     'usage.balas': 'Usage: .balas NUMBER MESSAGE\nExample: .balas 081234567890 We have sent it',
     'usage.ok': 'Usage: .ok ALERT_ID',
+    "demo.pay_done": "🧪 Simulator: payment {order_id} has been paid ({status}).",
+    "demo.pay_not_demo": (
+        ".bayar exists only in demo mode (the payment simulator). This shop takes payments through a real "
+        "payment provider: pay with the link the bot sent."
+    ),
+    "demo.pay_nothing": "No payment is waiting for this number. Make one first with .buy CODE link or .deposit AMOUNT.",
+    "demo.pay_unknown": "No payment with id {order_id} is waiting for this number. See .history.",
+    "demo.pay_refused": "🧪 Simulator: the shop did not take payment {order_id} ({status}). See .status {order_id}.",
     "status.PENDING": "waiting for payment",
     "status.PAID": "paid",
     "status.EXPIRED": "expired",

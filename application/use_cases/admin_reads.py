@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from application.ports import Clock, DeadLetter, UnitOfWorkFactory
+from application.ports import Clock, DeadLetter, StoredText, UnitOfWorkFactory
 from application.services import ShopSettingsReader
 from domain.errors import DomainError, InvalidPhoneNumber, InvalidProductCode, OrderNotFound, ProductNotFound
 from domain.money import ZERO, Rupiah
@@ -57,6 +57,13 @@ class ShopQueries:
         if order is None:
             raise OrderNotFound(order_id=order_id)
         return order
+
+    async def conversation(self, number: str, limit: int = 200) -> list[StoredText]:
+        """The latest `limit` messages the shop still keeps from and to a number (both ways,
+        oldest first; retention deletes old ones): the simulator chat's history."""
+        async with self._uow_factory() as uow:
+            kept = await uow.housekeeping.messages_of(_number(number), limit=100_000)
+        return kept[-limit:]
 
     async def orders(self, status: OrderStatus | None, user: str | None, limit: int) -> list[Order]:
         """Newest first; with a user, the status filter applies to that user's latest orders."""

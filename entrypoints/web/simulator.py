@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -19,25 +19,32 @@ from litestar.response import Response
 from adapters.messaging.qr_image import qr_png
 from adapters.messaging.simulator import SentMessage, SimulatorMessenger
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
-from adapters.payments.simulator import SimulatedPaymentGateway
 from application.chat.pipeline import ChatPipeline, IncomingMessage
-from application.ports import PaymentState
+from application.ports import PaymentState, StoredText
 from application.replies import Reply
 from application.use_cases.payment_notifications import HandlePaymentNotification
 from application.use_cases.admin_reads import ShopQueries
 from domain.errors import InvalidPhoneNumber, OrderNotFound
 from domain.phone import normalize_msisdn
-from entrypoints.web.midtrans import receive_notification
+from entrypoints.simulated_payments import act_on_simulated_payment, simulated_amount
 
 def _page(name: str) -> str:
     return resources.files("entrypoints.web.static").joinpath(name).read_text(encoding="utf-8")
 
 
 def _message_json(m: SentMessage) -> dict[str, Any]:
-    reply = m.reply
+    return {"seq": m.seq, **_reply_json(m.reply, m.from_user)}
+
+
+def _stored_json(m: StoredText) -> dict[str, Any]:
+    """A message of the history kept in the database (inbox and outbox), with the time it was
+    received or queued."""
+    return {"seq": 0, "at": m.at.isoformat(), **_reply_json(m.reply or Reply(m.text), m.direction == "in")}
+
+
+def _reply_json(reply: Reply, from_user: bool) -> dict[str, Any]:
     return {
-        "seq": m.seq,
-        "from_user": m.from_user,
+        "from_user": from_user,
         "text": reply.text,
         "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
         "choices_button": reply.choices_button,
@@ -71,8 +78,10 @@ class SimulatorController(Controller):
     path = "/"
 
     @get("/", media_type="text/html", include_in_schema=False)
-    async def chat_page(self) -> str:
-        return _page("chat.html")
+    async def chat_page(self, shop_queries: NamedDependency[ShopQueries]) -> str:
+        """The chat page in the shop's language (setting `language`)."""
+        lang = (await shop_queries.shop_settings()).language
+        return _page("chat.html").replace("{{LANG}}", "en" if lang == "en" else "id")
 
     @post("/sim/messages", include_in_schema=False)
     async def send(self, data: JSONBody[SimulatorSend], pipeline: NamedDependency[ChatPipeline],
@@ -87,16 +96,26 @@ class SimulatorController(Controller):
 
     @get("/sim/messages", include_in_schema=False)
     async def poll(self, user: FromQuery[str], messenger: NamedDependency[SimulatorMessenger],
-                   after: FromQuery[int] = 0, wait: FromQuery[float] = 0) -> dict[str, Any]:
+                   shop_queries: NamedDependency[ShopQueries],
+                   after: FromQuery[int] = 0, wait: FromQuery[float] = 0,
+                   history: FromQuery[bool] = False) -> dict[str, Any]:
+        """New messages after `after`. The first poll of a page (`history=true`), and a poll
+        from before a restart of the server (`after` beyond the latest), get the number's whole
+        conversation from the database instead, and the `cursor` to poll after from then on."""
         wa_id = _user(user)
+        if history or after > messenger.latest_seq:
+            cursor = messenger.latest_seq
+            kept = await shop_queries.conversation(wa_id)
+            return {"user": wa_id, "history": [_stored_json(m) for m in kept], "cursor": cursor, "messages": []}
         if not messenger.conversation(wa_id, after) and wait > 0:
             await messenger.wait_for_news(min(wait, 25.0))
         return {"user": wa_id, "messages": [_message_json(m) for m in messenger.conversation(wa_id, after)]}
 
     @get("/pay/{order_id:str}", media_type="text/html", include_in_schema=False)
-    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[SimulatedPaymentGateway],
+    async def pay_page(self, order_id: FromPath[str], gateway: NamedDependency[Any],
                        shop_queries: NamedDependency[ShopQueries]) -> str:
-        amount = gateway.amount_of(order_id) if isinstance(gateway, SimulatedPaymentGateway) else None
+        # Known to this process, or from the order row (a link made before a restart of the server).
+        amount = await simulated_amount(gateway, shop_queries, order_id)
         if amount is None:
             raise NotFoundException("unknown payment")
         # The order's state now and the shop's language, so a reload of a finished payment shows it finished.
@@ -107,7 +126,7 @@ class SimulatorController(Controller):
 
     @post("/pay/{order_id:str}", include_in_schema=False)
     async def pay_action(self, order_id: FromPath[str], request: Request[Any, Any, Any],
-                         gateway: NamedDependency[SimulatedPaymentGateway],
+                         gateway: NamedDependency[Any],
                          payment_verifier: NamedDependency[MidtransNotificationVerifier | None],
                          handle_notification: NamedDependency[HandlePaymentNotification],
                          shop_queries: NamedDependency[ShopQueries]) -> Response[dict[str, str]]:
@@ -117,16 +136,12 @@ class SimulatorController(Controller):
         state = states.get(str(form.get("action", "")))
         if state is None:
             raise ValidationException("action must be pay, fail or expire")
-        if not isinstance(gateway, SimulatedPaymentGateway) or gateway.customer_acts(order_id, state) is None:
+        answer = await act_on_simulated_payment(order_id, state, gateway, shop_queries, payment_verifier,
+                                                handle_notification)
+        if answer is None:
             raise NotFoundException("unknown payment")
-        body = gateway.notification(order_id)
-        if body is None:
-            raise NotFoundException("unknown payment")
-        answer = await receive_notification(body, payment_verifier, handle_notification)
-        if isinstance(answer.content, dict):
-            answer.content["order_id"] = order_id
-            answer.content["order_status"] = await _order_status(shop_queries, order_id)
-        return answer
+        status = int(answer.pop("http_status"))
+        return Response(answer, status_code=status, media_type=MediaType.JSON)
 
 
 async def _order_status(queries: ShopQueries, order_id: str) -> str:

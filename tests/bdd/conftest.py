@@ -1,6 +1,6 @@
 """The wiring fixture and the Given/When steps of customers and admins; the Midtrans and Then
 steps live in `steps_midtrans.py`, `steps_outcomes.py` and `steps_qris.py`, those of messages that keep
-failing in `steps_inbox.py` (every step is listed in the README's "For QA").
+failing in `steps_inbox.py` (every step is listed in docs/testing.md).
 
 Steps are sync (pytest-bdd); each scenario drives its coroutines through one `asyncio.Runner`
 of its own, apart from pytest-asyncio's loop. In quoted texts, `\\n` is a line break,

@@ -32,6 +32,44 @@ def test_demo_then_chat_in_the_terminal(tmp_path: Path) -> None:
     assert (tmp_path / "tokowa.db").exists() and (tmp_path / "tokowa.key").exists()
 
 
+def test_chat_is_an_admin_for_a_number_in_tokowa_admin_numbers(tmp_path: Path) -> None:
+    env = {"TOKOWA_SERVER_JOBS": "false", "TOKOWA_ADMIN_NUMBERS": "081234567890"}
+    admin = run(["chat", "--user", "+62 812-3456-7890"], tmp_path, env, stdin=".setting max_qty 3\n.setting max_qty\n")
+    assert admin.returncode == 0, admin.stderr
+    assert "Chatting as 6281234567890 (an admin: TOKOWA_ADMIN_NUMBERS)" in admin.stdout
+    assert "max_qty" in admin.stdout and "3" in admin.stdout.split("max_qty", 2)[-1]
+    customer = run(["chat", "--user", "081299998888"], tmp_path, env, stdin=".setting max_qty 5\n")
+    assert "an admin" not in customer.stdout and "Perintah tidak dikenal" in customer.stdout
+    again = run(["chat", "--user", "081234567890"], tmp_path, env, stdin=".setting max_qty\n")
+    assert "5" not in again.stdout.split("max_qty", 1)[-1].split("\n", 1)[0]  # the customer changed nothing
+
+
+def test_a_deposit_and_a_link_purchase_are_paid_with_bayar_in_the_same_terminal(tmp_path: Path) -> None:
+    run(["demo"], tmp_path)
+    env = {"TOKOWA_SERVER_JOBS": "false"}
+    chat = run(["chat", "--user", "0812-3456-7890"], tmp_path, env, stdin=".deposit 50000\n.bayar\n.saldo\n")
+    assert chat.returncode == 0, chat.stderr
+    assert ".bayar [ORDER_ID]" in chat.stdout  # the start-up line tells how
+    assert "sudah dibayar" in chat.stdout and "Rp 50.000" in chat.stdout.split(".bayar", 2)[-1]
+    bought = run(["chat", "--user", "0812-3456-7890"], tmp_path, env, stdin=".buy DEMO1 link\n")
+    order_id = bought.stdout.split("/pay/", 1)[1].split()[0]
+    paid = run(["chat", "--user", "0812-3456-7890"], tmp_path, env,
+               stdin=f".bayar {order_id}\n.bayar {order_id}\n.status {order_id}\n")
+    assert paid.stdout.count("sudah dibayar") == 1
+    assert "netflix.demo1@tokowa.test" in paid.stdout  # the goods, delivered in the terminal
+    assert f"Tidak ada pembayaran menunggu dengan ID {order_id}" in paid.stdout  # paid already
+    stranger = run(["chat", "--user", "081211112222"], tmp_path, env, stdin=f".bayar {order_id}\n.bayar\n")
+    assert f"Tidak ada pembayaran menunggu dengan ID {order_id}" in stranger.stdout
+    assert "Tidak ada pembayaran menunggu untuk nomor ini" in stranger.stdout
+
+
+def test_bayar_is_refused_when_payments_are_real(tmp_path: Path) -> None:
+    env = {"TOKOWA_SERVER_JOBS": "false", "MIDTRANS_SERVER_KEY": "SB-Mid-server-test", "TOKOWA_LANGUAGE": "en"}
+    chat = run(["chat", "--user", "081234567890"], tmp_path, env, stdin=".bayar INV-20260101-AAAAAAAAAAAA\n")
+    assert chat.returncode == 0, chat.stderr
+    assert ".bayar exists only in demo mode" in chat.stdout and "Demo payments" not in chat.stdout
+
+
 def test_chat_refuses_a_bad_number(tmp_path: Path) -> None:
     result = run(["chat", "--user", "12345"], tmp_path)
     assert result.returncode != 0 and "not a WhatsApp number" in result.stderr

@@ -335,3 +335,99 @@ def test_the_api_page_renders_offline_and_every_page_has_the_favicon(served_shop
             assert icon.ok and icon.headers["content-type"] == "image/x-icon" and icon.body()[:4] == b"\0\0\1\0"
         finally:
             browser.close()
+
+
+def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """`tokowa serve` on the demo shop in tmp_path (loaded on the first start), ready to answer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED_PREFIXES)}
+    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/shop.db", "TOKOWA_HOST": "127.0.0.1",
+                "TOKOWA_PORT": str(port), "TOKOWA_SERVER_JOBS": "false", "TOKOWA_ADMIN_NUMBERS": ADMIN})
+    if not (tmp_path / "shop.db").exists():
+        demo = subprocess.run([_tokowa(), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert demo.returncode == 0, demo.stderr
+    server = subprocess.Popen([_tokowa(), "serve"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"tokowa serve exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "tokowa serve did not start within 60 s"
+        time.sleep(0.2)
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    try:
+        server.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def test_the_chat_page_shows_the_conversation_from_the_database_after_a_restart(tmp_path: Path) -> None:
+    """Both sides of a number's conversation come from the database: after a restart of the
+    server a reload, a fresh browser re-entering the number, and a page left open all show it,
+    lists included; the page then speaks the shop's language."""
+    from playwright.sync_api import expect, sync_playwright
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _start(tmp_path, port)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.set_default_timeout(20_000)
+                page.goto(url)
+                page.fill("#user", "0812-6666-0001")
+                page.press("#user", "Tab")
+                for text, answer in ((".saldo", "Saldo"), (".produk", "Daftar produk")):
+                    page.fill("#text", text)
+                    page.press("#text", "Enter")  # each answered before the next (else their replies may cross)
+                    expect(page.locator(".msg.in").last).to_contain_text(answer)
+                expect(page.locator(".msg.in .list-button")).to_have_count(1)
+                expect(page.locator(".msg.out.sent")).to_have_count(2)
+
+                _stop(server)
+                server = _start(tmp_path, port)
+
+                # The page left open finds the restarted server and shows what is said from now on.
+                httpx.post(f"{url}/sim/messages", json={"user": "081266660001", "text": ".riwayat"}, timeout=30)
+                expect(page.locator(".msg.out")).to_have_count(3)
+                expect(page.locator(".msg.out").last).to_contain_text(".riwayat")
+
+                page.reload()
+                expect(page.locator("#user")).to_have_value("0812-6666-0001")
+                expect(page.locator(".msg.out")).to_have_count(3)
+                outs = page.locator(".msg.out")
+                for i, text in enumerate((".saldo", ".produk", ".riwayat")):
+                    expect(outs.nth(i)).to_contain_text(text)
+                expect(page.locator(".msg.in").first).to_contain_text("Saldo")
+                page.locator(".msg.in .list-button").click()  # the list itself came back, not only its text
+                expect(page.locator(".sheet .row", has_text="DEMO1")).to_be_visible()
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+                other = browser.new_context().new_page()  # another browser: nothing remembered there
+                other.set_default_timeout(20_000)
+                other.goto(url)
+                other.fill("#user", "+62 812 6666 0001")
+                other.press("#user", "Tab")
+                expect(other.locator(".msg.out")).to_have_count(3)
+                expect(other.locator(".msg.in")).to_have_count(3)
+
+                httpx.post(f"{url}/sim/messages", json={"user": ADMIN, "text": ".setting language en"}, timeout=30)
+                page.reload()
+                expect(page.locator("html")).to_have_attribute("lang", "en")
+                expect(page.locator("#text")).to_have_attribute("placeholder", "Type a message")
+                expect(page.locator("#status")).to_contain_text("0812-6666-0001")
+                expect(page.locator(".hint")).to_contain_text("This is a WhatsApp simulator")
+            finally:
+                browser.close()
+    finally:
+        _stop(server)

@@ -171,7 +171,7 @@ async def test_a_refunded_top_up_already_spent_takes_back_what_is_left_and_recor
     assert len(owed) == 1 and owed[0].amount == Rupiah(35_000)  # the shop must chase it: needs action
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "operations.md"  # "How payments stay correct"
 _WORDS = {"deliver": {Action.FULFIL}, "late payment": {Action.LATE_PAYMENT}, "review": {Action.REVIEW},
           "record": {Action.RECORD}, "—": {Action.NOTHING},
           "reverse": {Action.TAKE_BACK_CREDIT, Action.FLAG_DELIVERED},
@@ -209,4 +209,4 @@ def test_the_readme_table_says_what_the_domain_table_does() -> None:
                             assert rule.action in _WORDS[said], (status, kind, standing, said)
                             assert rule.partial == ("part" in said or (said == "record" and rule.partial))
                         covered.add((status, kind, standing))
-    assert covered == set(PAYMENT_RULES)  # every cell is in the README
+    assert covered == set(PAYMENT_RULES)  # every cell is in the documentation
