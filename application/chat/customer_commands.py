@@ -57,7 +57,7 @@ async def _buy(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
     receipt = ctx.t("buy.paid", order_id=order.id, qty=order.qty, name=order.product_name, total=order.total,
                     balance=purchase.balance)
     if order.waits_for_seller:
-        return Reply(f"{receipt}\n\n{ctx.t('order.waiting_seller', order_id=order.id, qty=order.qty, name=order.product_name)}")
+        return Reply(f"{receipt}\n\n{render.waiting_seller(order, purchase.product, ctx.lang).text}")
     goods = render.delivery(order, purchase.product, purchase.items, ctx.lang, ctx.shop.shop_name)
     return Reply(f"{receipt}\n\n{goods.text}")
 

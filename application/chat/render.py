@@ -114,6 +114,15 @@ def delivery(order: Order, product: Product | None, items: list[str], lang: str,
     return Reply("\n".join(lines))
 
 
+def waiting_seller(order: Order, product: Product | None, lang: str) -> Reply:
+    """A paid order the seller delivers by hand: on its way, with the seller's note for the buyer
+    (the product's delivery text, e.g. what to send the admin)."""
+    line = text("order.waiting_seller", lang, order_id=order.id, qty=order.qty, name=order.product_name)
+    if product is not None and product.delivery_text:
+        line += "\n" + text("delivery.text", lang, text=product.delivery_text)
+    return Reply(line)
+
+
 def topup_paid(order: Order, balance: Rupiah, lang: str) -> Reply:
     return Reply(text("topup.paid", lang, amount=order.total, order_id=order.id, balance=balance))
 

@@ -188,8 +188,8 @@ class _Transition:
         if order.fulfilment is Fulfilment.MANUAL:
             # Paid, and now the seller's turn: the buyer is told it is on its way, every admin gets it.
             order.await_seller(self.now + timedelta(minutes=self.settings.manual_reminder_minutes))
-            self.effects.messages.append((order.user_id, Reply(render.text(
-                "order.waiting_seller", self.lang, order_id=order.id, qty=order.qty, name=order.product_name))))
+            product = await self.uow.products.get(order.product_code or "")
+            self.effects.messages.append((order.user_id, render.waiting_seller(order, product, self.lang)))
             self.effects.alert(MANUAL_ORDER_ALERT, **manual_order_alert(order))
             return
         product = await self.uow.products.get(order.product_code or "")

@@ -63,6 +63,26 @@ def test_a_deposit_and_a_link_purchase_are_paid_with_bayar_in_the_same_terminal(
     assert "Tidak ada pembayaran menunggu untuk nomor ini" in stranger.stdout
 
 
+def test_the_demo_shop_delivers_codes_at_once_and_invitations_by_the_sellers_hand(tmp_path: Path) -> None:
+    """The demo as a new seller meets it: a voucher is a code in the chat at once; an invitation
+    waits for the admin, who is told, lists it, delivers it with .kirim, and the buyer has it."""
+    run(["demo"], tmp_path)
+    env = {"TOKOWA_SERVER_JOBS": "false", "TOKOWA_ADMIN_NUMBERS": "081200000001"}
+    buyer = run(["chat", "--user", "081234567890"], tmp_path, env,
+                stdin=".deposit 100000\n.bayar\n.buy DEMO3\n.buy DEMO5\n")
+    assert buyer.returncode == 0, buyer.stderr
+    assert "DIAMOND-DEMO-0001" in buyer.stdout
+    assert "Admin mengirim undangan ke email kamu" in buyer.stdout
+    admin = run(["chat", "--user", "081200000001"], tmp_path, env, stdin=".pesanan perlu\n")
+    order_id = admin.stdout.split("YouTube Premium", 1)[0].rsplit("INV-", 1)[1].split()[0].rstrip(":,)")
+    assert order_id, admin.stdout
+    delivered = run(["chat", "--user", "081200000001"], tmp_path, env,
+                    stdin=f'"""\n.kirim INV-{order_id}\nfamily.demo@tokowa.test diundang\n"""\n')
+    assert delivered.returncode == 0, delivered.stderr
+    again = run(["chat", "--user", "081234567890"], tmp_path, env, stdin=f".kirimulang INV-{order_id}\n")
+    assert "family.demo@tokowa.test diundang" in again.stdout
+
+
 def test_bayar_is_refused_when_payments_are_real(tmp_path: Path) -> None:
     env = {"TOKOWA_SERVER_JOBS": "false", "MIDTRANS_SERVER_KEY": "SB-Mid-server-test", "TOKOWA_LANGUAGE": "en"}
     chat = run(["chat", "--user", "081234567890"], tmp_path, env, stdin=".bayar INV-20260101-AAAAAAAAAAAA\n")
