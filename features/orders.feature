@@ -104,9 +104,12 @@ Feature: Cancel, resend, history and status
     And Budi sends ".status {order of Ani}"
     Then Budi receives the reply "Order {order of Ani} tidak ditemukan."
 
-  Scenario: Status without an order id
+  Scenario: Status without an order id is the latest order
     When Budi sends ".status"
-    Then Budi receives the reply "Format: .status ORDER_ID"
+    Then Budi receives the reply "Belum ada transaksi."
+    When Budi sends ".buy VC"
+    And Budi sends ".status"
+    Then Budi receives a reply containing "{order of Budi}"
 
   Scenario: The saldo command
     When Ani sends ".saldo"

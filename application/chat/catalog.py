@@ -17,7 +17,7 @@ _ID: dict[str, str] = {
         ".saldo — cek saldo\n"
         ".deposit NOMINAL [link|qris] — isi saldo\n"
         ".riwayat — 10 transaksi terakhir\n"
-        ".status ORDER_ID — cek pesanan\n"
+        ".status [ORDER_ID] — cek pesanan (tanpa ID: yang terakhir)\n"
         ".link ORDER_ID — link bayar pesanan\n"
         ".batal — batalkan pembayaran yang menunggu\n"
         ".kirimulang [ORDER_ID] — kirim ulang pesanan\n"
@@ -177,7 +177,7 @@ _ID: dict[str, str] = {
     "usage.buy": "Format: .buy KODE [JUMLAH] [saldo|link|qris]\nContoh: .buy {code} 2",
     "usage.deposit": "Format: .deposit NOMINAL [link|qris]\nContoh: .deposit 50rb",
     "usage.link": "Format: .link ORDER_ID",
-    "usage.status": "Format: .status ORDER_ID",
+    "usage.status": "Format: .status [ORDER_ID]",
     "usage.batal": "Format: .batal [ORDER_ID]",
     "usage.kirimulang": "Format: .kirimulang [ORDER_ID]",
     "usage.bahasa": "Format: .bahasa id|en",
@@ -307,7 +307,7 @@ _EN: dict[str, str] = {
         ".balance — your balance\n"
         ".topup AMOUNT [link|qris] — top up your balance\n"
         ".history — last 10 transactions\n"
-        ".status ORDER_ID — check an order\n"
+        ".status [ORDER_ID] — check an order (no ID: the latest)\n"
         ".link ORDER_ID — an order's payment link\n"
         ".cancel — cancel a pending payment\n"
         ".resend [ORDER_ID] — send an order again\n"
@@ -455,7 +455,7 @@ _EN: dict[str, str] = {
     "usage.buy": "Usage: .buy CODE [QTY] [saldo|link|qris]\nExample: .buy {code} 2",
     "usage.deposit": "Usage: .topup AMOUNT [link|qris]\nExample: .topup 50k",
     "usage.link": "Usage: .link ORDER_ID",
-    "usage.status": "Usage: .status ORDER_ID",
+    "usage.status": "Usage: .status [ORDER_ID]",
     "usage.batal": "Usage: .cancel [ORDER_ID]",
     "usage.kirimulang": "Usage: .resend [ORDER_ID]",
     "usage.bahasa": "Usage: .language id|en",

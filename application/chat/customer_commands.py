@@ -87,9 +87,15 @@ async def _riwayat(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
 
 @command("status")
 async def _status(uc: UseCases, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
-    if len(cmd.args) != 1:
+    if len(cmd.args) > 1:
         raise Usage(cmd.name)
-    order = await uc.order_status(ctx.user_id, cmd.args[0])
+    if cmd.args:
+        order = await uc.order_status(ctx.user_id, cmd.args[0])
+    else:  # no id: the customer's latest order, what they almost always mean
+        latest = await uc.history(ctx.user_id)
+        if not latest:
+            return Reply(ctx.t("history.empty"))
+        order = latest[0]
     what = ctx.t("history.topup") if order.kind is OrderKind.TOPUP else f"{order.qty}x {order.product_name}"
     qris = order.method is PaymentMethod.MIDTRANS and order.channel is PaymentChannel.QRIS
     method = ctx.t("method.qris" if qris else f"method.{order.method.value}")

@@ -164,8 +164,17 @@ async def test_status_of_someone_elses_order_reads_as_not_found(shop: Shop) -> N
     assert await shop.say(BOB, f".status {order.id}") == f"Order {order.id} tidak ditemukan."
 
 
-async def test_status_usage(shop: Shop) -> None:
-    assert await shop.say(BOB, ".status") == "Format: .status ORDER_ID"
+async def test_status_without_an_id_is_the_latest_order(shop: Shop) -> None:
+    assert await shop.say(BOB, ".status") == "Belum ada transaksi."
+    await shop.say(BOB, ".buy VC")
+    first = await shop.last_order_of(BOB)
+    await shop.say(BOB, ".batal")
+    shop.clock.advance(seconds=1)
+    await shop.say(BOB, ".deposit 50000")
+    latest = await shop.last_order_of(BOB)
+    assert latest.id != first.id
+    reply = await shop.say(BOB, ".status")
+    assert latest.id in reply and first.id not in reply
 
 
 async def test_cancel_returns_reserved_stock_at_once(shop: Shop) -> None:
@@ -223,7 +232,7 @@ async def test_english_catalog_when_the_shop_language_is_english(shop: Shop) -> 
 @pytest.mark.parametrize("text, usage", [
     (".detail", "Format: .produk [KODE]\nContoh: .produk NF1"), (".produk NF-1", "Format: .produk [KODE]\nContoh: .produk NF1"),
     (".batal A B", "Format: .batal [ORDER_ID]"), (".kirimulang A B", "Format: .kirimulang [ORDER_ID]"),
-    (".status A B", "Format: .status ORDER_ID"),
+    (".status A B", "Format: .status [ORDER_ID]"),
 ])
 async def test_remaining_usage_replies(shop: Shop, text: str, usage: str) -> None:
     assert await shop.say(ALICE, text) == usage
