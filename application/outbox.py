@@ -106,14 +106,15 @@ class OutboxSender:
         if not released:
             return 0
         log.info("sending %d held message(s) to a number that wrote again", len(released))
+        await self.deliver(released)
         try:
             async with self._uow_factory() as uow:
-                for kind in (CUSTOMER_UNREACHABLE, ADMINS_UNREACHABLE):
-                    await uow.alerts.resolve(kind, to, self._clock.now())
+                if await uow.outbox.held_count(to) == 0:  # none refused again: the alert is over
+                    for kind in (CUSTOMER_UNREACHABLE, ADMINS_UNREACHABLE):
+                        await uow.alerts.resolve(kind, to, self._clock.now())
                 await uow.commit()
         except StorageUnavailable:
             log.error("the alert about held messages stays open")
-        await self.deliver(released)
         return len(released)
 
     async def refused_later(self, provider_id: str) -> list[QueuedMessage]:
