@@ -81,14 +81,16 @@ class OutboxSender:
                 await self._send(message, untried)
 
     async def queue_alert(self, uow: UnitOfWork, key: str, subject: str, params: dict[str, str], *,
-                          admins: frozenset[str], language: str, owed: Rupiah | None = None) -> list[QueuedMessage]:
+                          admins: frozenset[str], language: Callable[[], Awaitable[str]],
+                          owed: Rupiah | None = None) -> list[QueuedMessage]:
         """Record an admin alert inside `uow` and queue it to `admins`, unless the same alert (key
-        and subject) is still open."""
+        and subject) is still open. `language` is asked only for a new alert."""
         alert_id = await uow.alerts.raise_(Alert(key, subject, params, self._clock.now(), owed))
         if alert_id is None:
             log.info("admin alert still open: %s", key, extra={"alert": key, "subject": subject})
             return []
-        message = f"{text(key, language, **params)}\n{text('alert.ack_hint', language, alert_id=alert_id)}"
+        lang = await language()
+        message = f"{text(key, lang, **params)}\n{text('alert.ack_hint', lang, alert_id=alert_id)}"
         log.error("admin alert: %s", key, extra={"alert": key, "subject": subject, "order_id": params.get("order_id")})
         return [await self.queue(uow, admin, Reply(message)) for admin in sorted(admins)]
 
@@ -123,6 +125,7 @@ class OutboxSender:
         template (when there is one); any other message is held until its recipient writes.
         Returns what to send now (after this commit). A repeated report, or one about a message
         the outbox does not know, changes nothing. Raises StorageUnavailable."""
+        language = await self._window.language()  # before the unit of work: it may read the database
         async with self._uow_factory() as uow:
             message = await uow.outbox.take_refused(provider_id)
             if message is None:
@@ -133,7 +136,7 @@ class OutboxSender:
                 log.info("an admin's message refused outside the window is sent again as the alert template")
                 queued = [await self.queue(uow, message.to, replace(message.reply, as_template=True))]
             else:
-                queued = await self._hold(uow, message, self._clock.now())
+                queued = await self._hold(uow, message, self._clock.now(), language)
             await uow.commit()
         return queued
 
@@ -162,8 +165,9 @@ class OutboxSender:
 
     async def _refused_outside_window(self, message: QueuedMessage) -> None:
         try:
+            language = await self._window.language()  # before the unit of work: it may read the database
             async with self._uow_factory() as uow:
-                queued = await self._hold(uow, message, self._clock.now())
+                queued = await self._hold(uow, message, self._clock.now(), language)
                 await uow.commit()
         except StorageUnavailable:
             log.error("could not hold a message refused outside the window; its lease will bring it back",
@@ -171,7 +175,8 @@ class OutboxSender:
             return
         await self.deliver(queued)
 
-    async def _hold(self, uow: UnitOfWork, message: QueuedMessage, now: datetime) -> list[QueuedMessage]:
+    async def _hold(self, uow: UnitOfWork, message: QueuedMessage, now: datetime,
+                    language: str) -> list[QueuedMessage]:
         """Hold the message until its recipient writes again and raise the alert about it (one
         open per number); the admins' copies of a new alert, to send after the commit."""
         await uow.outbox.hold(message.id, now)
@@ -181,8 +186,11 @@ class OutboxSender:
             if await uow.alerts.raise_(Alert(ADMINS_UNREACHABLE, message.to, {"number": message.to}, now)) is not None:
                 log.error("admin alert: %s", ADMINS_UNREACHABLE, extra={"alert": ADMINS_UNREACHABLE})
             return []
+        async def shop_language() -> str:
+            return language
+
         return await self.queue_alert(uow, CUSTOMER_UNREACHABLE, message.to, {"number": message.to},
-                                      admins=rules.admins, language=await rules.language())
+                                      admins=rules.admins, language=shop_language)
 
     async def _renew(self, message_ids: set[int]) -> bool:
         """Lease anew the messages still to be sent; False once none is left."""

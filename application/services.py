@@ -157,8 +157,10 @@ class Notifier:
         still open. `owed`: money that needs an admin's action."""
         subject = about or str(params.get("order_id") or params.get("subject") or params.get("code") or key)
         return await self._outbox.queue_alert(uow, key, subject, {k: str(v) for k, v in params.items()},
-                                              admins=self._admins, language=(await self._settings.get()).language,
-                                              owed=owed)
+                                              admins=self._admins, language=self._language, owed=owed)
+
+    async def _language(self) -> str:
+        return (await self._settings.get()).language
 
     async def tell_admins(self, uow: UnitOfWork, key: str, *, skip: str | None = None,
                           **params: object) -> list[QueuedMessage]:
@@ -174,6 +176,7 @@ class Notifier:
     async def alert_admins(self, key: str, *, about: str | None = None, owed: Rupiah | None = None,
                            **params: object) -> None:
         """An alert on its own (nothing else changes with it): its own unit of work, then sent."""
+        await self._settings.get()  # read now (a cold cache reads the database), not inside the unit of work
         async with self._uow_factory() as uow:
             queued = await self.queue_alert(uow, key, about=about, owed=owed, **params)
             await uow.commit()
