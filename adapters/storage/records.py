@@ -75,6 +75,15 @@ _QUEUE_FINISHING_PG = prebuilt(text("""
     bindparam("recipient", type_=String), bindparam("payload", type_=Text()),
     bindparam("lease_until", type_=UtcDateTime()),
 ).columns(id=BigInteger))
+# PostgreSQL: a number's held messages released to the caller; runs for every new incoming message,
+# so built once (with nothing held, the usual case, an index probe that finds nothing).
+_RELEASE_HELD_PG = prebuilt(text("""
+    UPDATE outbox SET held_at = NULL, lease_until = :lease_until, attempts = 0
+    WHERE id IN (SELECT id FROM outbox WHERE recipient = :recipient AND held_at IS NOT NULL FOR UPDATE SKIP LOCKED)
+      AND held_at IS NOT NULL
+    RETURNING id, recipient, payload, attempts
+""").bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
+    id=BigInteger, recipient=String, payload=Text, attempts=Integer))
 # PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
 _MARK_SENT_ARRAY = prebuilt(
     update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
@@ -246,6 +255,9 @@ class SqlAlchemyOutboxRepository:
             .values(held_at=now, sent_at=None, provider_id=None))
 
     async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
+        if self._tx.is_postgres:
+            rows = await self._tx.execute(_RELEASE_HELD_PG, {"lease_until": lease_until, "recipient": to})
+            return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
         held = select(outbox.c.id).where(outbox.c.recipient == to, outbox.c.held_at.is_not(None))
         if self._tx.is_postgres:
             held = held.with_for_update(skip_locked=True)
