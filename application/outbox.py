@@ -186,6 +186,7 @@ class OutboxSender:
             if await uow.alerts.raise_(Alert(ADMINS_UNREACHABLE, message.to, {"number": message.to}, now)) is not None:
                 log.error("admin alert: %s", ADMINS_UNREACHABLE, extra={"alert": ADMINS_UNREACHABLE})
             return []
+
         async def shop_language() -> str:
             return language
 
