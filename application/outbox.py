@@ -167,11 +167,19 @@ class OutboxSender:
         try:
             language = await self._window.language()  # before the unit of work: it may read the database
             async with self._uow_factory() as uow:
-                queued = await self._hold(uow, message, self._clock.now(), language)
-                await uow.commit()
+                if await uow.outbox.recipient_wrote_since_queued(message.id):
+                    # They wrote while it was on its way (their message's release may have run
+                    # before this refusal): the window is open again, so an ordinary retry.
+                    wrote = True
+                else:
+                    wrote, queued = False, await self._hold(uow, message, self._clock.now(), language)
+                    await uow.commit()
         except StorageUnavailable:
             log.error("could not hold a message refused outside the window; its lease will bring it back",
                       extra={"outbox_id": message.id})
+            return
+        if wrote:
+            await self._failed(message)
             return
         await self.deliver(queued)
 

@@ -275,6 +275,10 @@ class OutboxRepository(Protocol):
     async def held_count(self, to: str | None = None) -> int:
         """Messages held until their recipient (`to`, or anyone) writes again."""
 
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        """Whether the inbox has a message from this message's recipient received since it was
+        queued (their 24-hour window opened again while it was on its way)."""
+
 
 class PaymentEventRepository(Protocol):
     async def record(self, order_id: str, event_key: str, raw: str, now: datetime) -> bool:

@@ -360,6 +360,13 @@ class MemoryOutboxRepository(_Repo):
     async def pending_count(self) -> int:
         return sum(1 for o in self.data.outbox.values() if o.held_at is None)
 
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        stored = self.data.outbox.get(message_id) or self.data.refused.get(message_id)
+        if stored is None:
+            return False
+        return any(m.message.sender == stored.message.to and m.received_at >= stored.created_at
+                   for m in self.data.inbox.values())
+
     async def held_count(self, to: str | None = None) -> int:
         return sum(1 for o in self.data.outbox.values() if o.held_at is not None and to in (None, o.message.to))
 

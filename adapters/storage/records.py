@@ -285,6 +285,13 @@ class SqlAlchemyOutboxRepository:
         return int((await self._tx.execute(
             select(func.count()).select_from(outbox).where(_UNSENT, outbox.c.held_at.is_(None)))).scalar_one())
 
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        # Only the inbox rows received since the message was queued are looked at (ix_inbox_received).
+        wrote = (select(inbox.c.message_id).select_from(outbox.join(
+            inbox, and_(inbox.c.sender == outbox.c.recipient, inbox.c.received_at >= outbox.c.created_at)))
+            .where(outbox.c.id == message_id).limit(1))
+        return (await self._tx.execute(wrote)).first() is not None
+
     async def held_count(self, to: str | None = None) -> int:
         held = select(func.count()).select_from(outbox).where(outbox.c.held_at.is_not(None))
         if to is not None:

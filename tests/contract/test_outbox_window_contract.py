@@ -135,3 +135,18 @@ async def test_two_releases_at_once_share_nothing(uows: tuple[Factory, Factory])
 
     first, second = await asyncio.gather(release(), release())
     assert sorted(first + second) == ids and not set(first) & set(second)
+
+
+async def test_whether_the_recipient_wrote_since_a_message_was_queued(new_uow: Factory) -> None:
+    from application.ports import IncomingMessage
+
+    async with new_uow() as uow:
+        earlier = await uow.outbox.add(USER, Reply("sebelum"), at(10), at(11))
+        later = await uow.outbox.add(USER, Reply("sesudah"), at(30), at(31))
+        await uow.inbox.record(IncomingMessage("wamid.other", OTHER, ".menu"), at(40), at(41))
+        await uow.inbox.record(IncomingMessage("wamid.user", USER, ".saldo"), at(20), at(21))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.recipient_wrote_since_queued(earlier) is True
+        assert await uow.outbox.recipient_wrote_since_queued(later) is False
+        assert await uow.outbox.recipient_wrote_since_queued(999_999) is False
