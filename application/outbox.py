@@ -131,12 +131,16 @@ class OutboxSender:
             if message is None:
                 log.info("a refusal reported for a message the outbox does not know (or handled already)")
                 return []
-            rules = self._window
+            rules, now = self._window, self._clock.now()
             if message.to in rules.admins and rules.template and not message.reply.as_template:
                 log.info("an admin's message refused outside the window is sent again as the alert template")
                 queued = [await self.queue(uow, message.to, replace(message.reply, as_template=True))]
+            elif message.attempts + 1 < MAX_ATTEMPTS and await uow.outbox.recipient_wrote_since_queued(message.id):
+                # They wrote after it was queued (the report came late): the window is open, retry.
+                await uow.outbox.retry(message.id, now + retry_delay(message.attempts))
+                queued = []
             else:
-                queued = await self._hold(uow, message, self._clock.now(), language)
+                queued = await self._hold(uow, message, now, language)
             await uow.commit()
         return queued
 

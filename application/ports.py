@@ -254,6 +254,10 @@ class OutboxRepository(Protocol):
         (WhatsApp refuses free-form messages 24 hours after their last one): no lease, no
         retries, never given up, never pruned; not claimed by `claim_due`, not `pending`."""
 
+    async def retry(self, message_id: int, until: datetime) -> None:
+        """A message reported refused after it was sent (and taken): unsent again, not held, to be
+        claimed after `until`, its attempt counted."""
+
     async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
         """The messages held for `to`, no longer held and leased to the caller to send now,
         oldest first. Of several callers at once, each message goes to one."""
@@ -276,7 +280,7 @@ class OutboxRepository(Protocol):
         """Messages held until their recipient (`to`, or anyone) writes again."""
 
     async def recipient_wrote_since_queued(self, message_id: int) -> bool:
-        """Whether the inbox has a message from this message's recipient received since it was
+        """Whether the inbox has a message from this message's recipient received after it was
         queued (their 24-hour window opened again while it was on its way)."""
 
 

@@ -331,6 +331,14 @@ class MemoryOutboxRepository(_Repo):
             self.data.outbox[message_id] = stored
         stored.held_at = now
 
+    async def retry(self, message_id: int, until: datetime) -> None:
+        stored = self.data.outbox.get(message_id) or self.data.refused.pop(message_id, None)
+        if stored is None:
+            return
+        self.data.outbox[message_id] = stored
+        stored.held_at, stored.lease_until = None, until
+        stored.message = replace(stored.message, attempts=stored.message.attempts + 1)
+
     async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
         held = sorted((o for o in self.data.outbox.values() if o.held_at is not None and o.message.to == to),
                       key=lambda o: o.message.id)
@@ -364,7 +372,7 @@ class MemoryOutboxRepository(_Repo):
         stored = self.data.outbox.get(message_id) or self.data.refused.get(message_id)
         if stored is None:
             return False
-        return any(m.message.sender == stored.message.to and m.received_at >= stored.created_at
+        return any(m.message.sender == stored.message.to and m.received_at > stored.created_at
                    for m in self.data.inbox.values())
 
     async def held_count(self, to: str | None = None) -> int:

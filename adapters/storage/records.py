@@ -254,6 +254,11 @@ class SqlAlchemyOutboxRepository:
             update(outbox).where(outbox.c.id == message_id, outbox.c.abandoned_at.is_(None))
             .values(held_at=now, sent_at=None, provider_id=None))
 
+    async def retry(self, message_id: int, until: datetime) -> None:
+        await self._tx.execute(
+            update(outbox).where(outbox.c.id == message_id, outbox.c.abandoned_at.is_(None))
+            .values(sent_at=None, held_at=None, provider_id=None, lease_until=until, attempts=outbox.c.attempts + 1))
+
     async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
         if self._tx.is_postgres:
             rows = await self._tx.execute(_RELEASE_HELD_PG, {"lease_until": lease_until, "recipient": to})
@@ -288,7 +293,7 @@ class SqlAlchemyOutboxRepository:
     async def recipient_wrote_since_queued(self, message_id: int) -> bool:
         # Only the inbox rows received since the message was queued are looked at (ix_inbox_received).
         wrote = (select(inbox.c.message_id).select_from(outbox.join(
-            inbox, and_(inbox.c.sender == outbox.c.recipient, inbox.c.received_at >= outbox.c.created_at)))
+            inbox, and_(inbox.c.sender == outbox.c.recipient, inbox.c.received_at > outbox.c.created_at)))
             .where(outbox.c.id == message_id).limit(1))
         return (await self._tx.execute(wrote)).first() is not None
 

@@ -30,6 +30,7 @@ class ClosedWindow:
         if to in self.closed:
             if self.writes_meanwhile:
                 self.writes_meanwhile = False
+                self.shop.clock.advance(seconds=1)
                 await self.shop.pipeline.accept(IncomingMessage("wamid.meanwhile", to, ".saldo"))
             raise RecipientOutsideWindow("131047")
         return None

@@ -150,3 +150,19 @@ async def test_whether_the_recipient_wrote_since_a_message_was_queued(new_uow: F
         assert await uow.outbox.recipient_wrote_since_queued(earlier) is True
         assert await uow.outbox.recipient_wrote_since_queued(later) is False
         assert await uow.outbox.recipient_wrote_since_queued(999_999) is False
+
+
+async def test_a_message_refused_later_can_be_retried_like_a_failed_send(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        sent = await uow.outbox.add(USER, Reply("Kode: ABC"), T0, at(1))
+        await uow.outbox.mark_sent([sent], at(1), {sent: "wamid.A"})
+        await uow.commit()
+    async with new_uow() as uow:
+        taken = await uow.outbox.take_refused("wamid.A")
+        assert taken is not None
+        await uow.outbox.retry(taken.id, at(5))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.outbox.held_count() == 0 and await uow.outbox.pending_count() == 1
+        assert await uow.outbox.claim_due(at(4), at(6)) == []
+        assert await uow.outbox.claim_due(at(5), at(6)) == [QueuedMessage(sent, USER, Reply("Kode: ABC"), 1)]

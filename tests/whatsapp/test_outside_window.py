@@ -241,3 +241,17 @@ async def test_a_refusal_reported_while_the_database_is_down_answers_503_so_meta
     adapters.unit_of_work.override(providers.Callable(lambda: MemoryUnitOfWork(store)))
     assert await report(shop, failed(wamid, BUDI)) == 200
     assert await held(shop, BUDI) == 1
+
+
+async def test_a_refusal_reported_after_the_customer_wrote_again_is_retried_not_held(
+        shop: WebhookApp, graph: FakeHttpServer) -> None:
+    numbered(graph)
+    await write(shop, "wamid.IN.1", BUDI, ".saldo")
+    [(wamid, _)] = sends(graph, BUDI)
+    await write(shop, "wamid.IN.2", BUDI, ".menu")  # she writes before Meta's report arrives
+    before = len(graph.requests)
+    assert await report(shop, failed(wamid, BUDI)) == 200
+    assert await held(shop) == 0 and await open_alerts(shop) == []  # her window is open: no alert
+    assert texts(graph, ADMIN, after=before) == []
+    async with MemoryUnitOfWork(shop.container.adapters.store()) as uow:
+        assert await uow.outbox.pending_count() == 1  # waiting for its retry (5 s), like any failed send
