@@ -244,7 +244,28 @@ class OutboxRepository(Protocol):
     async def renew(self, message_id: int, lease_until: datetime) -> bool:
         """Extend the lease of an unsent message being sent; False once it was sent or given up."""
 
-    async def mark_sent(self, message_ids: list[int], now: datetime) -> None: ...
+    async def mark_sent(self, message_ids: list[int], now: datetime,
+                        provider_ids: dict[int, str] | None = None) -> None:
+        """Mark messages sent; `provider_ids`: the transport's id of each one that has one (a
+        Cloud API wamid), kept so a later failure report can find the message."""
+
+    async def hold(self, message_id: int, now: datetime) -> None:
+        """Keep an unsent (or just reported refused) message until its recipient writes again
+        (WhatsApp refuses free-form messages 24 hours after their last one): no lease, no
+        retries, never given up, never pruned; not claimed by `claim_due`, not `pending`."""
+
+    async def retry(self, message_id: int, until: datetime) -> None:
+        """A message reported refused after it was sent (and taken): unsent again, not held, to be
+        claimed after `until`, its attempt counted."""
+
+    async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
+        """The messages held for `to`, no longer held and leased to the caller to send now,
+        oldest first. Of several callers at once, each message goes to one."""
+
+    async def take_refused(self, provider_id: str) -> QueuedMessage | None:
+        """A sent message the transport reported refused after accepting it: found by its
+        provider id, which is forgotten (a repeated report finds nothing). None when no sent
+        message has this id."""
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         """A send failed: count the attempt and try again after `until`."""
@@ -252,7 +273,15 @@ class OutboxRepository(Protocol):
     async def give_up(self, message_id: int, now: datetime) -> None:
         """Stop trying (the transport refused it for good)."""
 
-    async def pending_count(self) -> int: ...
+    async def pending_count(self) -> int:
+        """Unsent messages waiting for a send (held ones not counted)."""
+
+    async def held_count(self, to: str | None = None) -> int:
+        """Messages held until their recipient (`to`, or anyone) writes again."""
+
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        """Whether the inbox has a message from this message's recipient received after it was
+        queued (their 24-hour window opened again while it was on its way)."""
 
 
 class PaymentEventRepository(Protocol):
@@ -510,8 +539,10 @@ class PaymentGateway(Protocol):
 
 
 class Messenger(Protocol):
-    async def send(self, to: str, reply: Reply) -> None:
-        """Deliver one reply to a WhatsApp number (wa_id). Raises MessengerUnavailable."""
+    async def send(self, to: str, reply: Reply) -> str | None:
+        """Deliver one reply to a WhatsApp number (wa_id); the transport's id of the (first)
+        message sent, when it gives one (Cloud API: the wamid its status webhooks name).
+        Raises MessengerUnavailable (RecipientOutsideWindow: only after the number writes again)."""
 
 
 class TransportHealth(Protocol):

@@ -41,3 +41,6 @@ class Reply:
     choices_button: str = ""
     link: LinkButton | None = None
     image: QrImage | None = None
+    # An admin alert Meta refused outside the 24-hour window (131047, reported by a status
+    # webhook): sent again as the approved alert template, its text the one parameter.
+    as_template: bool = False

@@ -55,6 +55,8 @@ def reply_to_json(reply: Reply) -> str:
     data = asdict(reply)
     if reply.image is None:
         del data["image"]  # what every reply without a picture was stored as before
+    if not reply.as_template:
+        del data["as_template"]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -68,4 +70,5 @@ def reply_from_json(data: str) -> Reply:
         choices_button=d.get("choices_button", ""),
         link=LinkButton(**link) if link else None,
         image=QrImage(**image) if image else None,
+        as_template=bool(d.get("as_template", False)),
     )

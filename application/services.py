@@ -8,7 +8,7 @@ import time
 
 from application.chat.catalog import text
 from application.outbox import OutboxSender
-from application.ports import Alert, Cache, Clock, QueuedMessage, UnitOfWork, UnitOfWorkFactory
+from application.ports import Cache, Clock, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from application.serialization import Profile, product_to_json, products_from_json, profile_from, profile_to_str
 from domain.money import Rupiah
@@ -156,15 +156,11 @@ class Notifier:
         (key and subject: `about`, else the order id, subject or product code of `params`) is
         still open. `owed`: money that needs an admin's action."""
         subject = about or str(params.get("order_id") or params.get("subject") or params.get("code") or key)
-        alert = Alert(key, subject, {k: str(v) for k, v in params.items()}, self._clock.now(), owed)
-        alert_id = await uow.alerts.raise_(alert)
-        if alert_id is None:
-            log.info("admin alert still open: %s", key, extra={"alert": key, "subject": subject})
-            return []
-        lang = (await self._settings.get()).language
-        message = f"{text(key, lang, **params)}\n{text('alert.ack_hint', lang, alert_id=alert_id)}"
-        log.error("admin alert: %s", key, extra={"alert": key, "subject": subject, "order_id": params.get("order_id")})
-        return [await self._outbox.queue(uow, admin, Reply(message)) for admin in sorted(self._admins)]
+        return await self._outbox.queue_alert(uow, key, subject, {k: str(v) for k, v in params.items()},
+                                              admins=self._admins, language=self._language, owed=owed)
+
+    async def _language(self) -> str:
+        return (await self._settings.get()).language
 
     async def tell_admins(self, uow: UnitOfWork, key: str, *, skip: str | None = None,
                           **params: object) -> list[QueuedMessage]:
@@ -180,6 +176,7 @@ class Notifier:
     async def alert_admins(self, key: str, *, about: str | None = None, owed: Rupiah | None = None,
                            **params: object) -> None:
         """An alert on its own (nothing else changes with it): its own unit of work, then sent."""
+        await self._settings.get()  # read now (a cold cache reads the database), not inside the unit of work
         async with self._uow_factory() as uow:
             queued = await self.queue_alert(uow, key, about=about, owed=owed, **params)
             await uow.commit()

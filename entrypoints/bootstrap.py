@@ -85,6 +85,8 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
     app = Application(adapters=adapters)
     app.config.from_dict({
         "language": settings.language, "admins": settings.admin_numbers,
+        # An admin's alert refused outside Meta's 24-hour window can go again as this template.
+        "alert_template": bool(settings.whatsapp_alert_template) and settings.transport is Transport.CLOUD_API,
         # How long a worker may hold a message (to process or to send) before another takes it up.
         "inbox_lease": timedelta(seconds=settings.lease_seconds),
         "outbox_lease": timedelta(seconds=settings.lease_seconds / 2),

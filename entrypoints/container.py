@@ -25,7 +25,7 @@ from adapters.payments.midtrans import MidtransPaymentGateway
 from adapters.payments.midtrans_notifications import MidtransNotificationVerifier
 from adapters.payments.simulator import DisabledPaymentGateway, SimulatedPaymentGateway
 from adapters.storage.storage import SqlStorage
-from application.outbox import OutboxSender
+from application.outbox import OutboxSender, WindowRules
 from application.services import Notifier, ShopReads, ShopSettingsReader
 from application.use_cases.alerts import AlertBoard
 from application.use_cases.bundle import UseCases
@@ -145,6 +145,15 @@ class ConfiguredAdapters(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
 
 
+def window_rules(admins: frozenset[str] | None, template: bool | None, settings: ShopSettingsReader) -> WindowRules:
+    """What the outbox does with a message WhatsApp refused outside the 24-hour window."""
+
+    async def language() -> str:
+        return (await settings.get()).language
+
+    return WindowRules(frozenset(admins or ()), bool(template), language)
+
+
 class Application(containers.DeclarativeContainer):
     """The use cases and the chat pipeline over any adapter set."""
 
@@ -156,8 +165,9 @@ class Application(containers.DeclarativeContainer):
     reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache)
     metrics = providers.Singleton(Metrics)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
+    window = providers.Singleton(window_rules, config.admins, config.alert_template, settings)
     outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock,
-                                 lease=config.outbox_lease)
+                                 lease=config.outbox_lease, window=window)
     notifier = providers.Singleton(Notifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
                                    adapters.clock)
     alerts = providers.Singleton(AlertBoard, adapters.unit_of_work.provider, settings, adapters.clock)

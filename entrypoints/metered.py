@@ -83,10 +83,11 @@ class MeteredMessenger:
     def __init__(self, inner: Messenger, metrics: Metrics) -> None:
         self.inner, self._metrics = inner, metrics
 
-    async def send(self, to: str, reply: Reply) -> None:
+    async def send(self, to: str, reply: Reply) -> str | None:
         try:
-            await self.inner.send(to, reply)
+            provider_id = await self.inner.send(to, reply)
         except MessengerUnavailable:
             self._metrics.messages_out.labels("failed").inc()
             raise
         self._metrics.messages_out.labels("sent").inc()
+        return provider_id

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from application.use_cases.jobs import OncePerRound
+from application.use_cases.jobs import WORKER_ID, OncePerRound
 
 from entrypoints.container import Application
 
@@ -34,15 +34,16 @@ async def repeat(job: Callable[[], Awaitable[object]], interval: float, name: st
         await asyncio.sleep(interval)
 
 
-def cluster_jobs(container: Application, interval: float, doctor_interval: float
+def cluster_jobs(container: Application, interval: float, doctor_interval: float, holder: str = WORKER_ID
                  ) -> list[tuple[Callable[[], Awaitable[object]], float, str]]:
     """The jobs whose round runs on one worker of all instances (a lease row per job): reminders
-    of manual orders, the transport's health, and the consistency check."""
+    of manual orders, the transport's health, and the consistency check. `holder`: this
+    worker's name in the lease rows (one per process by default)."""
     uow, clock = container.adapters.unit_of_work, container.adapters.clock()
     doctor = container.doctor()
 
     def once(name: str, job: Callable[[], Awaitable[object]], every: float) -> Callable[[], Awaitable[object]]:
-        return OncePerRound(name, job, uow, clock, timedelta(seconds=every))
+        return OncePerRound(name, job, uow, clock, timedelta(seconds=every), holder)
 
     return [
         (once("reminders", container.remind_waiting(), interval), interval, "reminders"),

@@ -37,6 +37,7 @@ class StoredOutgoing:
     message: QueuedMessage
     created_at: datetime
     lease_until: datetime
+    held_at: datetime | None = None  # held until the recipient writes again
 
 
 @dataclass
@@ -51,6 +52,10 @@ class MemoryData:
     inbox: dict[str, StoredMessage] = field(default_factory=dict)
     payment_events: dict[str, str] = field(default_factory=dict)
     outbox: dict[int, StoredOutgoing] = field(default_factory=dict)
+    # Sent messages are not kept, but those the transport gave an id are, by that id (the most
+    # recent SENT_IDS_KEPT), so a report of one refused later can still find it.
+    sent_ids: dict[str, StoredOutgoing] = field(default_factory=dict)
+    refused: dict[int, StoredOutgoing] = field(default_factory=dict)  # taken by `take_refused`, by message id
     alerts: dict[int, Alert] = field(default_factory=dict)
     payment_event_times: dict[str, datetime] = field(default_factory=dict)
     job_leases: dict[str, datetime] = field(default_factory=dict)

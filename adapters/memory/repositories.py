@@ -24,6 +24,8 @@ from domain.wallet import LedgerEntry, Wallet
 
 from adapters.memory.records import MemoryData, StoredItem, StoredMessage, StoredOutgoing
 
+SENT_IDS_KEPT = 1000  # sent messages remembered by their transport id (each unit of work copies them)
+
 
 class _Repo:
     def __init__(self, data: MemoryData) -> None:
@@ -293,7 +295,7 @@ class MemoryOutboxRepository(_Repo):
         return message_id
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
-        due = [o for o in self.data.outbox.values() if o.lease_until <= now][:limit]
+        due = [o for o in self.data.outbox.values() if o.held_at is None and o.lease_until <= now][:limit]
         for stored in due:
             stored.lease_until = lease_until
         return [o.message for o in due]
@@ -309,9 +311,50 @@ class MemoryOutboxRepository(_Repo):
         stored.lease_until = lease_until
         return True
 
-    async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
+    async def mark_sent(self, message_ids: list[int], now: datetime,
+                        provider_ids: dict[int, str] | None = None) -> None:
         for message_id in message_ids:
+            stored = self.data.outbox.get(message_id)
+            provider_id = (provider_ids or {}).get(message_id)
+            if stored is not None and provider_id is not None:
+                self.data.sent_ids[provider_id] = stored
+                while len(self.data.sent_ids) > SENT_IDS_KEPT:
+                    del self.data.sent_ids[next(iter(self.data.sent_ids))]
             self._finish(message_id)
+
+    async def hold(self, message_id: int, now: datetime) -> None:
+        stored = self.data.outbox.get(message_id)
+        if stored is None:  # sent already (a refusal reported later): back in the outbox
+            stored = self.data.refused.pop(message_id, None)
+            if stored is None:
+                return
+            self.data.outbox[message_id] = stored
+        stored.held_at = now
+
+    async def retry(self, message_id: int, until: datetime) -> None:
+        stored = self.data.outbox.get(message_id) or self.data.refused.pop(message_id, None)
+        if stored is None:
+            return
+        self.data.outbox[message_id] = stored
+        stored.held_at, stored.lease_until = None, until
+        stored.message = replace(stored.message, attempts=stored.message.attempts + 1)
+
+    async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
+        held = sorted((o for o in self.data.outbox.values() if o.held_at is not None and o.message.to == to),
+                      key=lambda o: o.message.id)
+        for stored in held:
+            stored.held_at, stored.lease_until = None, lease_until
+            stored.message = replace(stored.message, attempts=0)
+        return [o.message for o in held]
+
+    async def take_refused(self, provider_id: str) -> QueuedMessage | None:
+        stored = self.data.sent_ids.pop(provider_id, None)
+        if stored is None:
+            return None
+        self.data.refused[stored.message.id] = stored
+        while len(self.data.refused) > SENT_IDS_KEPT:
+            del self.data.refused[next(iter(self.data.refused))]
+        return stored.message
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         stored = self.data.outbox.get(message_id)
@@ -323,7 +366,17 @@ class MemoryOutboxRepository(_Repo):
         self._finish(message_id)
 
     async def pending_count(self) -> int:
-        return len(self.data.outbox)
+        return sum(1 for o in self.data.outbox.values() if o.held_at is None)
+
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        stored = self.data.outbox.get(message_id) or self.data.refused.get(message_id)
+        if stored is None:
+            return False
+        return any(m.message.sender == stored.message.to and m.received_at > stored.created_at
+                   for m in self.data.inbox.values())
+
+    async def held_count(self, to: str | None = None) -> int:
+        return sum(1 for o in self.data.outbox.values() if o.held_at is not None and to in (None, o.message.to))
 
     def _finish(self, message_id: int) -> None:
         # Sent messages are not kept: the memory store is copied on every unit of work.
@@ -391,6 +444,8 @@ class MemoryHousekeepingRepository(_Repo):
             del self.data.inbox[message_id]
         for outgoing_id in [k for k, o in self.data.outbox.items() if o.message.to == user_id]:
             del self.data.outbox[outgoing_id]
+        for provider_id in [k for k, o in self.data.sent_ids.items() if o.message.to == user_id]:
+            del self.data.sent_ids[provider_id]
         for key, raw in self.data.payment_events.items():
             self.data.payment_events[key] = raw.replace(user_id, pseudonym)
         for alert_id, alert in self.data.alerts.items():

@@ -65,36 +65,41 @@ class CloudApiMessenger:
         self.alert_template = alert_template
         self._admins, self._template_language = admins, template_language
 
-    async def send(self, to: str, reply: Reply) -> None:
+    async def send(self, to: str, reply: Reply) -> str | None:
+        """The wamid of the first message sent (a reply may take several)."""
+        if reply.as_template and self.alert_template:
+            # Refused as free text outside the window (reported by a status webhook): the template.
+            return await self.send_template(to, self._template_language, (_template_text(reply.text),))
         try:
             if reply.image is not None:
-                await self._send_image(to, reply.text, reply.image)
-                return
-            for message in build_messages(reply):
-                await self._post(to, message)
+                return await self._send_image(to, reply.text, reply.image)
+            ids = [await self._post(to, message) for message in build_messages(reply)]
+            return next((i for i in ids if i), None)
         except OutsideWindow:
             if to not in self._admins or not self.alert_template:
-                raise  # a customer's message waits in the outbox (retried with backoff)
+                raise  # the outbox holds it until the number writes again
             # An alert or reminder to an admin who has not written for 24 hours: the approved template.
             log.info("admin %s is outside the 24-hour window; sending the alert template", masked(to))
-            await self.send_template(to, self._template_language, (_template_text(reply.text),))
+            return await self.send_template(to, self._template_language, (_template_text(reply.text),))
 
-    async def _send_image(self, to: str, caption: str, image: QrImage) -> None:
+    async def _send_image(self, to: str, caption: str, image: QrImage) -> str | None:
         messages: list[Message] = []
         if units(caption) > CAPTION_MAX:  # the text goes first, the picture without a caption
             messages, caption = [{"type": "text", "text": {"body": c, "preview_url": False}} for c in split_text(caption)], ""
         try:
             media_id = await self._upload(to, qr_png(image.data))
-            for message in messages:
-                await self._post(to, message)
+            ids = [await self._post(to, message) for message in messages]
             picture: dict[str, Any] = {"id": media_id}
             if caption:
                 picture["caption"] = caption
-            await self._post(to, {"type": "image", "image": picture})
+            ids.append(await self._post(to, {"type": "image", "image": picture}))
+        except OutsideWindow:
+            raise
         except Refused:
             log.warning("cloud api refused a QR picture to %s; sending its link as text", masked(to))
-            for chunk in split_text(image.fallback):
-                await self._post(to, {"type": "text", "text": {"body": chunk, "preview_url": False}})
+            ids = [await self._post(to, {"type": "text", "text": {"body": chunk, "preview_url": False}})
+                   for chunk in split_text(image.fallback)]
+        return next((i for i in ids if i), None)
 
     async def _upload(self, to: str, png: bytes) -> str:
         """Upload a PNG; its media id."""
@@ -113,25 +118,27 @@ class CloudApiMessenger:
         response = await send_with_retries(upload, judge, self._retry, self._sleep, "cloud api media")
         return str(_json(response)["id"])
 
-    async def send_template(self, to: str, language: str, parameters: tuple[str, ...] = ()) -> None:
+    async def send_template(self, to: str, language: str, parameters: tuple[str, ...] = ()) -> str | None:
         """Send the approved template named by WHATSAPP_ALERT_TEMPLATE (admin alerts outside the
-        24-hour window, where free-form messages fail with 131047; `send` falls back to it)."""
+        24-hour window, where free-form messages fail with 131047; `send` falls back to it); its wamid."""
         if not self.alert_template:
-            return
+            return None
         template: dict[str, Any] = {"name": self.alert_template, "language": {"code": language}}
         if parameters:
             template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]
-        await self._post(to, {"type": "template", "template": template})
+        return await self._post(to, {"type": "template", "template": template})
 
-    async def _post(self, to: str, message: Message) -> None:
+    async def _post(self, to: str, message: Message) -> str | None:
+        """Send one message; the wamid Meta gave it (`messages[0].id`), when the answer has one."""
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
 
         def judge(response: httpx.Response) -> Verdict:
             return self._judge(response, to)
 
         async with self._pacer.turn(to):
-            await send_with_retries(lambda: self._client.post(self._url, json=body), judge, self._retry,
-                                    self._sleep, "cloud api")
+            response = await send_with_retries(lambda: self._client.post(self._url, json=body), judge, self._retry,
+                                               self._sleep, "cloud api")
+        return _message_id(response)
 
     @staticmethod
     def _judge(response: httpx.Response, to: str) -> Verdict:
@@ -158,6 +165,15 @@ def _template_text(text: str) -> str:
     cut to the parameter's limit."""
     flat = " · ".join(line.strip() for line in text.splitlines() if line.strip()).replace("\t", " ")
     return flat if len(flat) <= TEMPLATE_TEXT_MAX else flat[:TEMPLATE_TEXT_MAX - 1] + "…"
+
+
+def _message_id(response: httpx.Response) -> str | None:
+    messages = _json(response).get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        message_id = messages[0].get("id")
+        if isinstance(message_id, str) and message_id:
+            return message_id
+    return None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

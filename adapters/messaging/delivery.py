@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from application.errors import MessengerUnavailable
+from application.errors import MessengerUnavailable, RecipientOutsideWindow
 
 log = logging.getLogger("tokowa.whatsapp")
 
@@ -28,7 +28,7 @@ class Refused(MessengerUnavailable):
     """The transport refused the message for good (a 4xx it does not ask to retry)."""
 
 
-class OutsideWindow(Refused):
+class OutsideWindow(Refused, RecipientOutsideWindow):
     """The recipient has not written for 24 hours (Cloud API 131047): only a template goes."""
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Row, String, Text, and_, any_, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -75,10 +75,28 @@ _QUEUE_FINISHING_PG = prebuilt(text("""
     bindparam("recipient", type_=String), bindparam("payload", type_=Text()),
     bindparam("lease_until", type_=UtcDateTime()),
 ).columns(id=BigInteger))
+# PostgreSQL: a number's held messages released to the caller; runs for every new incoming message,
+# so built once (with nothing held, the usual case, an index probe that finds nothing).
+_RELEASE_HELD_PG = prebuilt(text("""
+    UPDATE outbox SET held_at = NULL, lease_until = :lease_until, attempts = 0
+    WHERE id IN (SELECT id FROM outbox WHERE recipient = :recipient AND held_at IS NOT NULL FOR UPDATE SKIP LOCKED)
+      AND held_at IS NOT NULL
+    RETURNING id, recipient, payload, attempts
+""").bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
+    id=BigInteger, recipient=String, payload=Text, attempts=Integer))
 # PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
 _MARK_SENT_ARRAY = prebuilt(
     update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
 )
+# PostgreSQL: messages marked sent with the transport's id of each, one statement for any number.
+_MARK_SENT_WITH_IDS_PG = prebuilt(text("""
+    UPDATE outbox SET sent_at = :sent_at, provider_id = sent.provider_id
+    FROM unnest(CAST(:ids AS BIGINT[]), CAST(:provider_ids AS VARCHAR[])) AS sent(id, provider_id)
+    WHERE outbox.id = sent.id
+""").bindparams(
+    bindparam("sent_at", type_=UtcDateTime()), bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("provider_ids", type_=ARRAY(String)),
+))
 
 
 class SqlAlchemySettingsRepository:
@@ -195,7 +213,8 @@ class SqlAlchemyOutboxRepository:
         return int(result.scalar_one())
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
-        due = select(outbox.c.id).where(_UNSENT, outbox.c.lease_until <= now).order_by(outbox.c.id).limit(limit)
+        due = (select(outbox.c.id).where(_UNSENT, outbox.c.held_at.is_(None), outbox.c.lease_until <= now)
+               .order_by(outbox.c.id).limit(limit))
         if self._tx.is_postgres:
             due = due.with_for_update(skip_locked=True)
         rows = await self._tx.execute(
@@ -214,9 +233,51 @@ class SqlAlchemyOutboxRepository:
             update(outbox).where(outbox.c.id == message_id, _UNSENT).values(lease_until=lease_until))
         return result.rowcount == 1
 
-    async def mark_sent(self, message_ids: list[int], now: datetime) -> None:
-        statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
-        await self._tx.execute(statement, {"ids": list(message_ids), "v_sent_at": now})
+    async def mark_sent(self, message_ids: list[int], now: datetime,
+                        provider_ids: dict[int, str] | None = None) -> None:
+        if not provider_ids:
+            statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
+            await self._tx.execute(statement, {"ids": list(message_ids), "v_sent_at": now})
+            return
+        if self._tx.is_postgres:
+            await self._tx.execute(_MARK_SENT_WITH_IDS_PG, {
+                "sent_at": now, "ids": list(message_ids),
+                "provider_ids": [provider_ids.get(message_id) for message_id in message_ids],
+            })
+            return
+        await self._tx.execute(
+            update(outbox).where(outbox.c.id.in_(list(message_ids)))
+            .values(sent_at=now, provider_id=case(provider_ids, value=outbox.c.id, else_=None)))
+
+    async def hold(self, message_id: int, now: datetime) -> None:
+        await self._tx.execute(
+            update(outbox).where(outbox.c.id == message_id, outbox.c.abandoned_at.is_(None))
+            .values(held_at=now, sent_at=None, provider_id=None))
+
+    async def retry(self, message_id: int, until: datetime) -> None:
+        await self._tx.execute(
+            update(outbox).where(outbox.c.id == message_id, outbox.c.abandoned_at.is_(None))
+            .values(sent_at=None, held_at=None, provider_id=None, lease_until=until, attempts=outbox.c.attempts + 1))
+
+    async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
+        if self._tx.is_postgres:
+            rows = await self._tx.execute(_RELEASE_HELD_PG, {"lease_until": lease_until, "recipient": to})
+            return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
+        held = select(outbox.c.id).where(outbox.c.recipient == to, outbox.c.held_at.is_not(None))
+        if self._tx.is_postgres:
+            held = held.with_for_update(skip_locked=True)
+        rows = await self._tx.execute(
+            update(outbox).where(outbox.c.id.in_(held.scalar_subquery()), outbox.c.held_at.is_not(None))
+            .values(held_at=None, lease_until=lease_until, attempts=0)
+            .returning(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts))
+        return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
+
+    async def take_refused(self, provider_id: str) -> QueuedMessage | None:
+        row = (await self._tx.execute(
+            update(outbox).where(outbox.c.provider_id == provider_id, outbox.c.sent_at.is_not(None))
+            .values(provider_id=None)
+            .returning(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts))).first()
+        return _queued(self._tx, row) if row is not None else None
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         await self._tx.execute(update(outbox).where(outbox.c.id == message_id)
@@ -226,7 +287,21 @@ class SqlAlchemyOutboxRepository:
         await self._tx.execute(update(outbox).where(outbox.c.id == message_id).values(abandoned_at=now))
 
     async def pending_count(self) -> int:
-        return int((await self._tx.execute(select(func.count()).select_from(outbox).where(_UNSENT))).scalar_one())
+        return int((await self._tx.execute(
+            select(func.count()).select_from(outbox).where(_UNSENT, outbox.c.held_at.is_(None)))).scalar_one())
+
+    async def recipient_wrote_since_queued(self, message_id: int) -> bool:
+        # Only the inbox rows received since the message was queued are looked at (ix_inbox_received).
+        wrote = (select(inbox.c.message_id).select_from(outbox.join(
+            inbox, and_(inbox.c.sender == outbox.c.recipient, inbox.c.received_at > outbox.c.created_at)))
+            .where(outbox.c.id == message_id).limit(1))
+        return (await self._tx.execute(wrote)).first() is not None
+
+    async def held_count(self, to: str | None = None) -> int:
+        held = select(func.count()).select_from(outbox).where(outbox.c.held_at.is_not(None))
+        if to is not None:
+            held = held.where(outbox.c.recipient == to)
+        return int((await self._tx.execute(held)).scalar_one())
 
 
 _UNSENT = and_(outbox.c.sent_at.is_(None), outbox.c.abandoned_at.is_(None))

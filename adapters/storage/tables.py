@@ -209,8 +209,17 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("abandoned_at", UtcDateTime, nullable=True),
+    # The transport's id of the sent message (Cloud API wamid): a status webhook reporting it
+    # refused later finds the message by it. Forgotten once such a report was handled.
+    Column("provider_id", String(128), nullable=True),
+    # Held until the recipient writes again (WhatsApp refused it outside the 24-hour window).
+    Column("held_at", UtcDateTime, nullable=True),
     Index("ix_outbox_due", "lease_until", postgresql_where=text("sent_at IS NULL AND abandoned_at IS NULL"),
           sqlite_where=text("sent_at IS NULL AND abandoned_at IS NULL")),
+    Index("ix_outbox_provider_id", "provider_id", postgresql_where=text("provider_id IS NOT NULL"),
+          sqlite_where=text("provider_id IS NOT NULL")),
+    Index("ix_outbox_held", "recipient", "id", postgresql_where=text("held_at IS NOT NULL"),
+          sqlite_where=text("held_at IS NOT NULL")),
 )
 
 alerts = Table(

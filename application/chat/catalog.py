@@ -252,6 +252,16 @@ _ID: dict[str, str] = {
     'alert.ack_hint': 'Tandai selesai: .ok {alert_id}',
     'alert.manual_order': '🛒 Pesanan {order_id} lunas dan menunggu kamu kirim:\n{qty}x {name} ({code})\nPembeli: {user}\nKirim dengan:\n.kirim {order_id}\nISI PESANAN (boleh beberapa baris)',
     'alert.transport_down': '🚨 WhatsApp ({transport}) terputus atau keluar: pesan menunggu di antrean sampai tersambung lagi.',
+    'alert.customer_unreachable': (
+        '⏸️ Pesan untuk pelanggan {number} ditahan: WhatsApp menolaknya karena pelanggan tidak menulis '
+        'ke toko dalam 24 jam terakhir. Pesan itu terkirim otomatis begitu pelanggan menulis lagi; '
+        'hubungi dia lewat wa.me/{number} bila perlu.'
+    ),
+    'alert.admins_unreachable': (
+        '📵 Admin {number} tidak bisa dihubungi lewat WhatsApp: tidak menulis ke nomor toko dalam 24 jam, '
+        'jadi Meta menolak pesan untuknya. Pesan ditahan dan terkirim begitu admin itu menulis ke nomor toko. '
+        'Agar peringatan selalu sampai, atur WHATSAPP_ALERT_TEMPLATE (template yang disetujui Meta).'
+    ),
     'transport.back': '✅ WhatsApp ({transport}) tersambung lagi; pesan yang tertunda sedang dikirim.',
     'reminder.manual_order': '⏰ Pesanan {order_id} ({qty}x {name}) untuk {user} masih menunggu dikirim (lunas {paid}).\nKirim dengan: .kirim {order_id} lalu isi pesanan',
     'order.waiting_seller': '📦 Pesanan {order_id} ({qty}x {name}) sudah lunas dan sedang disiapkan admin. Kamu akan menerimanya di chat ini.',
@@ -530,6 +540,17 @@ _EN: dict[str, str] = {
     'alert.ack_hint': 'Mark done: .ok {alert_id}',
     'alert.manual_order': '🛒 Order {order_id} is paid and waits for you to deliver it:\n{qty}x {name} ({code})\nBuyer: {user}\nDeliver with:\n.kirim {order_id}\nTHE GOODS (one or more lines)',
     'alert.transport_down': '🚨 WhatsApp ({transport}) is disconnected or logged out: messages wait in the outbox until it is back.',
+    'alert.customer_unreachable': (
+        '⏸️ A message to customer {number} is held: WhatsApp refused it because the customer has not '
+        'written to the shop in the last 24 hours. It goes out by itself as soon as they write again; '
+        'reach them at wa.me/{number} if needed.'
+    ),
+    'alert.admins_unreachable': (
+        '📵 Admin {number} cannot be reached on WhatsApp: they have not written to the shop\'s number in '
+        '24 hours, so Meta refuses messages to them. Their messages are held and go out once they write '
+        'to the shop\'s number. For alerts that always arrive, set WHATSAPP_ALERT_TEMPLATE (a template '
+        'Meta approved).'
+    ),
     'transport.back': '✅ WhatsApp ({transport}) is connected again; waiting messages are going out.',
     'reminder.manual_order': '⏰ Order {order_id} ({qty}x {name}) for {user} still waits to be delivered (paid {paid}).\nDeliver with: .kirim {order_id} and the goods',
     'order.waiting_seller': '📦 Order {order_id} ({qty}x {name}) is paid and the admin is preparing it. You will receive it in this chat.',

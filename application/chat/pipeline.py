@@ -95,6 +95,8 @@ class ChatPipeline:
         With the database failing midway the message stays unfinished, whatever had committed
         already: the lease runs out and a re-run answers with the real outcome (the effects
         are idempotent per message id). The customer is told so on the first run."""
+        if not rerun:
+            await self._release_held(message.sender)
         try:
             async with kept_leased(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
                 replies = await self._process(message, rerun)
@@ -128,6 +130,14 @@ class ChatPipeline:
                 # One failing message must not keep the others (claimed with it) waiting forever.
                 log.exception("processing a message failed", extra={"message_id": message.message_id})
         return len(stale)
+
+    async def _release_held(self, sender: str) -> None:
+        """The sender wrote, so WhatsApp lets free-form messages reach them again for 24 hours:
+        what the outbox held for them (refused outside that window) goes first, in order."""
+        try:
+            await self._outbox.release_held(sender, self._single)
+        except StorageUnavailable:
+            log.error("held messages not released; they go with the sender's next message")
 
     async def _queue(self, message: IncomingMessage, replies: list[Reply]) -> list[QueuedMessage]:
         async with (self._single if len(replies) == 1 else self._uow_factory)() as uow:

@@ -77,7 +77,8 @@ def create_app(settings: Settings, container: Application) -> Litestar:
     if demo:
         routes.append(SimulatorController)
     if settings.transport is Transport.CLOUD_API:
-        routes.append(whatsapp_router(settings, container.pipeline, background, adapters.delivery_stats()))
+        routes.append(whatsapp_router(settings, container.pipeline, background, adapters.delivery_stats(),
+                                      container.outbox))
     if settings.transport is Transport.GOWA:
         routes.append(gowa_router(settings, container.pipeline, background))
     return Litestar(

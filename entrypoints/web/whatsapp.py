@@ -4,7 +4,9 @@ GET: Meta's verification (`hub.mode=subscribe`, `hub.verify_token`) -> `hub.chal
 text/plain, else 403. POST: 401 unless `X-Hub-Signature-256` signs the raw body with
 WHATSAPP_APP_SECRET; 400 malformed; 503 when the database cannot record the messages (Meta
 retries); else 200 as soon as every message of the batch is recorded. Statuses are counted, and
-replies are sent in the background.
+replies are sent in the background. A `failed` status with error 131047 (the recipient had not
+written for 24 hours) hands the message it names back to the outbox (`refused_later`): an admin's
+alert goes again as the alert template, anything else is held until its recipient writes again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adapters.messaging.signature import signature_valid
 from adapters.messaging.stats import DeliveryStats
 from application.chat.pipeline import ChatPipeline
 from application.errors import StorageUnavailable
+from application.outbox import OutboxSender
 from entrypoints.settings import Settings
 from entrypoints.web.intake import BackgroundTasks, accept_and_schedule
 
@@ -29,6 +32,7 @@ log = logging.getLogger("tokowa.web.whatsapp")
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_CHALLENGE = 256
+OUTSIDE_WINDOW = 131047  # Meta: more than 24 hours since the recipient last wrote
 
 
 def answer(status: int, body: dict[str, str]) -> Response[dict[str, str]]:
@@ -36,7 +40,7 @@ def answer(status: int, body: dict[str, str]) -> Response[dict[str, str]]:
 
 
 def whatsapp_router(settings: Settings, pipeline: Callable[[], ChatPipeline], background: BackgroundTasks,
-                    stats: DeliveryStats) -> Router:
+                    stats: DeliveryStats, outbox: Callable[[], OutboxSender]) -> Router:
     """The Cloud API webhook routes, bound to this app's settings and pipeline."""
     secret, verify_token = settings.whatsapp_app_secret, settings.whatsapp_verify_token
 
@@ -66,6 +70,12 @@ def whatsapp_router(settings: Settings, pipeline: Callable[[], ChatPipeline], ba
             stats.record_status(status)
         try:
             await accept_and_schedule(pipeline(), batch.messages, background)
+            for status in batch.statuses:
+                if status.status == "failed" and OUTSIDE_WINDOW in status.error_codes:
+                    # Handled before answering: with the database down Meta retries (a repeat is harmless).
+                    queued = await outbox().refused_later(status.message_id)
+                    if queued:
+                        background.spawn(outbox().deliver(queued))
         except StorageUnavailable:
             stats.record_webhook("deferred")
             return answer(503, {"error": "temporarily unavailable, retry later"})

@@ -27,6 +27,7 @@ from tests.bdd.steps_midtrans import *  # noqa: F403  (step definitions are fixt
 from tests.bdd.steps_outcomes import *  # noqa: F403
 from tests.bdd.steps_inbox import *  # noqa: F403
 from tests.bdd.steps_qris import *  # noqa: F403
+from tests.bdd.steps_seller import *  # noqa: F403
 from tests.bdd.wiring import REDIS_URL, WIRINGS, World, number_of
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"

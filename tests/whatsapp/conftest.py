@@ -70,6 +70,8 @@ class FakeHttpServer:
         self.script: deque[tuple[int, Any]] = deque()
         self.requests: list[Recorded] = []
         self.before_answer: Callable[[], object] | None = None
+        # Answers chosen by the request (None: the script, then the default), e.g. by recipient.
+        self.answer_for: Callable[[Recorded], tuple[int, Any] | None] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,10 +81,12 @@ class FakeHttpServer:
                     body: Any = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-                fake.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw))
+                recorded = Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw)
+                fake.requests.append(recorded)
                 if fake.before_answer is not None:
                     fake.before_answer()
-                status, answer = fake.script.popleft() if fake.script else fake.default
+                chosen = fake.answer_for(recorded) if fake.answer_for is not None else None
+                status, answer = chosen or (fake.script.popleft() if fake.script else fake.default)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -226,3 +226,26 @@ async def test_a_customer_outside_the_window_is_not_sent_a_template_and_the_outb
     finally:
         await m.aclose()
     assert [b["type"] for b in graph.bodies()] == ["text"]
+
+
+async def test_a_send_returns_the_wamid_of_its_first_message(messenger: CloudApiMessenger,
+                                                              graph: FakeHttpServer) -> None:
+    graph.answer_next((200, {"messages": [{"id": "wamid.FIRST"}]}), (200, {"messages": [{"id": "wamid.SECOND"}]}))
+    assert await messenger.send(TO, Reply("x" * 5000)) == "wamid.FIRST"  # split in two
+    assert len(graph.requests) == 2
+    graph.answer_next((200, {"messaging_product": "whatsapp"}))
+    assert await messenger.send(TO, Reply("no id in the answer")) is None
+
+
+async def test_a_reply_marked_as_template_goes_straight_as_the_alert_template(graph: FakeHttpServer) -> None:
+    m = CloudApiMessenger(graph.url, PHONE_NUMBER_ID, ACCESS_TOKEN, pace_seconds=0.0, alert_template="tokowa_alert",
+                          admins=frozenset({TO}))
+    graph.answer_next((200, {"messages": [{"id": "wamid.T"}]}))
+    try:
+        assert await m.send(TO, Reply("🚨 Stok habis\nTandai selesai: .ok 3", as_template=True)) == "wamid.T"
+    finally:
+        await m.aclose()
+    [body] = graph.bodies()
+    assert body["type"] == "template"
+    assert body["template"]["components"][0]["parameters"] == [
+        {"type": "text", "text": "🚨 Stok habis · Tandai selesai: .ok 3"}]
