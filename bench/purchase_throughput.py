@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import random
@@ -29,6 +30,7 @@ from common import (
     ACCESS_TOKEN, APP_SECRET, BIN, PG_ADMIN_DSN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
     CpuMeter, clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
 )
+import load
 from load import Result, buy_text, closed_loop
 
 
@@ -154,6 +156,9 @@ async def main(args: argparse.Namespace) -> None:
             # Alternating short rounds: load from elsewhere on the machine hits every app alike.
             for _ in range(args.rounds):
                 for name in names:
+                    # Each app its own quantity sequence per customer (1, 2, 3, 4, ...), so no app sees a
+                    # customer repeat a quantity within its last three orders (a double-tap question).
+                    load._buys = quantities.setdefault(name, collections.defaultdict(int))
                     received = graph.received
                     await meters[name].start()
                     part = await closed_loop(ports[name], graph, numbers, args.warmup, args.duration / args.rounds, buy)
@@ -187,6 +192,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 counted: dict[str, int] = {}
+quantities: dict[str, collections.defaultdict[str, int]] = {}
 orders: dict[str, int] = {}
 
 
