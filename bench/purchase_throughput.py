@@ -5,7 +5,10 @@ Closed loop, 64 clients back to back, each `.buy BENCH1 QTY` paid with saldo (QT
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
 each on its own fresh database), both up at once and measured in alternating rounds so that other
-load on the machine falls on both alike; the raw app is `bench/raw_app.py`.
+load on the machine falls on both alike; the raw app is `bench/raw_app.py` (`--raw CLIENT+SERVER`:
+its Graph API client and server, several to compare them). Per app: purchases/s, CPU microseconds
+per purchase summed over every process doing the work (the app's processes, the PostgreSQL backends
+of its own database, redis-server; /proc/PID/stat), paid orders beside replies.
 
     .venv/bin/python bench/purchase_throughput.py [--clients 64 --duration 10]
 """
@@ -179,17 +182,18 @@ async def main(args: argparse.Namespace) -> None:
         f"{'one product (one hot stock row)' if PRODUCTS == 1 else f'{PRODUCTS} products at random'}, "
         f"{args.rounds} alternating rounds of {args.duration / args.rounds:g} s per app, one worker each "
         f"(load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end)")
-    base = float("nan")
+    first = names[0]
+    base = results[first].replied / results[first].seconds
     for name in names:
         label = {"tokowa": "Tokowa (tokowa serve)"}.get(name, f"raw app ({name[4:]})" if name.startswith("raw:")
                                                         else f"Tokowa what-if {name}")
         rate = report(label, results[name], meters[name], counted[name])
         out(line(f"{name}: paid orders / replies", f"{orders[name]} / {counted[name]}"))
-        if name == names[0] and name.startswith("raw:"):
-            base = rate
-        elif base == base:
-            out(line(f"ratio to {names[0]}", f"{rate / base:.2f}x"))
-
+        if name != first and counted[name] and counted[first]:
+            per, per_first = meters[name].total / counted[name], meters[first].total / counted[first]
+            app, app_first = meters[name].app / counted[name], meters[first].app / counted[first]
+            out(line(f"{name} / {first}", f"purchases/s {rate / base:.2f}x, CPU per purchase {per / per_first:.2f}x "
+                                           f"(app alone {app / app_first:.2f}x)"))
 
 counted: dict[str, int] = {}
 quantities: dict[str, collections.defaultdict[str, int]] = {}
