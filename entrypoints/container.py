@@ -157,7 +157,8 @@ class Application(containers.DeclarativeContainer):
     metrics = providers.Singleton(Metrics)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
     outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock,
-                                 lease=config.outbox_lease)
+                                 lease=config.outbox_lease,
+                                 single_statement_uow=adapters.single_statement_unit_of_work.provider)
     notifier = providers.Singleton(Notifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
                                    adapters.clock)
     alerts = providers.Singleton(AlertBoard, adapters.unit_of_work.provider, settings, adapters.clock)
