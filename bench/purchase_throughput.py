@@ -53,6 +53,7 @@ async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str 
                 TokowaServer(db, graph.url, prefix, tweaks) as server:
             await seed_shop(server.port, [n for group in numbers for n in group], products=PRODUCTS)
             assert server.process is not None
+            logs["tokowa" if not tweaks else tweaks] = server.log_path
             yield server.port, server.process.pid, db.name
     finally:
         await clean_redis(prefix)
@@ -189,6 +190,9 @@ async def main(args: argparse.Namespace) -> None:
                                                         else f"Tokowa what-if {name}")
         rate = report(label, results[name], meters[name], counted[name])
         out(line(f"{name}: paid orders / replies", f"{orders[name]} / {counted[name]}"))
+        if name in logs:  # Redis answering later than TOKOWA_REDIS_TIMEOUT: the app skipped it (fewer round trips)
+            failed = sum("failing open" in entry for entry in logs[name].read_text(errors="replace").splitlines())
+            out(line(f"{name}: Redis calls failed open", f"{failed}{'  (figures not comparable)' if failed else ''}"))
         if name != first and counted[name] and counted[first]:
             per, per_first = meters[name].total / counted[name], meters[first].total / counted[first]
             app, app_first = meters[name].app / counted[name], meters[first].app / counted[first]
@@ -196,6 +200,7 @@ async def main(args: argparse.Namespace) -> None:
                                            f"(app alone {app / app_first:.2f}x)"))
 
 counted: dict[str, int] = {}
+logs: dict[str, Path] = {}
 quantities: dict[str, collections.defaultdict[str, int]] = {}
 orders: dict[str, int] = {}
 
