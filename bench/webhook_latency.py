@@ -74,6 +74,8 @@ async def main(args: argparse.Namespace) -> None:
             out(line("ack p50 / p99 at saturation (queueing)", f"{ms(percentile(c.acks, 50))} / {ms(percentile(c.acks, 99))}"))
             out(line("end-to-end p50 at saturation", ms(percentile(c.e2e, 50))))
             cpu_line(meter, graph.received - received)
+            failed = sum("failing open" in entry for entry in server.log_path.read_text(errors="replace").splitlines())
+            out(line("Redis calls failed open (whole run)", f"{failed}{'  (Redis skipped: not comparable)' if failed else ''}"))
     finally:
         await graph.stop()
         await clean_redis(prefix)
