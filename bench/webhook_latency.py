@@ -44,7 +44,8 @@ async def main(args: argparse.Namespace) -> None:
     prefix = f"bench:{secrets.token_hex(4)}:"
     graph = await FakeGraph().start()
     try:
-        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix) as server:
+        async with BenchDatabase(**({"PYTHONPATH": args.src} if args.src else {})) as db, \
+                TokowaServer(db, graph.url, prefix, f"src={args.src}" if args.src else "") as server:
             users = [customer(n) for n in range(args.customers + args.clients * 10)]
             codes = await seed_shop(server.port, users)
             pick = mix(codes)
@@ -90,4 +91,5 @@ if __name__ == "__main__":
     p.add_argument("--light-duration", type=float, default=12.0, help="0 skips it")
     p.add_argument("--clients", type=int, default=64)
     p.add_argument("--saturation", type=float, default=8.0)
+    p.add_argument("--src", help="run another tree's code (e.g. `git archive COMMIT | tar -x -C DIR`), migrated by it")
     asyncio.run(main(p.parse_args()))
