@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
+import certifi
 
 from adapters.messaging.cloud_api_messages import Message, build_messages, split_text, units
 from adapters.messaging.delivery import (
@@ -158,8 +160,10 @@ class CloudApiMessenger:
 
     async def _request(self, url: str, **kwargs: Any) -> HttpAnswer:
         if self._session is None or self._session.closed:
+            # Mozilla's CA bundle (certifi), as httpx used: a slim container without system CAs still verifies Meta.
+            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout,
-                                                  connector=aiohttp.TCPConnector(limit=100))
+                                                  connector=aiohttp.TCPConnector(limit=100, ssl=tls))
         async with self._session.post(url, **kwargs) as response:
             return HttpAnswer(response.status, await response.read())
 
