@@ -160,9 +160,10 @@ class CloudApiMessenger:
 
     async def _request(self, url: str, **kwargs: Any) -> HttpAnswer:
         if self._session is None or self._session.closed:
-            # Mozilla's CA bundle (certifi), as httpx used: a slim container without system CAs still verifies Meta.
+            # As httpx did: Mozilla's CA bundle (certifi; a slim container without system CAs still
+            # verifies Meta) and HTTP(S)_PROXY / NO_PROXY from the environment (trust_env).
             tls = ssl.create_default_context(cafile=certifi.where())
-            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout,
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=True,
                                                   connector=aiohttp.TCPConnector(limit=100, ssl=tls))
         async with self._session.post(url, **kwargs) as response:
             return HttpAnswer(response.status, await response.read())
