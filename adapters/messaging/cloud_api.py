@@ -165,7 +165,7 @@ class CloudApiMessenger:
             tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=True,
                                                   connector=aiohttp.TCPConnector(limit=100, ssl=tls))
-        async with self._session.post(url, **kwargs) as response:
+        async with self._session.post(url, allow_redirects=False, **kwargs) as response:  # as httpx: not followed
             return HttpAnswer(response.status, await response.read())
 
     @staticmethod
