@@ -17,7 +17,6 @@ from application.ports import Admission, Lock, RateDecision
 FAILED_OPEN_TOKEN_PREFIX = "failed-open:"
 """Marks a Lock granted without Redis; real tokens are hex, so they never start with it."""
 
-# Compare-and-delete, atomic, so a holder whose lock expired cannot free its successor's.
 # SessionStore.merge: the stored JSON object (none or unreadable: an empty one) with the given
 # fields written over it, and the TTL renewed, in one round trip.
 _MERGE_SCRIPT = """
@@ -32,6 +31,7 @@ redis.call('SET', KEYS[1], cjson.encode(state), 'EX', ARGV[2])
 return 1
 """
 
+# Compare-and-delete, atomic, so a holder whose lock expired cannot free its successor's.
 _RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
