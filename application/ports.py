@@ -568,4 +568,8 @@ class SessionStore(Protocol):
 
     async def save(self, user_id: str, state: str, ttl_seconds: int) -> None: ...
 
+    async def merge(self, user_id: str, fields: str, ttl_seconds: int) -> None:
+        """The state (a JSON object; none: an empty one) with the top-level fields of `fields`
+        (a JSON object) written over it, its lifetime renewed: a load and a save in one step."""
+
     async def drop(self, user_id: str) -> None: ...

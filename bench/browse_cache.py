@@ -48,7 +48,8 @@ async def main(args: argparse.Namespace) -> None:
     prefix = f"bench:{secrets.token_hex(4)}:"
     graph = await FakeGraph().start()
     try:
-        async with BenchDatabase() as db, TokowaServer(db, graph.url, prefix) as server:
+        async with BenchDatabase(**({"PYTHONPATH": args.src} if args.src else {})) as db, \
+                TokowaServer(db, graph.url, prefix, f"src={args.src}" if args.src else "") as server:
             users = [customer(20_000 + n) for n in range(args.customers)]
             codes = await seed_shop(server.port, users)
             await open_loop(server.port, graph, users, 2.0, 2.0, browse(codes, 0.0))  # every customer seen once
@@ -66,4 +67,5 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--customers", type=int, default=200)
     p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--src", help="run another tree's code (e.g. `git archive COMMIT | tar -x -C DIR`), migrated by it")
     asyncio.run(main(p.parse_args()))

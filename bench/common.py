@@ -251,6 +251,94 @@ def signed_message(sender: str, message_id: str, text: str) -> tuple[bytes, dict
     return body, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
 
 
+# --- CPU accounting -----------------------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/PID/stat); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process under it (uvicorn's or granian's worker processes)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            children[ppid].append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent for one app: its own processes (the server and its workers), the
+    PostgreSQL backends connected to its database (pg_stat_activity) and redis-server.
+
+    Redis is shared by everyone on the machine: its share is only the app's while the rounds run
+    one app at a time and nothing else uses Redis hard. Backends that disconnect during a round
+    are missed (the apps' pools keep their connections)."""
+
+    def __init__(self, pid: int, database: str) -> None:
+        self.pid, self.database = pid, database
+        self.app = self.db = self.redis = 0.0
+        self._start: tuple[dict[int, float], dict[int, float], float] | None = None
+
+    async def _backends(self) -> list[int]:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.database)
+        finally:
+            await conn.close()
+        return [row["pid"] for row in rows]
+
+    async def _sample(self) -> tuple[dict[int, float], dict[int, float], float]:
+        app = {pid: proc_cpu(pid) for pid in process_tree(self.pid)}
+        db = {pid: proc_cpu(pid) for pid in await self._backends()}
+        return app, db, proc_cpu(await redis_pid())
+
+    async def start(self) -> None:
+        self._start = await self._sample()
+
+    async def stop(self) -> None:
+        assert self._start is not None
+        app0, db0, redis0 = self._start
+        app1, db1, redis1 = await self._sample()
+        self.app += sum(cpu - app0.get(pid, 0.0) for pid, cpu in app1.items())
+        self.db += sum(cpu - db0.get(pid, 0.0) for pid, cpu in db1.items())
+        self.redis += redis1 - redis0
+        self._start = None
+
+    @property
+    def total(self) -> float:
+        return self.app + self.db + self.redis
+
+
+_REDIS_PID: list[int] = []
+
+
+async def redis_pid() -> int:
+    if not _REDIS_PID:
+        client = aioredis.from_url(REDIS_URL)
+        try:
+            _REDIS_PID.append(int((await client.info("server"))["process_id"]))
+        finally:
+            await client.aclose()
+    return _REDIS_PID[0]
+
+
 # --- the server under test ----------------------------------------------------------------------
 
 class TokowaServer:
@@ -264,6 +352,11 @@ class TokowaServer:
         if sources:  # another checkout's code (e.g. `git archive COMMIT`), run as plain `tokowa serve`
             extra_env["PYTHONPATH"] = sources[0]
             self.tweaks = tweaks = ",".join(t for t in tweaks.split(",") if not t.startswith("src="))
+        self.workers = 1
+        for tweak in tweaks.split(","):
+            if tweak.startswith("workers") and tweak[7:].isdigit():  # `tokowa serve --workers N`
+                self.workers = int(tweak[7:])
+        self.tweaks = tweaks = ",".join(t for t in tweaks.split(",") if not t.startswith("workers"))
         if "no_pre_ping" in tweaks.split(","):
             extra_env["TOKOWA_DB_POOL_PRE_PING"] = "false"
         self.log_path = Path(f"/tmp/{db.name}-serve.log")
@@ -280,7 +373,8 @@ class TokowaServer:
     async def __aenter__(self) -> TokowaServer:
         self._log = self.log_path.open("wb")
         command = [str(BIN / "python"), str(Path(__file__).parent / "serve_variant.py")] if self.tweaks else [str(BIN / "tokowa")]
-        self.process = subprocess.Popen([*command, "serve", "--port", str(self.port)], env=self.env,
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
+        self.process = subprocess.Popen([*command, "serve", "--port", str(self.port), *workers], env=self.env,
                                         stdout=self._log, stderr=subprocess.STDOUT, cwd="/tmp")
         await wait_until_up(self.port, self.process)
         return self

@@ -5,7 +5,10 @@ Closed loop, 64 clients back to back, each `.buy BENCH1 QTY` paid with saldo (QT
 the fake Graph API. Each client cycles through 10 numbers so Meta's per-recipient pacing never
 holds a reply back. Both apps run one worker (uvicorn, same machine, same PostgreSQL and Redis,
 each on its own fresh database), both up at once and measured in alternating rounds so that other
-load on the machine falls on both alike; the raw app is `bench/raw_app.py`.
+load on the machine falls on both alike; the raw app is `bench/raw_app.py` (`--raw CLIENT+SERVER`:
+its Graph API client and server, several to compare them). Per app: purchases/s, CPU microseconds
+per purchase summed over every process doing the work (the app's processes, the PostgreSQL backends
+of its own database, redis-server; /proc/PID/stat), paid orders beside replies.
 
     .venv/bin/python bench/purchase_throughput.py [--clients 64 --duration 10]
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import random
@@ -26,9 +30,10 @@ from pathlib import Path
 import asyncpg
 
 from common import (
-    ACCESS_TOKEN, APP_SECRET, BIN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
-    clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
+    ACCESS_TOKEN, APP_SECRET, BIN, PG_ADMIN_DSN, PHONE_NUMBER_ID, REDIS_URL, BenchDatabase, FakeGraph, TokowaServer,
+    CpuMeter, clean_redis, customer, free_port, line, ms, out, percentile, seed_shop, wait_until_up,
 )
+import load
 from load import Result, buy_text, closed_loop
 
 
@@ -40,7 +45,7 @@ def buy(rng: random.Random, user: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str = "") -> AsyncIterator[tuple[int, int]]:
+async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str = "") -> AsyncIterator[tuple[int, int, str]]:
     prefix = f"bench:{secrets.token_hex(4)}:"
     try:
         sources = [t.removeprefix("src=") for t in tweaks.split(",") if t.startswith("src=")]
@@ -48,7 +53,8 @@ async def tokowa_server(graph: FakeGraph, numbers: list[list[str]], tweaks: str 
                 TokowaServer(db, graph.url, prefix, tweaks) as server:
             await seed_shop(server.port, [n for group in numbers for n in group], products=PRODUCTS)
             assert server.process is not None
-            yield server.port, server.process.pid
+            logs["tokowa" if not tweaks else tweaks] = server.log_path
+            yield server.port, server.process.pid, db.name
     finally:
         await clean_redis(prefix)
 
@@ -69,8 +75,23 @@ async def seed_raw(dsn: str, users: list[str]) -> None:
         await conn.close()
 
 
+RAW_DEFAULT = "aiohttp+uvicorn"  # the reference's choices, by the figures in bench/README.md
+
+
+def raw_command(spec: str, port: int) -> list[str]:
+    """The raw app under the server named in `spec` (`uvicorn` or `granian`), one worker."""
+    here = str(Path(__file__).parent)
+    if "granian" in spec.split("+"):
+        return [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+                "--loop", "uvloop", "--http", "1", "--no-ws", "--log-level", "warning", "--working-dir", here,
+                "raw_app:app"]
+    return [str(BIN / "uvicorn"), "raw_app:app", "--app-dir", here, "--port", str(port), "--log-level", "warning"]
+
+
 @contextlib.asynccontextmanager
-async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterator[tuple[int, int]]:
+async def raw_server(graph: FakeGraph, numbers: list[list[str]], spec: str = RAW_DEFAULT
+                     ) -> AsyncIterator[tuple[int, int, str]]:
+    """`spec`: the Graph API client and the server, e.g. `httpx+uvicorn`, `aiohttp+granian`."""
     prefix = f"bench:{secrets.token_hex(4)}:"
     port = free_port()
     try:
@@ -78,17 +99,19 @@ async def raw_server(graph: FakeGraph, numbers: list[list[str]]) -> AsyncIterato
             await seed_raw(db.dsn, [n for group in numbers for n in group])
             env = {**os.environ, "RAW_DSN": db.dsn, "REDIS_URL": REDIS_URL, "RAW_REDIS_PREFIX": prefix,
                    "WHATSAPP_API_URL": graph.url, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-                   "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET}
+                   "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
+                   "RAW_HTTP": "httpx" if "httpx" in spec.split("+") else "aiohttp"}
             log = Path(f"/tmp/{db.name}-raw.log").open("wb")
-            process = subprocess.Popen([str(BIN / "uvicorn"), "raw_app:app", "--app-dir", str(Path(__file__).parent),
-                                        "--port", str(port), "--log-level", "warning"],
-                                       env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(raw_command(spec, port), env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 await wait_until_up(port, process)
-                yield port, process.pid
+                yield port, process.pid, db.name
             finally:
                 process.terminate()
-                process.wait(timeout=15)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
                 log.close()
     finally:
         await clean_redis(prefix)
@@ -102,18 +125,17 @@ def merge(total: Result, part: Result) -> None:
     total.seconds += part.seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def report(name: str, r: Result, cpu: tuple[float, int] | None = None) -> float:
+def report(name: str, r: Result, meter: CpuMeter | None = None, replies: int = 0) -> float:
     rate = r.replied / r.seconds
     out(line(f"{name}: purchases/s", f"{rate:.0f}  (errors {r.errors})"))
-    if cpu and cpu[1]:
-        # The server's own CPU per reply: unlike purchases/s, hardly moved by other load on the machine.
-        out(line(f"{name}: server CPU per purchase", f"{cpu[0] / cpu[1] * 1000:.2f} ms  ({cpu[1]} replies)"))
+    if meter is not None and replies:
+        # CPU per reply: unlike purchases/s, hardly moved by other load on the machine. The sum
+        # counts every process that works for the purchase: the app (all its processes), the
+        # PostgreSQL backends of its database and redis-server.
+        per = 1e6 / replies
+        out(line(f"{name}: CPU µs per purchase, all processes",
+                 f"{meter.total * per:,.0f}  (app {meter.app * per:,.0f}, PostgreSQL {meter.db * per:,.0f}, "
+                 f"Redis {meter.redis * per:,.0f}; {replies} replies)"))
     out(line(f"{name}: end-to-end p50 / p99 (saturated)", f"{ms(percentile(r.e2e, 50))} / {ms(percentile(r.e2e, 99))}"))
     return rate
 
@@ -123,35 +145,64 @@ async def main(args: argparse.Namespace) -> None:
     PRODUCTS = args.products
     graph = await FakeGraph().start()
     numbers = [[customer(50_000 + c * 10 + k) for k in range(10)] for c in range(args.clients)]
-    names = ([] if args.skip_raw else ["raw"]) + ["tokowa"] + args.variant
+    raws = [] if args.skip_raw else [f"raw:{spec}" for spec in (args.raw or [RAW_DEFAULT])]
+    names = raws + ([] if args.skip_tokowa else ["tokowa"]) + args.variant
     results = {name: Result() for name in names}
-    cpu = {name: (0.0, 0) for name in names}  # server CPU seconds, replies, over every round (warm-up included)
+    meters: dict[str, CpuMeter] = {}
     try:
         async with contextlib.AsyncExitStack() as stack:
             ports = {}
             for name in names:
-                server = raw_server(graph, numbers) if name == "raw" else tokowa_server(
+                server = raw_server(graph, numbers, name[4:]) if name.startswith("raw:") else tokowa_server(
                     graph, numbers, "" if name == "tokowa" else name)
-                ports[name] = await stack.enter_async_context(server)
+                port, pid, database = await stack.enter_async_context(server)
+                ports[name], meters[name] = port, CpuMeter(pid, database)
             # Alternating short rounds: load from elsewhere on the machine hits every app alike.
             for _ in range(args.rounds):
                 for name in names:
-                    port, pid = ports[name]
-                    before, received = cpu_seconds(pid), graph.received
-                    merge(results[name], await closed_loop(port, graph, numbers, args.warmup,
-                                                           args.duration / args.rounds, buy))
-                    cpu[name] = (cpu[name][0] + cpu_seconds(pid) - before, cpu[name][1] + graph.received - received)
+                    # Each app its own quantity sequence per customer (1, 2, 3, 4, ...), so no app sees a
+                    # customer repeat a quantity within its last three orders (a double-tap question).
+                    load._buys = quantities.setdefault(name, collections.defaultdict(int))
+                    received = graph.received
+                    await meters[name].start()
+                    part = await closed_loop(ports[name], graph, numbers, args.warmup, args.duration / args.rounds, buy)
+                    await meters[name].stop()
+                    # CPU over the whole round, warm-up included: divided by every reply of the round.
+                    part_replies = graph.received - received
+                    merge(results[name], part)
+                    counted[name] = counted.get(name, 0) + part_replies
+            for name in names:  # what the replies were: paid orders in each app's database
+                conn = await asyncpg.connect(f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{meters[name].database}")
+                try:
+                    orders[name] = await conn.fetchval("SELECT count(*) FROM transaksi WHERE status = 'PAID'")
+                finally:
+                    await conn.close()
     finally:
         await graph.stop()
     out(f"(b) purchase throughput, closed loop: {args.clients} clients, .buy with saldo of "
         f"{'one product (one hot stock row)' if PRODUCTS == 1 else f'{PRODUCTS} products at random'}, "
-        f"{args.rounds} alternating rounds of {args.duration / args.rounds:g} s per app, one worker each")
-    raw_rate = report("raw asyncpg + redis-py app", results["raw"], cpu["raw"]) if "raw" in results else float("nan")
-    tokowa_rate = report("Tokowa (tokowa serve)", results["tokowa"], cpu["tokowa"])
-    out(line("ratio Tokowa / raw", f"{tokowa_rate / raw_rate:.2f}x  (target >= 0.8x, aim 1.0x)"))
-    for tweaks in args.variant:
-        rate = report(f"what-if {tweaks}", results[tweaks], cpu[tweaks])
-        out(line(f"what-if {tweaks}: ratio to raw", f"{rate / raw_rate:.2f}x"))
+        f"{args.rounds} alternating rounds of {args.duration / args.rounds:g} s per app, one worker each "
+        f"(load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end)")
+    first = names[0]
+    base = results[first].replied / results[first].seconds
+    for name in names:
+        label = {"tokowa": "Tokowa (tokowa serve)"}.get(name, f"raw app ({name[4:]})" if name.startswith("raw:")
+                                                        else f"Tokowa what-if {name}")
+        rate = report(label, results[name], meters[name], counted[name])
+        out(line(f"{name}: paid orders / replies", f"{orders[name]} / {counted[name]}"))
+        if name in logs:  # Redis answering later than TOKOWA_REDIS_TIMEOUT: the app skipped it (fewer round trips)
+            failed = sum("failing open" in entry for entry in logs[name].read_text(errors="replace").splitlines())
+            out(line(f"{name}: Redis calls failed open", f"{failed}{'  (figures not comparable)' if failed else ''}"))
+        if name != first and counted[name] and counted[first]:
+            per, per_first = meters[name].total / counted[name], meters[first].total / counted[first]
+            app, app_first = meters[name].app / counted[name], meters[first].app / counted[first]
+            out(line(f"{name} / {first}", f"purchases/s {rate / base:.2f}x, CPU per purchase {per / per_first:.2f}x "
+                                           f"(app alone {app / app_first:.2f}x)"))
+
+counted: dict[str, int] = {}
+logs: dict[str, Path] = {}
+quantities: dict[str, collections.defaultdict[str, int]] = {}
+orders: dict[str, int] = {}
 
 
 if __name__ == "__main__":
@@ -161,6 +212,10 @@ if __name__ == "__main__":
     p.add_argument("--warmup", type=float, default=1.0, help="seconds before each round's measurement")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--skip-raw", action="store_true", help="Tokowa only (profiling)")
+    p.add_argument("--skip-tokowa", action="store_true", help="raw apps only (comparing their choices)")
+    p.add_argument("--raw", action="append", default=[],
+                   help=f"raw app variants, client+server (default {RAW_DEFAULT}); e.g. --raw httpx+uvicorn "
+                        "--raw aiohttp+granian: the first is the base of the ratios")
     p.add_argument("--products", type=int, default=1, help="buy one of N products at random (1: every purchase "
                    "locks the same stock row)")
     p.add_argument("--variant", action="append", default=[],

@@ -3,9 +3,7 @@
 BENCH_TWEAKS is a comma-separated list:
 - `quiet_httpx`: the `httpx` logger at WARNING (no INFO line per Graph API request);
 - `no_litestar_logging`: Litestar keeps the CLI's logging (no queue handler and listener thread);
-- `keepalive`: the messenger's httpx pool keeps up to 100 idle connections (default 20), so bursts
-  of concurrent sends do not open and close connections;
-- `poolN` (e.g. `pool8`): the messenger's httpx pool holds at most N connections;
+- `granian`: served by granian (ASGI, uvloop, HTTP/1) instead of uvicorn;
 - TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction);
 - what the 2026-11 features cost (each turns one off; for measuring only, never a product setting):
   `no_repeat` (no double-tap check in the purchase transaction), `no_beat` (no lease-renewal task
@@ -21,10 +19,9 @@ import functools
 import logging
 import os
 import sys
+import tempfile
 
-import httpx
 
-import adapters.messaging.cloud_api as cloud_api
 import entrypoints.web.app as web_app
 from entrypoints.cli import main
 
@@ -33,22 +30,19 @@ if "quiet_httpx" in tweaks:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 if "no_litestar_logging" in tweaks:
     web_app.Litestar = functools.partial(web_app.Litestar, logging_config=None)  # type: ignore[misc]
-if "keepalive" in tweaks:
-    class _KeepAliveClient(httpx.AsyncClient):
-        def __init__(self, **kwargs: object) -> None:
-            super().__init__(limits=httpx.Limits(max_connections=100, max_keepalive_connections=100), **kwargs)  # type: ignore[arg-type]
+if "granian" in tweaks:
+    # `tokowa serve` under granian instead of uvicorn (the app built by the worker factory, as with --workers).
+    import uvicorn
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
 
-    cloud_api.httpx = type("httpx", (), {"AsyncClient": _KeepAliveClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
+    def _granian_run(app: object, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **_: object) -> None:
+        if workers > 1:
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tokowa-metrics-"))
+        Granian("entrypoints.web.asgi:create", address=host, port=port, interface=Interfaces.ASGI, workers=workers,
+                loop=Loops.uvloop, http=HTTPModes.http1, websockets=False, factory=True).serve()
 
-pools = [t for t in tweaks if t.startswith("pool")]
-if pools:
-    size = int(pools[0].removeprefix("pool"))
-
-    class _SmallPoolClient(httpx.AsyncClient):
-        def __init__(self, **kwargs: object) -> None:
-            super().__init__(limits=httpx.Limits(max_connections=size, max_keepalive_connections=size), **kwargs)  # type: ignore[arg-type]
-
-    cloud_api.httpx = type("httpx", (), {"AsyncClient": _SmallPoolClient, "Timeout": httpx.Timeout})  # type: ignore[assignment]
+    uvicorn.run = _granian_run  # type: ignore[assignment]
 
 if "no_repeat" in tweaks:
     import application.use_cases.shopping as shopping

@@ -167,7 +167,8 @@ class Application(containers.DeclarativeContainer):
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
     window = providers.Singleton(window_rules, config.admins, config.alert_template, settings)
     outbox = providers.Singleton(OutboxSender, adapters.unit_of_work.provider, messenger, adapters.clock,
-                                 lease=config.outbox_lease, window=window)
+                                 lease=config.outbox_lease, window=window,
+                                 single_statement_uow=adapters.single_statement_unit_of_work.provider)
     notifier = providers.Singleton(Notifier, outbox, adapters.unit_of_work.provider, config.admins, settings,
                                    adapters.clock)
     alerts = providers.Singleton(AlertBoard, adapters.unit_of_work.provider, settings, adapters.clock)

@@ -6,6 +6,7 @@ No method awaits while it touches its dictionary, so each one is atomic on the e
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -104,8 +105,23 @@ class MemorySessionStore:
     async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
         self._store.put(_session_key(user_id), state, ttl_seconds)
 
+    async def merge(self, user_id: str, fields: str, ttl_seconds: int) -> None:
+        self._store.put(_session_key(user_id), merged(self._store.get(_session_key(user_id)), fields), ttl_seconds)
+
     async def drop(self, user_id: str) -> None:
         self._store.pop(_session_key(user_id))
+
+
+def merged(state: str | None, fields: str) -> str:
+    """`state` (a JSON object; unreadable or none: an empty one) with the fields of `fields` over it."""
+    try:
+        current = json.loads(state) if state else {}
+    except ValueError:
+        current = {}
+    if not isinstance(current, dict):
+        current = {}
+    current.update(json.loads(fields))
+    return json.dumps(current)
 
 
 def _session_key(user_id: str) -> str:

@@ -17,6 +17,20 @@ from application.ports import Admission, Lock, RateDecision
 FAILED_OPEN_TOKEN_PREFIX = "failed-open:"
 """Marks a Lock granted without Redis; real tokens are hex, so they never start with it."""
 
+# SessionStore.merge: the stored JSON object (none or unreadable: an empty one) with the given
+# fields written over it, and the TTL renewed, in one round trip.
+_MERGE_SCRIPT = """
+local state = {}
+local current = redis.call('GET', KEYS[1])
+if current then
+    local ok, decoded = pcall(cjson.decode, current)
+    if ok and type(decoded) == 'table' then state = decoded end
+end
+for key, value in pairs(cjson.decode(ARGV[1])) do state[key] = value end
+redis.call('SET', KEYS[1], cjson.encode(state), 'EX', ARGV[2])
+return 1
+"""
+
 # Compare-and-delete, atomic, so a holder whose lock expired cannot free its successor's.
 _RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -112,6 +126,7 @@ class RedisSessionStore:
                  fallback: MemorySessionStore | None = None) -> None:
         self._client, self._health, self._prefix = client, health, prefix
         self._fallback = fallback or MemorySessionStore()
+        self._merge_script = client.register_script(_MERGE_SCRIPT)
 
     async def load(self, user_id: str, ttl_seconds: int) -> str | None:
         name = f"{self._prefix}session:{user_id}"
@@ -129,6 +144,16 @@ class RedisSessionStore:
             await self._health.call("session.save", lambda: self._client.set(name, state, ex=ttl_seconds))
         except RedisUnavailable:
             await self._fallback.save(user_id, state, ttl_seconds)
+            return
+        await self._fallback.drop(user_id)
+
+    async def merge(self, user_id: str, fields: str, ttl_seconds: int) -> None:
+        name = f"{self._prefix}session:{user_id}"
+        try:
+            await self._health.call("session.merge",
+                                    lambda: self._merge_script(keys=[name], args=[fields, ttl_seconds]))
+        except RedisUnavailable:
+            await self._fallback.merge(user_id, fields, ttl_seconds)
             return
         await self._fallback.drop(user_id)
 

@@ -14,7 +14,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
+import aiohttp
 import httpx
 
 from application.errors import MessengerUnavailable, RecipientOutsideWindow
@@ -52,16 +54,28 @@ class RetryPolicy:
         return float(min(self.base * self.factor**retry, self.max_delay))
 
 
-async def send_with_retries(post: Callable[[], Awaitable[httpx.Response]],
-                            judge: Callable[[httpx.Response], Verdict],
-                            policy: RetryPolicy, sleep: Sleep, transport: str) -> httpx.Response:
+class Answer(Protocol):
+    """An HTTP response as the retry loop reads it (httpx's, or the Cloud API client's `HttpAnswer`)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+
+A = TypeVar("A", bound=Answer)
+
+# Network failures of either HTTP client: the connection refused or reset, a timeout.
+NETWORK_ERRORS = (httpx.TransportError, aiohttp.ClientError, asyncio.TimeoutError)
+
+
+async def send_with_retries(post: Callable[[], Awaitable[A]], judge: Callable[[A], Verdict],
+                            policy: RetryPolicy, sleep: Sleep, transport: str) -> A:
     """POST until sent; retry what `judge` calls transient and network errors; else
     MessengerUnavailable (Refused when the transport said no for good)."""
     for attempt in range(policy.attempts):
         last = attempt == policy.attempts - 1
         try:
             response = await post()
-        except httpx.TransportError as exc:
+        except NETWORK_ERRORS as exc:
             log.warning("%s send failed: %s", transport, type(exc).__name__)
             if last:
                 raise MessengerUnavailable(f"{transport}: {type(exc).__name__}") from None

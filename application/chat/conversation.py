@@ -107,9 +107,11 @@ class Conversations:
         """After a reply with numbered choices: a bare number picks one of them."""
         if not reply.choices:
             return
-        talk = await self.load(user_id)
-        talk.picks = [choice.command for choice in reply.choices]
-        await self._save(user_id, talk)
+        picks = json.dumps({"picks": [choice.command for choice in reply.choices]})
+        try:  # a question still waiting keeps waiting: only the picks change (one round trip)
+            await self._sessions.merge(user_id, picks, SESSION_TTL)
+        except Exception:  # a lost session costs a question, never the reply
+            log.exception("conversation not saved")
 
     async def _forget_question(self, user_id: str, talk: Conversation) -> None:
         talk.ask, talk.ask_request, talk.ask_until = None, None, 0.0

@@ -356,5 +356,8 @@ class _ForgetfulSessions:
     async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
         return None
 
+    async def merge(self, user_id: str, fields: str, ttl_seconds: int) -> None:
+        return None
+
     async def drop(self, user_id: str) -> None:
         return None

@@ -8,6 +8,7 @@ whose TTL runs out), which is what the same wait would do on the server.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -359,3 +360,21 @@ async def test_a_session_is_one_customers_and_can_be_dropped(harness: Harness) -
     await sessions.save(alice, "a2", 600)
     await sessions.drop(bob)
     assert (await sessions.load(alice, 600), await sessions.load(bob, 600)) == ("a2", None)
+
+
+async def test_new_numbered_choices_keep_a_question_that_still_waits_for_its_answer(harness: Harness) -> None:
+    sessions, user = harness.coordination.sessions, unique("62812")
+    await sessions.merge(user, '{"picks": [".produk A"]}', 600)  # nothing stored yet: a new state
+    assert json.loads(await sessions.load(user, 600) or "") == {"picks": [".produk A"]}
+    await sessions.save(user, json.dumps({"picks": [], "ask": ".buy A 1", "ask_request": "wamid.1",
+                                          "ask_until": 1764489600.5}), 600)
+    await sessions.merge(user, '{"picks": [".produk B", ".produk C"]}', 600)
+    assert json.loads(await sessions.load(user, 600) or "") == {
+        "picks": [".produk B", ".produk C"], "ask": ".buy A 1", "ask_request": "wamid.1", "ask_until": 1764489600.5}
+    await harness.advance(500)
+    await sessions.merge(user, '{"picks": [".produk D"]}', 600)  # renewed: 10 more minutes
+    await harness.advance(500)
+    assert json.loads(await sessions.load(user, 600) or "")["picks"] == [".produk D"]
+    await sessions.save(user, "not json", 600)  # an unreadable state is replaced, not kept
+    await sessions.merge(user, '{"picks": [".produk E"]}', 600)
+    assert json.loads(await sessions.load(user, 600) or "") == {"picks": [".produk E"]}
