@@ -233,11 +233,12 @@ if TYPE_CHECKING:
     from adapters.coordination.redis_store import RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter
     from adapters.messaging.simulator import ConsoleMessenger
     from adapters.storage.postgres import AsyncpgUnitOfWork
+    from adapters.storage.sqlite import SqliteUnitOfWork
     from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
     from application import ports
 
     _uow: ports.UnitOfWork = MemoryUnitOfWork(MemoryStore())
-    _sql_uows: tuple[type[ports.UnitOfWork], ...] = (SqlAlchemyUnitOfWork, AsyncpgUnitOfWork)
+    _sql_uows: tuple[type[ports.UnitOfWork], ...] = (SqlAlchemyUnitOfWork, AsyncpgUnitOfWork, SqliteUnitOfWork)
     _caches: tuple[type[ports.Cache], ...] = (MemoryCache, RedisCache)
     _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
     _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)
