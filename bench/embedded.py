@@ -16,7 +16,10 @@ Prints ack p50 / p99 (webhook POST -> its 200), end-to-end p50 / p99 (webhook ->
 Graph API), purchases/s, the server's CPU per purchase (user + system from /proc/PID/stat over the
 phase, divided by the replies) and the machine's load average before and after each phase.
 
-    .venv/bin/python bench/embedded.py [--customers 20 64 --duration 10 --interval 2]
+    .venv/bin/python bench/embedded.py [--customers 20 64 --duration 10 --interval 2 --workers 1]
+
+At the end it reads the file and checks the books: one order per `.buy` processed, stock
+conserved, every balance equal to its ledger.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ import asyncio
 import os
 import random
 import shutil
+import sqlite3
+import subprocess
 import tempfile
 from pathlib import Path
 
 from common import (
-    FakeGraph, TokowaServer, customer, line, ms, out, percentile, seed_shop,
+    BIN, FakeGraph, TokowaServer, customer, line, ms, out, percentile, seed_shop, wait_until_up,
 )
 from load import Result, buy_text, closed_loop, open_loop
 
@@ -48,9 +53,57 @@ class SqliteFile:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children (`--workers N`: uvicorn's
+    worker processes), from /proc/PID/stat."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class EmbeddedServer(TokowaServer):
+    """`tokowa serve [--workers N]` on the SQLite file, REDIS_URL unset."""
+
+    def __init__(self, database: SqliteFile, graph_url: str, workers: int) -> None:
+        super().__init__(database, graph_url, "unused:")  # type: ignore[arg-type]
+        self.env.pop("REDIS_URL", None)
+        self.env.pop("TOKOWA_REDIS_PREFIX", None)
+        self.workers = workers
+
+    async def __aenter__(self) -> EmbeddedServer:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen([str(BIN / "tokowa"), "serve", "--port", str(self.port),
+                                         "--workers", str(self.workers)], env=self.env,
+                                        stdout=self._log, stderr=subprocess.STDOUT, cwd="/tmp")
+        await wait_until_up(self.port, self.process)
+        return self
+
+
+def check_books(database: SqliteFile, stock: int) -> str:
+    """Exactly once and no oversell, read from the file after the run: one order per `.buy`
+    message processed, each product's stock = its start - the quantities ordered, every balance =
+    the sum of its ledger."""
+    connection = sqlite3.connect(database.directory / "tokowa.db")
+    try:
+        messages = connection.execute("SELECT count(*) FROM inbox WHERE finished_at IS NOT NULL").fetchone()[0]
+        pending = connection.execute("SELECT count(*) FROM inbox WHERE finished_at IS NULL").fetchone()[0]
+        orders = connection.execute("SELECT count(*) FROM transaksi").fetchone()[0]
+        off_stock = connection.execute(
+            "SELECT count(*) FROM produk p WHERE p.stok != ? - coalesce((SELECT sum(t.qty) FROM transaksi t "
+            "WHERE t.produk_id = p.id), 0)", (stock,)).fetchone()[0]
+        off_ledger = connection.execute(
+            "SELECT count(*) FROM users u WHERE u.saldo != (SELECT coalesce(sum(l.delta), 0) FROM ledger l "
+            "WHERE l.user_id = u.user_id)").fetchone()[0]
+    finally:
+        connection.close()
+    verdict = "OK" if orders == messages and not pending and not off_stock and not off_ledger else "WRONG"
+    return (f"{verdict}: {orders} orders for {messages} .buy messages processed ({pending} unfinished), "
+            f"{off_stock} products off their stock, {off_ledger} balances off their ledger")
 
 
 def load_average() -> str:
@@ -73,9 +126,9 @@ async def main(args: argparse.Namespace) -> None:
     most = max(args.customers)
     users = [customer(70_000 + n) for n in range(most * 10)]
     try:
-        server = TokowaServer(database, graph.url, "unused:")  # type: ignore[arg-type]
-        server.env.pop("REDIS_URL", None)
-        server.env.pop("TOKOWA_REDIS_PREFIX", None)
+        server = EmbeddedServer(database, graph.url, args.workers)
+        if args.concurrency is not None:
+            server.env["TOKOWA_PROCESSING_CONCURRENCY"] = str(args.concurrency)
         async with server:
             assert server.process is not None
             pid = server.process.pid
@@ -101,6 +154,9 @@ async def main(args: argparse.Namespace) -> None:
                        f"(~{n / args.interval:.0f} purchases/s offered), open loop, {args.duration:g} s",
                        o, args.duration, cpu_seconds(pid) - before, graph.received - received, (load, load_average()))
                 await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
+        out(line(f"books after the run ({args.workers} worker{'s' if args.workers > 1 else ''})",
+                 check_books(database, 1_000_000)))
     finally:
         await graph.stop()
         database.remove()
@@ -112,4 +168,6 @@ if __name__ == "__main__":
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per phase")
     p.add_argument("--interval", type=float, default=2.0, help="open loop: seconds between one customer's purchases (>= 2: Meta's 1 s pacing per number stays out of the figures)")
     p.add_argument("--products", type=int, default=5)
+    p.add_argument("--workers", type=int, default=1, help="tokowa serve --workers N (processes on one SQLite file)")
+    p.add_argument("--concurrency", type=int, default=None, help="TOKOWA_PROCESSING_CONCURRENCY (default: the app's)")
     asyncio.run(main(p.parse_args()))

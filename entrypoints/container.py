@@ -221,7 +221,7 @@ class Application(containers.DeclarativeContainer):
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
         single_statement_uow=adapters.single_statement_unit_of_work.provider, notifier=notifier,
-        max_attempts=config.max_attempts, sessions=adapters.sessions,
+        max_attempts=config.max_attempts, sessions=adapters.sessions, concurrency=config.processing_concurrency,
     )
 
 

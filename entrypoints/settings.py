@@ -107,14 +107,15 @@ class Settings(BaseSettings):
 
     @property
     def processing_concurrency(self) -> int:
-        """Messages processed at once per worker after their webhook answered (0: no limit).
+        """Messages run at once per worker, up to their queued replies (0: no limit; sending
+        the replies is outside the limit).
 
         By default 4 on the embedded SQLite database and no limit on PostgreSQL. On SQLite a
         unit of work runs without giving the event loop away (`adapters/storage/sqlite.py`), so
         more messages in flight add no throughput, only turns of the loop that every new
-        webhook's acknowledgement has to wait through; the messages beyond the limit wait in
-        the inbox, already acknowledged and leased. On PostgreSQL processing waits on round
-        trips, which other messages fill."""
+        webhook's acknowledgement has to wait through; the messages beyond the limit wait,
+        acknowledged and leased. On PostgreSQL processing waits on round trips, which other
+        messages fill."""
         if self.processing_concurrency_raw is not None:
             return self.processing_concurrency_raw
         return 4 if self.is_sqlite else 0

@@ -41,7 +41,7 @@ def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
 def create_app(settings: Settings, container: Application) -> Litestar:
     adapters = container.adapters
     demo = settings.demo_mode
-    background = BackgroundTasks(settings.processing_concurrency)
+    background = BackgroundTasks()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

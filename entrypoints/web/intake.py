@@ -20,32 +20,15 @@ log = logging.getLogger("tokowa.web.intake")
 
 
 class BackgroundTasks:
-    """Tasks started after a webhook answered; `drain` waits for them (shutdown, tests).
+    """Tasks started after a webhook answered; `drain` waits for them (shutdown, tests)."""
 
-    With a `limit`, at most that many run at once; the others wait their turn (first come,
-    first served), so a burst of messages cannot crowd the event loop and delay the answers
-    to new webhooks (`Settings.processing_concurrency`)."""
-
-    def __init__(self, limit: int = 0) -> None:
+    def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work if self._slots is None else self._limited(work))
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _limited(self, work: Coroutine[Any, Any, None]) -> None:
-        assert self._slots is not None
-        try:
-            await self._slots.acquire()
-        except BaseException:
-            work.close()  # cancelled while waiting (shutdown): never started, nothing to undo
-            raise
-        try:
-            await work
-        finally:
-            self._slots.release()
 
     def __len__(self) -> int:
         return len(self._tasks)
