@@ -129,6 +129,8 @@ async def main(args: argparse.Namespace) -> None:
         server = EmbeddedServer(database, graph.url, args.workers)
         if args.concurrency is not None:
             server.env["TOKOWA_PROCESSING_CONCURRENCY"] = str(args.concurrency)
+        if args.src:  # another checkout's code (e.g. `git archive COMMIT | tar -x -C DIR`), for a before/after
+            server.env["PYTHONPATH"] = args.src
         async with server:
             assert server.process is not None
             pid = server.process.pid
@@ -158,6 +160,7 @@ async def main(args: argparse.Namespace) -> None:
         out(line(f"books after the run ({args.workers} worker{'s' if args.workers > 1 else ''})",
                  check_books(database, 1_000_000)))
     finally:
+        await asyncio.sleep(0.2)  # the server's connections to the fake Graph API close first
         await graph.stop()
         database.remove()
 
@@ -170,4 +173,5 @@ if __name__ == "__main__":
     p.add_argument("--products", type=int, default=5)
     p.add_argument("--workers", type=int, default=1, help="tokowa serve --workers N (processes on one SQLite file)")
     p.add_argument("--concurrency", type=int, default=None, help="TOKOWA_PROCESSING_CONCURRENCY (default: the app's)")
+    p.add_argument("--src", default="", help="run the code in DIR instead (e.g. `git archive COMMIT | tar -x -C DIR`)")
     asyncio.run(main(p.parse_args()))
