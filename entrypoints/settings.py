@@ -110,15 +110,16 @@ class Settings(BaseSettings):
         """Messages run at once per worker, up to their queued replies (0: no limit; sending
         the replies is outside the limit).
 
-        By default 4 on the embedded SQLite database and no limit on PostgreSQL. On SQLite a
+        By default 8 on the embedded SQLite database and no limit on PostgreSQL. On SQLite a
         unit of work runs without giving the event loop away (`adapters/storage/sqlite.py`), so
         more messages in flight add no throughput, only turns of the loop that every new
         webhook's acknowledgement has to wait through; the messages beyond the limit wait,
-        acknowledged and leased. On PostgreSQL processing waits on round trips, which other
-        messages fill."""
+        acknowledged and leased. A message waiting on the payment provider (a link purchase)
+        keeps its place meanwhile, hence not fewer. On PostgreSQL processing waits on round
+        trips, which other messages fill."""
         if self.processing_concurrency_raw is not None:
             return self.processing_concurrency_raw
-        return 4 if self.is_sqlite else 0
+        return 8 if self.is_sqlite else 0
 
     @property
     def is_sqlite(self) -> bool:
