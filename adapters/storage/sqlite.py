@@ -38,16 +38,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, Executable, create_engine, event, exc
-from sqlalchemy.engine import Connection, RootTransaction, make_url
+from sqlalchemy.engine import Connection, Dialect, RootTransaction, make_url
 from sqlalchemy.pool import StaticPool
 
 from adapters.storage.cipher import StockCipher
+from adapters.storage.direct import DirectResult, is_prebuilt
+from adapters.storage.direct import _plan as direct_plan
 from adapters.storage.errors import is_unavailable
 from adapters.storage.repositories import SqlRepositories
 from adapters.storage.session import RetryPolicy, StatementResult, Transaction
@@ -149,9 +153,14 @@ class SqliteWriter:
 
     @staticmethod
     def _begin_now(connection: Connection) -> RootTransaction:
-        transaction = connection.begin()
+        transaction = connection.begin()  # SQLAlchemy's bookkeeping only: pysqlite emits nothing
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw: Any = connection.connection.driver_connection
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            transaction.rollback()
+            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error,
+                                          dialect=connection.dialect) from error
         except BaseException:
             transaction.rollback()
             raise
@@ -199,20 +208,102 @@ class SqliteWriter:
             pass
 
 
+@dataclass(frozen=True)
+class _SqlitePlan:
+    sql: str
+    args: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    returns_rows: bool
+    names: tuple[str, ...]  # the result columns, in order
+    results: tuple[Callable[[Any], Any] | None, ...]  # their result processors
+
+
+_SQLITE_PLANS: dict[tuple[int, tuple[str, ...]], _SqlitePlan | None] = {}
+
+
+def _sqlite_plan(statement: Executable, keys: tuple[str, ...], dialect: Dialect) -> _SqlitePlan | None:
+    """A prebuilt statement compiled once for SQLite: SQL, argument recipe (`direct._plan`) and
+    the result columns' processors (SQLite hands back text for timestamps and JSON)."""
+    plan = direct_plan(statement, keys, dialect)
+    if plan is None:
+        return None
+    element: Any = statement
+    compiled: Any = element.compile(dialect=dialect, column_keys=list(keys))
+    names, results = [], []
+    for column in compiled._result_columns:
+        names.append(column.keyname)
+        results.append(column.type._cached_result_processor(dialect, None))
+    return _SqlitePlan(plan.sql, plan.args, plan.returns_rows, tuple(names), tuple(results))
+
+
+class SqliteRow:
+    """A row of the direct path read like a SQLAlchemy row: `row.column`, `row[0]`, `row._mapping`."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        self._names, self._values = names, values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values[index]
+
+    @property
+    def _mapping(self) -> Mapping[str, Any]:
+        return dict(zip(self._names, self._values))
+
+
 class SqliteTransaction(Transaction):
-    """A transaction on the writer's synchronous connection: statements run on the loop's thread."""
+    """A transaction on the writer's synchronous connection: statements run on the loop's thread.
+
+    The hot path's statements (`prebuilt(...)`, see direct.py) are compiled once and run on the
+    sqlite3 cursor directly, with SQLAlchemy's own bind and result processors; any other goes
+    through SQLAlchemy's `Connection.execute`. The storage contract suite runs on both."""
 
     is_postgres = False
 
-    def __init__(self, connection: Connection, cipher: StockCipher) -> None:
+    def __init__(self, connection: Connection, cipher: StockCipher,
+                 timer: Callable[[float], None] | None = None) -> None:
         self.connection = connection
         self.cipher = cipher
+        self._timer = timer
+        self._dialect = connection.dialect
+
+    def _direct(self, statement: Executable, params: Mapping[str, Any]) -> StatementResult | None:
+        key = (id(statement), tuple(params))
+        if key not in _SQLITE_PLANS:
+            _SQLITE_PLANS[key] = _sqlite_plan(statement, key[1], self._dialect)
+        plan = _SQLITE_PLANS[key]
+        if plan is None:
+            return None
+        args = [fixed if name is None else (process(params[name]) if process else params[name])
+                for name, fixed, process in plan.args]
+        raw: Any = self.connection.connection.driver_connection
+        started = time.perf_counter()
+        try:
+            cursor = raw.execute(plan.sql, args)
+            fetched = cursor.fetchall() if plan.returns_rows else []
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(plan.sql, args, error, sqlite3.Error, dialect=self._dialect) from error
+        if self._timer is not None:
+            self._timer(time.perf_counter() - started)
+        names, results = plan.names, plan.results
+        rows = [SqliteRow(names, tuple(r(v) if r else v for r, v in zip(results, values))) for values in fetched]
+        return DirectResult(rows, cursor.rowcount)  # type: ignore[arg-type]
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
     ) -> StatementResult:
         try:
-            result: StatementResult = self.connection.execute(statement, params)
+            result: StatementResult | None = None
+            if is_prebuilt(statement) and (params is None or isinstance(params, Mapping)):
+                result = self._direct(statement, params or {})
+            if result is None:
+                result = self.connection.execute(statement, params)
         except Exception as error:
             if is_unavailable(error):
                 raise StorageUnavailable(f"database unreachable: {type(error).__name__}") from error
@@ -233,8 +324,10 @@ class SqliteTransaction(Transaction):
 class SqliteUnitOfWork(SqlRepositories):
     """`UnitOfWork` on the process's SQLite writer (see the module's docstring)."""
 
-    def __init__(self, writer: SqliteWriter, cipher: StockCipher, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, writer: SqliteWriter, cipher: StockCipher, retry: RetryPolicy | None = None,
+                 statement_timer: Callable[[float], None] | None = None) -> None:
         self._writer = writer
+        self._timer = statement_timer
         self._cipher = cipher
         self._retry = retry or RetryPolicy()
         self._open = False
@@ -244,7 +337,7 @@ class SqliteUnitOfWork(SqlRepositories):
         connection, self._transaction = await self._retry.open(
             self._writer.begin, lambda error: isinstance(error, _OPEN_FAILURES) or is_unavailable(error))
         self._open = True
-        self._bind(SqliteTransaction(connection, self._cipher))
+        self._bind(SqliteTransaction(connection, self._cipher, self._timer))
         return self
 
     async def __aexit__(

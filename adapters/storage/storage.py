@@ -78,7 +78,7 @@ class SqlStorage:
         if self.postgres is not None:
             return AsyncpgUnitOfWork(self.postgres, self.cipher, self.retry, self.statement_timer)
         if self.sqlite is not None:
-            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry)
+            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry, self.statement_timer)
         return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
 
     def single_statement_uow(self) -> SqlAlchemyUnitOfWork | AsyncpgUnitOfWork | SqliteUnitOfWork:
@@ -88,7 +88,7 @@ class SqlStorage:
             return AsyncpgUnitOfWork(self.postgres, self.cipher, self.retry, self.statement_timer,
                                      single_statement=True)
         if self.sqlite is not None:
-            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry)
+            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry, self.statement_timer)
         return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
 
     def pool_usage(self) -> tuple[int, int, int]:
