@@ -113,13 +113,32 @@ class SqliteWriter:
             except exc.OperationalError as error:
                 if not _is_busy(error):
                     raise
-            # Another process holds the write lock: wait for it in a thread, not on the loop.
-            return connection, await asyncio.to_thread(self._begin_waiting, connection)
         except BaseException as error:
             if is_unavailable(error) and not _is_busy(error):
                 self._drop()
             self._lock.release()
             raise
+        # Another process holds the write lock: wait for it in a thread, not on the loop.
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._begin_waiting, connection))
+        try:
+            return connection, await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread goes on with the connection: the writer is given back once it is done
+            # and its transaction, if it got one, undone.
+            waiting.add_done_callback(self._undo_late_begin)
+            raise
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _undo_late_begin(self, waiting: asyncio.Future[RootTransaction]) -> None:
+        try:
+            if not waiting.cancelled() and waiting.exception() is None:
+                waiting.result().rollback()
+        except Exception:
+            self._drop()
+        finally:
+            self._lock.release()
 
     def end(self, transaction: RootTransaction, commit: bool) -> None:
         """Commit or roll back, and give the writer to the next unit."""

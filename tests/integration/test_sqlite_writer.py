@@ -100,3 +100,33 @@ async def test_units_of_work_of_one_process_take_turns_on_the_writer(sqlite_url:
             assert (await uow.products.get("ABC")).stock == 50  # type: ignore[union-attr]
     finally:
         await storage.aclose()
+
+
+async def test_a_unit_cancelled_while_waiting_for_another_process_leaves_the_writer_usable(
+        sqlite_url: str, secret_key: str) -> None:
+    """A request given up (shutdown, a client gone) while its unit of work waited for another
+    process's lock: the writer comes back once that wait ends, with nothing left open."""
+    storage = SqlStorage.from_url(sqlite_url, secret_key, sqlite_busy_timeout_ms=30_000)
+    blocker = other_process_writer(sqlite_url)
+    try:
+        async def add() -> None:
+            async with storage.uow_factory() as uow:
+                await uow.products.add(Product.create("ABC", "Thing", 5000, 3))
+                await uow.commit()
+
+        adding = asyncio.create_task(add())
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+        adding.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await adding
+        blocker.execute("COMMIT")
+        async with storage.uow_factory() as uow:
+            assert await uow.products.get("ABC") is None  # the cancelled unit wrote nothing
+            await uow.products.add(Product.create("XYZ", "Other", 5000, 3))
+            await uow.commit()
+        async with storage.uow_factory() as uow:
+            assert await uow.products.get("XYZ") is not None
+    finally:
+        blocker.close()
+        await storage.aclose()
