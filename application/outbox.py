@@ -78,6 +78,8 @@ class OutboxSender:
     async def deliver(self, messages: list[QueuedMessage]) -> None:
         """Send messages queued by a unit of work that has committed (or claimed by `drain`),
         keeping the lease of those not yet tried while the others are sent."""
+        if not messages:  # nothing to send: no lease keeper to start and stop (a turn of the loop)
+            return
         untried = {message.id for message in messages}
         async with kept_leased(lambda: self._renew(untried), self._lease, sleep=self._sleep):
             for message in messages:

@@ -95,6 +95,8 @@ def application_over(adapters: InMemoryAdapters | ConfiguredAdapters, settings: 
                                      payment_events_days=settings.retention_payment_events_days),
         # Runs of one message (the first and every re-run) before it is given up as a dead letter.
         "max_attempts": settings.max_attempts,
+        # Messages run at once per worker up to their queued replies (0: no limit).
+        "processing_concurrency": settings.processing_concurrency,
     })
     return app
 

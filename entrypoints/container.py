@@ -232,7 +232,7 @@ class Application(containers.DeclarativeContainer):
         MeteredChatPipeline, commands, adapters.unit_of_work.provider, settings, adapters.rate_limiter, adapters.locks,
         adapters.gatekeeper, outbox, adapters.clock, config.admins, lease=config.inbox_lease, metrics=metrics,
         single_statement_uow=adapters.single_statement_unit_of_work.provider, notifier=notifier,
-        max_attempts=config.max_attempts, sessions=adapters.sessions,
+        max_attempts=config.max_attempts, sessions=adapters.sessions, concurrency=config.processing_concurrency,
     )
 
 
@@ -244,11 +244,12 @@ if TYPE_CHECKING:
     from adapters.coordination.redis_store import RedisCache, RedisGatekeeper, RedisLockManager, RedisRateLimiter
     from adapters.messaging.simulator import ConsoleMessenger
     from adapters.storage.postgres import AsyncpgUnitOfWork
+    from adapters.storage.sqlite import SqliteUnitOfWork
     from adapters.storage.unit_of_work import SqlAlchemyUnitOfWork
     from application import ports
 
     _uow: ports.UnitOfWork = MemoryUnitOfWork(MemoryStore())
-    _sql_uows: tuple[type[ports.UnitOfWork], ...] = (SqlAlchemyUnitOfWork, AsyncpgUnitOfWork)
+    _sql_uows: tuple[type[ports.UnitOfWork], ...] = (SqlAlchemyUnitOfWork, AsyncpgUnitOfWork, SqliteUnitOfWork)
     _caches: tuple[type[ports.Cache], ...] = (MemoryCache, RedisCache)
     _locks: tuple[type[ports.LockManager], ...] = (MemoryLockManager, RedisLockManager)
     _limits: tuple[type[ports.RateLimiter], ...] = (MemoryRateLimiter, RedisRateLimiter)

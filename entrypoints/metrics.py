@@ -18,8 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, event
 
 from adapters.coordination.stats import CoordinationStats
 from adapters.messaging.stats import DeliveryStats
@@ -90,7 +89,8 @@ class Metrics:
         """Time every statement (SQLAlchemy's by engine events, the direct path's by its timer)
         and export the pool state."""
         self._storages.append(storage)
-        _time_queries(storage.engine, self.query_time)
+        for engine in storage.timed_engines():
+            _time_queries(engine, self.query_time)
         storage.statement_timer = self.query_time.observe
 
     def refresh(self) -> None:
@@ -144,13 +144,13 @@ class _StatsSource:
         return delta
 
 
-def _time_queries(engine: AsyncEngine, histogram: Histogram) -> None:
+def _time_queries(engine: Engine, histogram: Histogram) -> None:
     # Two perf_counter calls and one observe per statement: cheap next to the round trip.
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine, "before_cursor_execute")
     def _start(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: bool) -> None:
         conn.info.setdefault("tokowa_query_start", []).append(time.perf_counter())
 
-    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    @event.listens_for(engine, "after_cursor_execute")
     def _stop(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: bool) -> None:
         started = conn.info.get("tokowa_query_start")
         if started:

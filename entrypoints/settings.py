@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     delivery_interval_seconds: float = Field(5.0, alias="TOKOWA_DELIVERY_INTERVAL")
     lease_seconds: float = Field(120.0, gt=0, alias="TOKOWA_LEASE_SECONDS")
     max_attempts: int = Field(5, ge=1, alias="TOKOWA_MAX_ATTEMPTS")
+    processing_concurrency_raw: int | None = Field(None, ge=0, alias="TOKOWA_PROCESSING_CONCURRENCY")
     run_jobs_in_server: bool = Field(True, alias="TOKOWA_SERVER_JOBS")
     doctor_interval_seconds: float = Field(3600.0, alias="TOKOWA_DOCTOR_INTERVAL")
     demo_wanted: bool = Field(False, alias="TOKOWA_DEMO")
@@ -103,6 +104,22 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.public_url_raw or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def processing_concurrency(self) -> int:
+        """Messages run at once per worker, up to their queued replies (0: no limit; sending
+        the replies is outside the limit).
+
+        By default 8 on the embedded SQLite database and no limit on PostgreSQL. On SQLite a
+        unit of work runs without giving the event loop away (`adapters/storage/sqlite.py`), so
+        more messages in flight add no throughput, only turns of the loop that every new
+        webhook's acknowledgement has to wait through; the messages beyond the limit wait,
+        acknowledged and leased. A message waiting on the payment provider (a link purchase)
+        keeps its place meanwhile, hence not fewer. On PostgreSQL processing waits on round
+        trips, which other messages fill."""
+        if self.processing_concurrency_raw is not None:
+            return self.processing_concurrency_raw
+        return 8 if self.is_sqlite else 0
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,8 +18,10 @@ again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from application.chat.catalog import text
 from application.chat.commands import WRITE_COMMANDS, ChatContext, Commands, Usage, usage_reply
@@ -59,7 +61,10 @@ class ChatPipeline:
                  admins: frozenset[str], lease: timedelta = INBOX_LEASE,
                  single_statement_uow: UnitOfWorkFactory | None = None, notifier: Notifier | None = None,
                  max_attempts: int = MAX_ATTEMPTS, sleep: Sleep = asyncio.sleep,
-                 sessions: SessionStore | None = None) -> None:
+                 sessions: SessionStore | None = None, concurrency: int | None = None) -> None:
+        """`concurrency`: how many messages run at once up to their queued replies (None or 0: no
+        limit); the others wait their turn, leased, first come first served. Sending is outside
+        the limit (it waits on the network, not on this process)."""
         self._commands, self._uow_factory, self._settings = commands, uow_factory, settings
         # Accepting a message and queueing its one reply are one atomic repository call each.
         self._single = single_statement_uow or uow_factory
@@ -68,6 +73,8 @@ class ChatPipeline:
         self._limiter, self._locks, self._gate, self._outbox, self._clock = limiter, locks, gate, outbox, clock
         self._admins, self._notifier = admins, notifier
         self._talk = Conversations(sessions or _ForgetfulSessions())
+        self._turns: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(concurrency) if concurrency else contextlib.nullcontext())
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Accept and process one message; returns the replies sent."""
@@ -99,8 +106,9 @@ class ChatPipeline:
             await self._release_held(message.sender)
         try:
             async with kept_leased(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
-                replies = await self._process(message, rerun)
-                queued = await self._queue(message, replies)
+                async with self._turns:
+                    replies = await self._process(message, rerun)
+                    queued = await self._queue(message, replies)
         except StorageUnavailable:
             log.error("database unavailable; the message will be processed again",
                       extra={"message_id": message.message_id})

@@ -120,3 +120,80 @@ def test_a_worker_killed_mid_purchase_loses_nothing(pg_url: str, tmp_path: Path)
         replies = [r.body for r in graph.requests if r.body.get("to") == ALICE]
         assert len(replies) == 1 and "Pembelian berhasil" in json.dumps(replies[0], ensure_ascii=False)
         assert run_sync(_state(pg_url)) == (1, 40_000, 4)
+
+
+def _batch_webhook(messages: list[tuple[str, str, str]]) -> bytes:
+    """One Cloud API delivery carrying several messages: (sender, message id, text) each."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "6281100000000", "phone_number_id": "100000000000001"},
+        "contacts": [{"profile": {"name": "Customer"}, "wa_id": sender} for sender, _, _ in messages],
+        "messages": [{"from": sender, "id": message_id, "timestamp": str(int(time.time())), "type": "text",
+                      "text": {"body": text}} for sender, message_id, text in messages],
+    }
+    return json.dumps({"object": "whatsapp_business_account",
+                       "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).encode()
+
+
+BUYERS = [f"62857000000{n:02d}" for n in range(20)]
+
+
+async def _seed_buyers(url: str) -> None:
+    adapters = production_adapters(url)
+    shop = Shop(adapters)
+    try:
+        await shop.say(ADMIN, ".addproduk VC|Voucher|10000|50")
+        for buyer in BUYERS:
+            await shop.say(ADMIN, f".addsaldo {buyer} 50000")
+    finally:
+        await close(adapters)
+
+
+async def _books(url: str) -> tuple[int, list[int], int]:
+    adapters = production_adapters(url)
+    try:
+        async with adapters.unit_of_work() as uow:
+            orders = sum([len(await uow.orders.recent_of(buyer)) for buyer in BUYERS])
+            balances = [(await uow.wallets.get(buyer)).balance.value for buyer in BUYERS]
+            stock = (await uow.products.get("VC")).stock  # type: ignore[union-attr]
+            return orders, balances, stock
+    finally:
+        await close(adapters)
+
+
+def test_on_sqlite_a_worker_killed_with_acknowledged_messages_waiting_loses_nothing(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """The embedded default runs a few messages at a time (TOKOWA_PROCESSING_CONCURRENCY); the
+    others wait, acknowledged. A `kill -9` just after acknowledging twenty purchases loses none
+    and doubles none: the next `tokowa serve` on the same file takes up the rest, and every
+    customer has bought once and is answered once."""
+    run_sync(_seed_buyers(sqlite_url))
+    with FakeHttpServer(GRAPH_OK) as graph:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TOKOWA_", "WHATSAPP_", "GOWA_", "MIDTRANS_"))}
+        env.update({"DATABASE_URL": sqlite_url, "TOKOWA_SECRET_KEY": TEST_SECRET_KEY, "WHATSAPP_ACCESS_TOKEN": "token",
+                    "WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+                    "WHATSAPP_API_URL": graph.url, "TOKOWA_LEASE_SECONDS": "3", "TOKOWA_DELIVERY_INTERVAL": "0.5",
+                    "TOKOWA_PROCESSING_CONCURRENCY": "1"})
+        body = _batch_webhook([(buyer, f"wamid.sq.{n}", ".buy VC 1 saldo") for n, buyer in enumerate(BUYERS)])
+        signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        first = _serve(env, tmp_path, free_port())
+        try:
+            response = httpx.post(f"http://127.0.0.1:{first.args[3]}/webhooks/whatsapp", content=body,
+                                  headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+            assert response.status_code == 200
+        finally:
+            first.send_signal(signal.SIGKILL)  # kill -9 with the purchases acknowledged, most still waiting
+            first.wait(timeout=10)
+        second = _serve(env, tmp_path, free_port())
+        try:
+            deadline = time.monotonic() + 60
+            while len({r.body.get("to") for r in graph.requests}) < len(BUYERS) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(1.5)  # a duplicate, if there were one, would come now
+        finally:
+            second.terminate()
+            second.wait(timeout=15)
+        replies = sorted(str(r.body.get("to")) for r in graph.requests)
+        assert replies == sorted(BUYERS)  # everyone answered, once
+        assert all("Pembelian berhasil" in json.dumps(r.body, ensure_ascii=False) for r in graph.requests)
+        assert run_sync(_books(sqlite_url)) == (20, [40_000] * 20, 30)
