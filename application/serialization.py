@@ -21,6 +21,9 @@ def products_from_json(data: str) -> list[Product]:
 
 def _product_dict(p: Product) -> dict[str, Any]:
     d = asdict(p)
+    # Browsing never shows the delivery text, and it may be the goods themselves (a shared login):
+    # it stays in the database, sealed, and out of every cache.
+    d["delivery_text"] = ""
     for key in ("price", "price_silver", "price_gold"):
         d[key] = d[key]["value"] if d[key] is not None else None
     return d

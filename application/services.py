@@ -68,7 +68,9 @@ class ShopSettingsReader:
 
 
 class ShopReads:
-    """The cached reads of browsing: product list and detail (5 min), balance and tier (1 min)."""
+    """The cached reads of browsing: product list and detail (5 min), balance and tier (1 min).
+    Cached products carry no delivery text (see `product_to_json`): deliveries read the product
+    in their own unit of work."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache) -> None:
         self._uow_factory, self._cache = uow_factory, cache

@@ -18,28 +18,37 @@ from sqlalchemy import Column, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.storage.cipher import StockCipher
+from adapters.storage.products import SEALED_TEXT
 from adapters.storage.storage import SqlStorage
-from adapters.storage.tables import inbox, outbox, stock_items
+from adapters.storage.tables import inbox, outbox, produk, stock_items
 
 
 @dataclass(frozen=True)
 class _Secrets:
-    """One encrypted column: the table, its key column, and how its stored value holds a token."""
+    """One encrypted column: the table, its key column, how its stored value holds a token, and
+    the stored value with a new token in its place."""
 
     table: Table
     key: Column[Any]
     column: Column[Any]
     token_of: Callable[[Any], str | None]
+    store: Callable[[Any, str], Any] = lambda _, token: token
 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _sealed_text(data: Any) -> str | None:
+    return _text(data.get(SEALED_TEXT)) if isinstance(data, dict) else None
+
+
 SECRETS = (
     _Secrets(stock_items, stock_items.c.id, stock_items.c.content, _text),
     _Secrets(inbox, inbox.c.message_id, inbox.c.body, _text),  # a sealed JSON string; None when dropped
     _Secrets(outbox, outbox.c.id, outbox.c.payload, _text),
+    # A product's delivery text, sealed inside its JSON `data`.
+    _Secrets(produk, produk.c.id, produk.c.data, _sealed_text, lambda data, token: {**data, SEALED_TEXT: token}),
 )
 
 
@@ -66,7 +75,7 @@ async def rotate_keys(storage: SqlStorage, *, batch: int = 200) -> Rotation:
                     if not cipher.readable(token):
                         report.unreadable.append((spec.table.name, str(row.key)))
                         continue
-                    values: dict[str, Any] = {spec.column.name: cipher.rotate(token)}
+                    values: dict[str, Any] = {spec.column.name: spec.store(row.value, cipher.rotate(token))}
                     if spec.table is stock_items and not str(row.extra).startswith("forgotten:"):
                         # The duplicate check's hash follows the first key too.
                         values["content_hash"] = cipher.fingerprint(cipher.decrypt(token))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from adapters.storage.cipher import StockCipher
 from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
@@ -54,7 +55,13 @@ _TAKE = prebuilt(
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 
 
-def _row_values(product: Product) -> dict[str, Any]:
+# A product's delivery text may be the goods themselves (a shared login, a licence key): it is
+# kept sealed with TOKOWA_SECRET_KEY like stock items, never as plain text in `produk.data`.
+SEALED_TEXT = "delivery_text_sealed"
+PLAIN_TEXT = "delivery_text"  # how it was stored before migration 0009
+
+
+def _row_values(product: Product, cipher: StockCipher) -> dict[str, Any]:
     return {
         "nama": product.name,
         "harga": product.price.value,
@@ -64,7 +71,7 @@ def _row_values(product: Product) -> dict[str, Any]:
         "data": {
             "description": product.description,
             "terms": product.terms,
-            "delivery_text": product.delivery_text,
+            SEALED_TEXT: cipher.encrypt(product.delivery_text) if product.delivery_text else "",
             "price_silver": product.price_silver.value if product.price_silver else None,
             "price_gold": product.price_gold.value if product.price_gold else None,
             "min_stock": product.min_stock,
@@ -74,8 +81,9 @@ def _row_values(product: Product) -> dict[str, Any]:
     }
 
 
-def _to_product(row: Row[Any]) -> Product:
+def _to_product(row: Row[Any], cipher: StockCipher) -> Product:
     data = row.data or {}
+    sealed = data.get(SEALED_TEXT)
     silver, gold = data.get("price_silver"), data.get("price_gold")
     return Product(
         code=row.id,
@@ -86,7 +94,7 @@ def _to_product(row: Row[Any]) -> Product:
         active=row.aktif,
         description=data.get("description", ""),
         terms=data.get("terms", ""),
-        delivery_text=data.get("delivery_text", ""),
+        delivery_text=cipher.decrypt(sealed) if sealed else data.get(PLAIN_TEXT, ""),
         price_silver=Rupiah(silver) if silver is not None else None,
         price_gold=Rupiah(gold) if gold is not None else None,
         min_stock=data.get("min_stock"),
@@ -104,26 +112,27 @@ class SqlAlchemyProductRepository:
     async def get(self, code: str, *, for_update: bool = False) -> Product | None:
         query = _GET_FOR_UPDATE if for_update else _GET
         row = (await self._tx.execute(query, {"code": code.upper()})).first()
-        return _to_product(row) if row is not None else None
+        return _to_product(row, self._tx.cipher) if row is not None else None
 
     async def take(self, code: str, qty: int) -> Product | None:
         row = (await self._tx.execute(_TAKE, {"code": code.upper(), "qty": qty})).first()
-        return _to_product(row) if row is not None else None
+        return _to_product(row, self._tx.cipher) if row is not None else None
 
     async def list_active(self) -> list[Product]:
         rows = await self._tx.execute(select(produk).where(produk.c.aktif.is_(True)).order_by(produk.c.id))
-        return [_to_product(row) for row in rows]
+        return [_to_product(row, self._tx.cipher) for row in rows]
 
     async def count(self) -> int:
         return int((await self._tx.execute(select(func.count()).select_from(produk))).scalar_one())
 
     async def add(self, product: Product) -> None:
-        inserted = await self._tx.insert_ignoring_conflicts(produk, {"id": product.code, **_row_values(product)})
+        values = {"id": product.code, **_row_values(product, self._tx.cipher)}
+        inserted = await self._tx.insert_ignoring_conflicts(produk, values)
         if not inserted:
             raise DuplicateProductCode(code=product.code)
 
     async def save(self, product: Product) -> None:
-        values = _row_values(product)
+        values = _row_values(product, self._tx.cipher)
         if product.uses_items:
             del values["stok"]
         statement = _SAVE_ITEM_PRODUCT if product.uses_items else _SAVE

@@ -16,6 +16,8 @@ from tests.support.wiring import close, production_adapters
 SECRETS = ["alpha.sekret@mail.test|Pw-Alpha-9137", "bravo.sekret@mail.test|Pw-Bravo-2281",
            "charlie.sekret@mail.test|Pw-Charlie-5512"]
 MANUAL_SECRET = "https://canva.example/invite/Zx81-Sekret-4471"  # what a seller delivers by hand
+# A product's delivery text that is itself a secret: one login every buyer of the product gets.
+TEXT_SECRET = "Login keluarga: family.sekret@mail.test Pw-Family-3318"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -50,8 +52,11 @@ async def full_flow(shop: Shop) -> None:
     """An admin stocks items; Alice buys with saldo, Bob by payment link; Alice asks again."""
     await shop.say(ADMIN, ".addproduk NF1|Netflix 1 Bulan|35000|0|Akun premium")
     await shop.say(ADMIN, ".addstok NF1\n" + "\n".join(SECRETS))
+    await shop.say(ADMIN, f".setproduk NF1 teks {TEXT_SECRET}")
     await shop.say(ADMIN, f".addsaldo {ALICE} 100rb")
-    assert SECRETS[0] in await shop.say(ALICE, ".buy NF1")
+    assert TEXT_SECRET not in await shop.say(ALICE, ".produk NF1")  # browsing (cached) never shows it
+    bought = await shop.say(ALICE, ".buy NF1")
+    assert SECRETS[0] in bought and TEXT_SECRET in bought
     await shop.say(BOB, ".buy NF1")
     order = await shop.last_order_of(BOB)
     await pay_by_link(shop, order.id)

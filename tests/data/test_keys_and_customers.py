@@ -11,7 +11,7 @@ from adapters.storage import StockCipher
 from adapters.storage.keys import rotate_keys, unreadable_rows
 from application.use_cases.admin_reads import CustomerNotFound
 from application.use_cases.customer_data import CustomerStillActive
-from tests.data.conftest import SECRETS, close_shop, full_flow, open_shop
+from tests.data.conftest import SECRETS, TEXT_SECRET, close_shop, full_flow, open_shop
 from tests.support.shop import ADMIN, ALICE, BOB
 
 
@@ -34,6 +34,7 @@ async def test_a_new_key_in_front_rotates_everything_while_the_shop_sells(databa
         rotation = results[0]
         assert rotation.unreadable == []
         assert rotation.rewritten["stock_items"] == len(SECRETS)
+        assert rotation.rewritten["produk"] == 1  # NF1's delivery text
         assert rotation.rewritten["inbox"] > 0
         again = await rotate_keys(both.adapters.storage())
         assert sum(again.rewritten.values()) == 0  # a second run finds nothing left to do
@@ -43,7 +44,8 @@ async def test_a_new_key_in_front_rotates_everything_while_the_shop_sells(databa
     only_new = await open_shop(database_url, new)
     try:
         assert await unreadable_rows(only_new.adapters.storage()) == []
-        assert SECRETS[0] in await only_new.say(ALICE, ".kirimulang")
+        again_delivered = await only_new.say(ALICE, ".kirimulang")
+        assert SECRETS[0] in again_delivered and TEXT_SECRET in again_delivered
         # The duplicate check follows the new key too.
         assert "duplikat" in (await only_new.say(ADMIN, f".addstok NF1\n{SECRETS[2]}")).lower()
     finally:
@@ -52,7 +54,7 @@ async def test_a_new_key_in_front_rotates_everything_while_the_shop_sells(databa
     only_old = await open_shop(database_url, old)
     try:
         unreadable = await unreadable_rows(only_old.adapters.storage())
-        assert {table for table, _ in unreadable} >= {"stock_items", "inbox", "outbox"}
+        assert {table for table, _ in unreadable} >= {"stock_items", "inbox", "outbox", "produk"}
     finally:
         await close_shop(only_old)
 

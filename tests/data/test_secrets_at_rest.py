@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.storage.tables import metadata
-from tests.data.conftest import MANUAL_SECRET, SECRETS, close_shop, full_flow, open_shop
+from tests.data.conftest import MANUAL_SECRET, SECRETS, TEXT_SECRET, close_shop, full_flow, open_shop
 from tests.support.wiring import TEST_SECRET_KEY
 
 
 def _needles() -> list[str]:
     """Each whole item line, and each part of it alone (the password must not be found either)."""
-    return SECRETS + [part for line in SECRETS for part in line.split("|")] + [MANUAL_SECRET]
+    return SECRETS + [part for line in SECRETS for part in line.split("|")] + [MANUAL_SECRET, TEXT_SECRET,
+                                                                         "Pw-Family-3318"]
 
 
 async def _stored_text(url: str) -> dict[str, str]:
