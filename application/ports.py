@@ -38,7 +38,10 @@ class ProductRepository(Protocol):
     async def save(self, product: Product) -> None: ...
 
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
-        """Store new stock items. Raises InvalidStockItems when one is already in stock unsold."""
+        """Store new stock items. Raises InvalidStockItems when one is already in stock stored."""
+
+    async def stored_among(self, code: str, contents: list[str]) -> set[str]:
+        """Which of `contents` are stock items of `code` already, stored."""
 
     async def take(self, code: str, qty: int) -> Product | None:
         """Take `qty` units of an active counted-stock product in one step the database guards

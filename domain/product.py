@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from domain.errors import (
@@ -129,8 +129,9 @@ class Product:
         self._refuse_items()
         self.stock = _stock_amount(qty)
 
-    def accept_items(self, lines: list[str]) -> list[str]:
-        """Validate new stock item lines; returns them stripped. Blank or repeated lines refuse all."""
+    def accept_items(self, lines: list[str], stored: Collection[str] = ()) -> list[str]:
+        """Validate new stock item lines; returns them stripped. Blank lines, repeated ones and
+        ones stored already (`stored`: sold or not) refuse all, every one of them named."""
         if self.fulfilment is Fulfilment.MANUAL:
             raise ManualNeedsCountedStock(code=self.code)
         if not self.uses_items and self.stock > 0:
@@ -143,6 +144,8 @@ class Product:
                 refused.append((number, "", "blank"))
             elif line in seen:
                 refused.append((number, line, "repeated"))
+            elif line in stored:
+                refused.append((number, line, "in_stock"))
             seen.add(line)
         if refused or not cleaned:
             raise refused_items(refused)

@@ -64,6 +64,10 @@ class MemoryProductRepository(_Repo):
             product.uses_items = True
         self._sync_stock(code)
 
+    async def stored_among(self, code: str, contents: list[str]) -> set[str]:
+        existing = {i.content for i in self.data.items if i.product_code == code.upper()}
+        return {content for content in contents if content in existing}
+
     async def take(self, code: str, qty: int) -> Product | None:
         found = self.data.products.get(code.upper())
         if found is None or not found.active or found.uses_items or found.stock < qty:

@@ -141,15 +141,7 @@ class SqlAlchemyProductRepository:
     async def add_items(self, code: str, contents: list[str], now: datetime) -> None:
         await self._lock(code)
         hashes = [self._tx.cipher.fingerprint(content) for content in contents if content.strip()]
-        # Items stored before a key rotation finished carry their hash under an older key.
-        known = {content: self._tx.cipher.fingerprints(content) for content in contents if content.strip()}
-        stored = await self._tx.execute(
-            select(stock_items.c.content_hash).where(
-                stock_items.c.produk_id == code,
-                stock_items.c.content_hash.in_({h for hs in known.values() for h in hs}),
-            )
-        )
-        stored_hashes = set(stored.scalars())
+        in_stock = await self.stored_among(code, contents)
         refused: list[tuple[int, str, str]] = []
         seen: set[str] = set()
         for number, content in enumerate(contents, start=1):
@@ -157,7 +149,7 @@ class SqlAlchemyProductRepository:
                 refused.append((number, "", "blank"))
             elif content in seen:
                 refused.append((number, content, "repeated"))
-            elif stored_hashes & set(known[content]):
+            elif content in in_stock:
                 refused.append((number, content, "in_stock"))
             seen.add(content)
         if refused or not contents:
@@ -170,6 +162,20 @@ class SqlAlchemyProductRepository:
         await self._tx.execute(
             update(produk).where(produk.c.id == code).values(uses_items=True, stok=_free_items(code))
         )
+
+    async def stored_among(self, code: str, contents: list[str]) -> set[str]:
+        # Items stored before a key rotation finished carry their hash under an older key.
+        known = {content: self._tx.cipher.fingerprints(content) for content in contents if content.strip()}
+        if not known:
+            return set()
+        stored = await self._tx.execute(
+            select(stock_items.c.content_hash).where(
+                stock_items.c.produk_id == code.upper(),
+                stock_items.c.content_hash.in_({h for hs in known.values() for h in hs}),
+            )
+        )
+        stored_hashes = set(stored.scalars())
+        return {content for content, hashes in known.items() if stored_hashes & set(hashes)}
 
     async def take_items(self, code: str, qty: int, order_id: str) -> list[str]:
         await self._lock(code)

@@ -145,7 +145,9 @@ class AddStockItems(_ProductChange):
     async def _apply(self, uow: UnitOfWork, product: Product, *args: str | int | list[str]) -> None:
         lines = args[0]
         assert isinstance(lines, list)
-        accepted = product.accept_items(lines)
+        # Every refused line named in one reply: the batch's own repeats and what was stored before.
+        stored = await uow.products.stored_among(product.code, [line.strip() for line in lines if line.strip()])
+        accepted = product.accept_items(lines, stored)
         await uow.products.add_items(product.code, accepted, self._clock.now())
 
 

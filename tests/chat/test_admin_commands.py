@@ -78,6 +78,16 @@ async def test_addstok_items_refuses_blank_and_duplicate_lines_with_a_count(shop
     assert await shop.stock("NF1") == 3
 
 
+async def test_addstok_names_repeats_and_lines_already_in_stock_in_one_reply(shop: Shop) -> None:
+    # One correction, not two: the seller sees every line to remove at once.
+    reply = await shop.say(ADMIN, ".addstok NF1\nbaru|9\nuser1@mail.test|pw1\nbaru|9")
+    assert reply == ("Item ditolak: 0 baris kosong, 2 duplikat. Tidak ada yang ditambahkan.\n"
+                     "• baris 2 `user1@mail.test|pw1`: sudah ada di stok\n"
+                     "• baris 3 `baru|9`: dobel di pesan ini")
+    assert await shop.stock("NF1") == 3
+    assert await shop.say(ADMIN, ".addstok NF1\nbaru|9") == "1 item ditambahkan ke NF1. Stok sekarang 4."
+
+
 async def test_addstok_quotes_the_first_three_refused_lines_and_counts_the_rest(shop: Shop) -> None:
     reply = await shop.say(ADMIN, ".addstok NF1\nx_1\nx_1\nx_1\n\n\nok")
     assert reply.splitlines()[1:] == [

@@ -265,6 +265,9 @@ async def test_items_already_stored_are_refused_whether_sold_or_not(new_uow: Fac
         await uow.products.take_items("VCR", 1, "INV-A")
         await uow.commit()
     async with new_uow() as uow:
+        # Asked beforehand (so one reply names every refused line), the same answer.
+        assert await uow.products.stored_among("vcr", ["a|1", "b|2", "new|9"]) == {"a|1", "b|2"}
+        assert await uow.products.stored_among("VCR", []) == set()
         with pytest.raises(InvalidStockItems) as refused:
             await uow.products.add_items("VCR", ["a|1", "b|2", "new|9"], at(1))
         assert refused.value.details["duplicates"] == 2

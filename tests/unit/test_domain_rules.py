@@ -92,6 +92,14 @@ def test_blank_and_duplicate_item_lines_refuse_the_whole_batch() -> None:
                                      "refused": ((2, "", "blank"), (3, "a", "repeated"))} and product.stock == 0
 
 
+def test_lines_stored_already_are_named_with_the_batch_own_repeats() -> None:
+    product = Product.create("NF1", "Netflix", 35_000, 0)
+    with pytest.raises(InvalidStockItems) as refused:
+        product.accept_items([" old ", "new", "new"], stored={"old"})
+    assert refused.value.details["refused"] == ((1, "old", "in_stock"), (3, "new", "repeated"))
+    assert product.accept_items(["new", "other"], stored={"old"}) == ["new", "other"] and product.stock == 2
+
+
 @pytest.mark.parametrize("field, value", [("warna", "biru"), ("harga", "0"), ("harga", "abc"), ("nama", ""), ("minstok", "-1")])
 def test_bad_product_fields_are_refused(field: str, value: str) -> None:
     with pytest.raises((InvalidProductField, InvalidAmount)):
