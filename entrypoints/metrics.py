@@ -67,6 +67,11 @@ class Metrics:
                                 registry=r, multiprocess_mode="livemin")
         self.uptime = Gauge("tokowa_uptime_seconds", "Seconds since this process started",
                             registry=r, multiprocess_mode="livemax")
+        # The database's own backlog, read when /metrics is scraped (every process reads the same rows).
+        self.outbox_pending = Gauge("tokowa_outbox_pending", "Outgoing messages waiting to be sent",
+                                    registry=r, multiprocess_mode="livemax")
+        self.outbox_held = Gauge("tokowa_outbox_held", "Outgoing messages held until their recipient writes "
+                                 "again (WhatsApp's 24-hour window)", registry=r, multiprocess_mode="livemax")
         self._started = time.monotonic()
         self.start_time.set(time.time())
         self.delivery_statuses = Counter("tokowa_whatsapp_delivery_statuses", "Delivery statuses WhatsApp reported",

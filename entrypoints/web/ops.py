@@ -48,7 +48,9 @@ class OpsController(Controller):
                         status_code=code)
 
     @get("/metrics")
-    async def metrics(self, ops_metrics: NamedDependency[Metrics]) -> Response[bytes]:
+    async def metrics(self, ops_container: NamedDependency[Any],
+                      ops_metrics: NamedDependency[Metrics]) -> Response[bytes]:
+        await _read_backlog(ops_container, ops_metrics)
         return Response(ops_metrics.render(), media_type=CONTENT_TYPE)
 
     @get("/dashboard", media_type="text/html")
@@ -84,6 +86,22 @@ async def _whatsapp_state(container: Application) -> str:
         except TimeoutError:
             connected = None
     return "down" if connected is False else "up"
+
+
+async def _read_backlog(container: Any, metrics: Metrics) -> None:
+    """The outbox's backlog into the gauges; with the database slow or down they keep their last
+    values (readiness says the database is down, not the metrics)."""
+    async def read() -> tuple[int, int]:
+        async with container.adapters.unit_of_work() as uow:
+            return await uow.outbox.pending_count(), await uow.outbox.held_count()
+
+    try:
+        pending, held = await asyncio.wait_for(read(), DB_PING_TIMEOUT)
+    except Exception:
+        log.debug("outbox backlog not read for /metrics", exc_info=True)
+        return
+    metrics.outbox_pending.set(pending)
+    metrics.outbox_held.set(held)
 
 
 def watch_adapters(container: Application) -> Metrics:

@@ -106,6 +106,13 @@ async def held(app: WebhookApp, to: str | None = None) -> int:
         return await uow.outbox.held_count(to)
 
 
+async def backlog(app: WebhookApp) -> tuple[float, float]:
+    """(waiting, held) outgoing messages as /metrics gives them."""
+    text = (await app.client.get("/metrics")).text
+    values = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith("tokowa_outbox_"))
+    return float(values["tokowa_outbox_pending"]), float(values["tokowa_outbox_held"])
+
+
 async def open_alerts(app: WebhookApp) -> list[dict[str, Any]]:
     response = await app.client.get("/api/v1/alerts", params={"open": "true"}, headers=AUTH)
     assert response.status_code == 200
@@ -121,6 +128,7 @@ async def test_a_reply_refused_later_is_held_the_admin_told_once_and_it_goes_whe
     for _ in range(2):  # Meta may deliver the same status twice
         assert await report(shop, failed(wamid, BUDI)) == 200
     assert await held(shop, BUDI) == 1
+    assert await backlog(shop) == (0, 1)  # what an operator's monitoring sees
     told = texts(graph, ADMIN, after=before)
     assert len(told) == 1 and BUDI in told[0] and "ditahan" in told[0]
     [alert] = await open_alerts(shop)
@@ -133,6 +141,7 @@ async def test_a_reply_refused_later_is_held_the_admin_told_once_and_it_goes_whe
     again = texts(graph, BUDI, after=before)
     assert again[0] == first["text"]["body"] and len(again) >= 2  # the held one first, then the answer
     assert await held(shop) == 0 and await open_alerts(shop) == []
+    assert await backlog(shop) == (0, 0)
 
 
 async def test_an_admin_message_refused_later_goes_again_as_the_template_once(
