@@ -29,6 +29,9 @@ class ProductRepository(Protocol):
 
     async def list_active(self) -> list[Product]: ...
 
+    async def list_inactive(self) -> list[Product]:
+        """Deactivated products, by code (the seller may sell one again)."""
+
     async def count(self) -> int:
         """How many products exist at all, active or not."""
 

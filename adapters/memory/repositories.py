@@ -40,6 +40,9 @@ class MemoryProductRepository(_Repo):
     async def list_active(self) -> list[Product]:
         return [copy.deepcopy(p) for p in sorted(self.data.products.values(), key=lambda p: p.code) if p.active]
 
+    async def list_inactive(self) -> list[Product]:
+        return [copy.deepcopy(p) for p in sorted(self.data.products.values(), key=lambda p: p.code) if not p.active]
+
     async def count(self) -> int:
         return len(self.data.products)
 

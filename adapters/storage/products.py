@@ -119,7 +119,13 @@ class SqlAlchemyProductRepository:
         return _to_product(row, self._tx.cipher) if row is not None else None
 
     async def list_active(self) -> list[Product]:
-        rows = await self._tx.execute(select(produk).where(produk.c.aktif.is_(True)).order_by(produk.c.id))
+        return await self._list(active=True)
+
+    async def list_inactive(self) -> list[Product]:
+        return await self._list(active=False)
+
+    async def _list(self, *, active: bool) -> list[Product]:
+        rows = await self._tx.execute(select(produk).where(produk.c.aktif.is_(active)).order_by(produk.c.id))
         return [_to_product(row, self._tx.cipher) for row in rows]
 
     async def count(self) -> int:

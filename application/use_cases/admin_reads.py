@@ -39,9 +39,10 @@ class ShopQueries:
             raise ProductNotFound(code=code)
         return product
 
-    async def products(self) -> list[Product]:
+    async def products(self, *, active: bool = True) -> list[Product]:
+        """Products on sale, by code; `active=False`: the deactivated ones."""
         async with self._uow_factory() as uow:
-            return await uow.products.list_active()
+            return await (uow.products.list_active() if active else uow.products.list_inactive())
 
     async def low_stock(self) -> list[Product]:
         """Active products at or below their low-stock threshold (own `minstok` or the shop's)."""

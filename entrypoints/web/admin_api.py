@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Router, delete, get, patch, post, put
 from litestar.di import Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.use_cases.catalog_admin import AddProductCommand
 from entrypoints.container import Application
@@ -53,9 +53,10 @@ class ProductsController(Controller):
     tags = ["products"]
 
     @get("/")
-    async def list_products(self, admin: Admin) -> list[ProductDetails]:
-        """Active products, by code, each with every field `.setproduk` edits (as `/{code}/details`)."""
-        return [product_details(p) for p in await admin.queries.products()]
+    async def list_products(self, admin: Admin, active: FromQuery[bool] = True) -> list[ProductDetails]:
+        """Active products, by code, each with every field `.setproduk` edits (as `/{code}/details`);
+        `?active=false`: the deactivated ones (creating one again under its code sells it again)."""
+        return [product_details(p) for p in await admin.queries.products(active=active)]
 
     @post("/")
     async def create_product(self, admin: Admin, data: JSONBody[ProductCreate]) -> ProductOut:

@@ -194,6 +194,7 @@ async def test_list_active_hides_inactive_products_count_does_not(new_uow: Facto
         await uow.commit()
     async with new_uow() as uow:
         assert [p.code for p in await uow.products.list_active()] == ["ABC", "ZED"]
+        assert [p.code for p in await uow.products.list_inactive()] == ["MID"]
         assert await uow.products.count() == 3
         inactive = await uow.products.get("MID")
         assert inactive is not None and not inactive.active

@@ -64,3 +64,19 @@ async def test_refused_stock_lines_are_counted_and_numbered_but_never_quoted(cli
     message = refused.json()["message"]
     assert "2" in message  # the line number
     assert "pw1" not in message and "secret9" not in message
+
+
+async def test_a_deactivated_product_is_listed_apart_and_sold_again_as_it_was(client: Client) -> None:
+    assert (await client.patch("/api/v1/products/VC", headers=AUTH, json={"terms": "Sekali pakai"})).status_code == 200
+    assert (await client.delete("/api/v1/products/VC", headers=AUTH)).status_code == 200
+    inactive = (await client.get("/api/v1/products", params={"active": "false"}, headers=AUTH)).json()
+    assert [(p["code"], p["active"], p["terms"]) for p in inactive] == [("VC", False, "Sekali pakai")]
+    assert "VC" not in [p["code"] for p in (await client.get("/api/v1/products", headers=AUTH)).json()]
+    # What the dashboard's "sell again" sends: the product as it was.
+    [vc] = inactive
+    again = await client.post("/api/v1/products", headers=AUTH, json={
+        "code": vc["code"], "name": vc["name"], "price": vc["price"], "stock": vc["stock"], "description": vc["description"]})
+    assert again.status_code == 201 and again.json()["active"] is True
+    assert (await client.get("/api/v1/products", params={"active": "false"}, headers=AUTH)).json() == []
+    details = (await client.get("/api/v1/products/VC/details", headers=AUTH)).json()
+    assert details == {**details, "name": vc["name"], "price": vc["price"], "stock": vc["stock"], "terms": "Sekali pakai"}

@@ -267,15 +267,17 @@ def test_products_and_stock_are_managed_from_a_phone(server: str, browser: Any, 
     expect(form.locator(".msg")).to_contain_text("dinonaktifkan")
     assert _api(page, server, "/products/YT1")["active"] is False
     expect(page.locator("#product-rows")).not_to_contain_text("YT1")
-    # Added again under its code (as `.addproduk` does): active again, its stock items kept.
-    page.click("#add-product")
-    form.locator("#pf-code").fill("YT1")
-    form.locator("#pf-name").fill("YouTube Premium")
-    form.locator("#pf-price").fill("65000")
-    form.locator("button[type=submit]").click()
-    expect(form.locator(".msg")).to_contain_text("YT1 ditambahkan")
-    assert _api(page, server, "/products/YT1") == {"code": "YT1", "name": "YouTube Premium", "price": 65000,
+    # Listed apart, and sold again as it was: its price, fields and stock items kept.
+    page.locator("#product-form [data-close]").click()
+    page.click("#inactive-title")
+    _fits(page, tmp_path, "products-inactive")
+    page.locator("#inactive-rows tr", has_text="YT1").locator("button.reactivate").click()
+    expect(page.locator("#inactive-box .msg")).to_have_text("Produk YT1 dijual lagi.")
+    assert _api(page, server, "/products/YT1") == {"code": "YT1", "name": "YouTube Premium", "price": 60000,
                                                     "stock": 3, "active": True}
+    assert _api(page, server, "/products/YT1/details")["terms"] == "Garansi 30 hari"
+    expect(page.locator("#product-rows tr", has_text="YT1")).to_contain_text("Rp 60.000")
+    expect(page.locator("#inactive-products")).to_be_hidden()
     _fits(page, tmp_path, "products-done")
     page.close()
 
