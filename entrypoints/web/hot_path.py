@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar
-from litestar.types import Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import HTTPScope, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 log = logging.getLogger("tokowa.web")
 
@@ -49,14 +50,15 @@ class TokowaApp(Litestar):
         super().__init__(*args, **kwargs)
         self.webhooks = {path.rstrip("/"): route for path, route in (webhooks or {}).items()}
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            path: str = scope["path"]
-            if root := scope.get("root_path"):
+    async def __call__(self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive,
+                       send: Send | LifeSpanSend) -> None:
+        if scope["type"] == ScopeType.HTTP and (http := cast("HTTPScope", scope))["method"] == "POST":
+            path = http["path"]
+            if root := http.get("root_path", ""):
                 path = path.split(root, maxsplit=1)[-1]  # as Litestar's router
             route = self.webhooks.get(path.rstrip("/") if path.endswith("/") else path)
             if route is not None:
-                await _answer(route[0], route[1], scope, receive, send)
+                await _answer(route[0], route[1], http, cast("Receive", receive), cast("Send", send))
                 return
         await super().__call__(scope, receive, send)
 
