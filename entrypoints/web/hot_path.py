@@ -30,8 +30,8 @@ Webhook = Callable[[bytes, str | None], Awaitable[tuple[int, dict[str, str]]]]
 _SIGNATURE = b"x-hub-signature-256"
 _CONTENT_LENGTH = b"content-length"
 _JSON = (b"content-type", b"application/json")
-_TOO_LARGE: tuple[int, dict[str, object]] = (413, {"error": "Request Entity Too Large", "status_code": 413})
-_UNAVAILABLE: tuple[int, dict[str, object]] = (503, {"error": "temporarily unavailable"})
+_TOO_LARGE: tuple[int, Mapping[str, object]] = (413, {"error": "Request Entity Too Large", "status_code": 413})
+_UNAVAILABLE: tuple[int, Mapping[str, object]] = (503, {"error": "temporarily unavailable"})
 
 
 class _TooLarge(Exception):
@@ -67,18 +67,18 @@ async def _answer(webhook: Webhook, limit: int, scope: Scope, receive: Receive, 
     signature: str | None = None
     declared = 0
     for name, value in scope["headers"]:
-        if name == _SIGNATURE:
+        if name == _SIGNATURE and signature is None:  # the first one, as Litestar's headers.get
             signature = value.decode("latin-1")
         elif name == _CONTENT_LENGTH:
             try:
                 declared = int(value)
             except ValueError:
                 declared = 0
-    answer: dict[str, object]
+    answer: Mapping[str, object]
     try:
         if declared > limit:
             raise _TooLarge
-        status, answer = await webhook(await _read_body(receive, limit), signature)  # type: ignore[assignment]
+        status, answer = await webhook(await _read_body(receive, limit), signature)
     except _TooLarge:
         status, answer = _TOO_LARGE
     except _Disconnected:
