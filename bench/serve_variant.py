@@ -29,7 +29,7 @@ tweaks = set(filter(None, os.environ.get("BENCH_TWEAKS", "").split(",")))
 if "quiet_httpx" in tweaks:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 if "no_litestar_logging" in tweaks:
-    web_app.Litestar = functools.partial(web_app.Litestar, logging_config=None)  # type: ignore[misc]
+    web_app.TokowaApp = functools.partial(web_app.TokowaApp, logging_config=None)  # type: ignore[attr-defined,assignment]
 if "granian" in tweaks:
     # `tokowa serve` under granian instead of uvicorn (the app built by the worker factory, as with --workers).
     import uvicorn

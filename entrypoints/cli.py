@@ -84,14 +84,16 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if workers == 1:
         app = create_app(settings, build_application(settings))
         print(banner + ("  (demo mode: open it in a browser)" if settings.demo_mode else ""), flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # access_log=False: at "warning" no access line is ever written, but uvicorn would still
+        # build each one's arguments (client address, path) for every response.
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return 0
     build_application(settings)  # fail here, once, on a configuration no worker could start with
     os.environ.update({"TOKOWA_HOST": host, "TOKOWA_PORT": str(port)})
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tokowa-metrics-"))
     print(f"{banner} with {workers} worker processes", flush=True)
     uvicorn.run("entrypoints.web.asgi:create", factory=True, host=host, port=port, log_level="warning",
-                workers=workers)
+                access_log=False, workers=workers)
     return 0
 
 

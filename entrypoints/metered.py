@@ -38,7 +38,7 @@ class MeteredChatPipeline(ChatPipeline):
             return await super().process(message, rerun=rerun)
         finally:
             self._metrics.processing.observe(time.perf_counter() - started)
-            self._metrics.refresh()
+            self._metrics.after_message()
 
 
 class MeteredCommands(Commands):

@@ -6,8 +6,9 @@ writes its samples there and `/metrics`, whichever worker answers, sums counters
 histograms over all of them. Gauges say how they combine (`livesum`, `livemax`, `min`).
 
 Counters the coordination adapters keep (`CoordinationStats`) and the database pool state
-are copied into the metrics by `refresh()`: at every scrape, and after each processed
-message, so the numbers of workers that do not answer the scrape stay current too.
+are copied into the metrics by `refresh()`: at every scrape, and, with several processes, after
+each processed message, so the numbers of workers that do not answer the scrape stay current too
+(one process answers every scrape itself: no copy per message then).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Metrics:
                                          ["status"], registry=r)
         self.delivery_failures = Counter("tokowa_whatsapp_delivery_failures", "Failed deliveries by Meta error code",
                                          ["code"], registry=r)
+        self._multiprocess = multiprocess_dir() is not None
         self._stats: list[_StatsSource] = []
         self._storages: list[SqlStorage] = []
         self._deliveries: list[tuple[DeliveryStats, dict[str, int], dict[int, int]]] = []
@@ -97,6 +99,11 @@ class Metrics:
         for engine in storage.timed_engines():
             _time_queries(engine, self.query_time)
         storage.statement_timer = self.query_time.observe
+
+    def after_message(self) -> None:
+        """`refresh()` when another process may answer the scrape (multi-process mode)."""
+        if self._multiprocess:
+            self.refresh()
 
     def refresh(self) -> None:
         """Copy what the adapters counted since the last call into the metrics."""

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 import aiohttp
 import certifi
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 from adapters.messaging.cloud_api_messages import Message, build_messages, split_text, units
 from adapters.messaging.delivery import (
@@ -168,9 +170,12 @@ class CloudApiMessenger:
     async def _request(self, url: str, **kwargs: Any) -> HttpAnswer:
         if self._session is None or self._session.closed:
             # As httpx did: Mozilla's CA bundle (certifi; a slim container without system CAs still
-            # verifies Meta) and HTTP(S)_PROXY / NO_PROXY from the environment (trust_env).
+            # verifies Meta) and HTTP(S)_PROXY / NO_PROXY from the environment, read here once:
+            # aiohttp's trust_env would read them, and ~/.netrc, in a thread on every request.
             tls = ssl.create_default_context(cafile=certifi.where())
-            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=True,
+            proxy, proxy_auth = environment_proxy(self._url)
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=False,
+                                                  proxy=proxy, proxy_auth=proxy_auth,
                                                   connector=aiohttp.TCPConnector(limit=100, ssl=tls))
         async with self._session.post(url, allow_redirects=False, **kwargs) as response:  # as httpx: not followed
             return HttpAnswer(response.status, await response.read())
@@ -195,6 +200,16 @@ class CloudApiMessenger:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def environment_proxy(url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy aiohttp's `trust_env` would use for `url` (every URL of a messenger is on one
+    host): HTTP_PROXY / HTTPS_PROXY by the URL's scheme, none for a host NO_PROXY lists; the
+    proxy's credentials from its URL or ~/.netrc."""
+    try:
+        return get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None, None
 
 
 def _template_text(text: str) -> str:

@@ -17,7 +17,9 @@ from litestar.response import Response
 from entrypoints.bootstrap import close_adapters
 from entrypoints.container import Application
 from entrypoints.settings import Settings, Transport
-from entrypoints.web.gowa import gowa_router
+from entrypoints.web.gowa import GowaWebhook
+from entrypoints.web.gowa import PATH as GOWA_PATH
+from entrypoints.web.hot_path import TokowaApp, Webhook
 from entrypoints.web.intake import BackgroundTasks
 from entrypoints.web.admin_api import admin_router
 from entrypoints.web.admin_common import openapi_config
@@ -25,7 +27,8 @@ from entrypoints.web.assets import AssetsController
 from entrypoints.web.midtrans import MidtransWebhookController
 from entrypoints.web.ops import ops_router
 from entrypoints.web.simulator import SimulatorController
-from entrypoints.web.whatsapp import whatsapp_router
+from entrypoints.web.whatsapp import MAX_BODY_BYTES, CloudApiWebhook, whatsapp_router
+from entrypoints.web.whatsapp import PATH as WHATSAPP_PATH
 from entrypoints.workers import cluster_jobs, deliver_leftovers, repeat
 
 log = logging.getLogger("tokowa.web")
@@ -38,7 +41,7 @@ def _internal_error(_: Any, exc: Exception) -> Response[dict[str, str]]:
     return Response({"error": "temporarily unavailable"}, status_code=503)
 
 
-def create_app(settings: Settings, container: Application) -> Litestar:
+def create_app(settings: Settings, container: Application) -> TokowaApp:
     adapters = container.adapters
     demo = settings.demo_mode
     background = BackgroundTasks()
@@ -76,12 +79,17 @@ def create_app(settings: Settings, container: Application) -> Litestar:
                          AssetsController]
     if demo:
         routes.append(SimulatorController)
+    # The webhooks' POSTs are answered in front of Litestar's routing (hot_path.py).
+    webhooks: dict[str, tuple[Webhook, int]] = {}
     if settings.transport is Transport.CLOUD_API:
-        routes.append(whatsapp_router(settings, container.pipeline, background, adapters.delivery_stats(),
-                                      container.outbox))
+        routes.append(whatsapp_router(settings))
+        webhooks[WHATSAPP_PATH] = (CloudApiWebhook(settings.whatsapp_app_secret, container.pipeline, background,
+                                                   adapters.delivery_stats(), container.outbox), MAX_BODY_BYTES)
     if settings.transport is Transport.GOWA:
-        routes.append(gowa_router(settings, container.pipeline, background))
-    return Litestar(
+        webhooks[GOWA_PATH] = (GowaWebhook(settings.gowa_webhook_secret, settings.gowa_groups, container.pipeline,
+                                           background), MAX_BODY_BYTES)
+    return TokowaApp(
+        webhooks=webhooks,
         route_handlers=routes,
         dependencies=dependencies,
         lifespan=[lifespan],

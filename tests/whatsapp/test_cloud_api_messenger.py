@@ -249,3 +249,56 @@ async def test_a_reply_marked_as_template_goes_straight_as_the_alert_template(gr
     assert body["type"] == "template"
     assert body["template"]["components"][0]["parameters"] == [
         {"type": "text", "text": "🚨 Stok habis · Tandai selesai: .ok 3"}]
+
+
+def _only_proxy(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_http_proxy_from_the_environment_carries_the_sends(graph: FakeHttpServer, sleeps: SleepRecorder,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fake Graph API is the proxy: a proxied request names the whole URL of an unresolvable host.
+    _only_proxy(monkeypatch, HTTP_PROXY=graph.url)
+    m = CloudApiMessenger("http://graph.example.invalid/v21.0", PHONE_NUMBER_ID, ACCESS_TOKEN, pace_seconds=0.0,
+                          sleep=sleeps)
+    try:
+        await m.send(TO, Reply("halo"))
+        await m.send(TO, Reply("lagi"))
+    finally:
+        await m.aclose()
+    assert [r.path for r in graph.requests] == [f"http://graph.example.invalid/v21.0/{PHONE_NUMBER_ID}/messages"] * 2
+    assert graph.requests[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+async def test_https_proxy_is_asked_to_connect_and_no_proxy_is_honoured(sleeps: SleepRecorder,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[bytes] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readline())
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    proxy = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    try:
+        for no_proxy, expected in (("", [b"CONNECT graph.example.invalid:443 HTTP/1.1\r\n"]),
+                                   ("example.invalid", [])):
+            asked.clear()
+            _only_proxy(monkeypatch, HTTPS_PROXY=f"http://127.0.0.1:{port}", NO_PROXY=no_proxy)
+            m = CloudApiMessenger("https://graph.example.invalid", PHONE_NUMBER_ID, ACCESS_TOKEN, pace_seconds=0.0,
+                                  retry=RetryPolicy(attempts=1), sleep=sleeps)
+            try:
+                with pytest.raises(MessengerUnavailable):
+                    await m.send(TO, Reply("halo"))
+            finally:
+                await m.aclose()
+            assert asked == expected
+    finally:
+        proxy.close()
+        await proxy.wait_closed()
