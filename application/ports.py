@@ -186,8 +186,20 @@ class DeadLetter:
     dead_at: datetime
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What storing an incoming message found, in that one step."""
+
+    first: bool  # False for a redelivery (which changed nothing)
+    held: bool  # first, and the outbox holds messages for its sender (refused outside the 24-hour window)
+
+
 class InboxRepository(Protocol):
     """The durable inbox: every accepted message is stored before the webhook answers."""
+
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
+        """`record`, telling in the same step whether the outbox holds messages for the sender,
+        so that the pipeline asks to release them only then (almost never)."""
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         """Store a new message (with its provider timestamp), leased to the caller until

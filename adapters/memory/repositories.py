@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -232,6 +232,12 @@ class MemorySettingsRepository(_Repo):
 
 
 class MemoryInboxRepository(_Repo):
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
+        if not await self.record(message, now, lease_until):
+            return Accepted(first=False, held=False)
+        held = any(o.held_at is not None and o.message.to == message.sender for o in self.data.outbox.values())
+        return Accepted(first=True, held=held)
+
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         if message.message_id in self.data.inbox:
             return False

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
+from sqlalchemy import BigInteger, Boolean, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,7 +15,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import UtcDateTime, inbox, outbox, payment_events, settings
 from adapters.storage.wallets import SqlAlchemyCustomerRepository
-from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
 from domain.product import Tier
@@ -55,13 +55,16 @@ _RECORD_PG = prebuilt(text("""
           AND CAST(:business_user_id AS VARCHAR) IS NOT NULL
           AND users.data ->> 'business_user_id' IS DISTINCT FROM :business_user_id
     )
-    SELECT count(*) AS accepted FROM new_message
+    SELECT count(*) AS accepted,
+           -- Whether the outbox holds messages for the sender (ix_outbox_held: nothing held, nothing read).
+           count(*) > 0 AND EXISTS (SELECT 1 FROM outbox WHERE recipient = :sender AND held_at IS NOT NULL) AS held
+    FROM new_message
 """).bindparams(
     bindparam("message_id", type_=String), bindparam("now", type_=UtcDateTime()), bindparam("sender", type_=String),
     bindparam("body", type_=JSONB), bindparam("lease_until", type_=UtcDateTime()),
     bindparam("sent_at", type_=UtcDateTime()), bindparam("role", type_=String),
     bindparam("data", type_=JSONB), bindparam("business_user_id", type_=String),
-).columns(accepted=Integer))
+).columns(accepted=Integer, held=Boolean))
 # PostgreSQL: a reply queued and the message it answers marked finished, in one statement.
 _QUEUE_FINISHING_PG = prebuilt(text("""
     WITH finished AS (
@@ -84,6 +87,9 @@ _RELEASE_HELD_PG = prebuilt(text("""
     RETURNING id, recipient, payload, attempts
 """).bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
     id=BigInteger, recipient=String, payload=Text, attempts=Integer))
+# SQLite: whether the outbox holds messages for a number that wrote (ix_outbox_held).
+_HELD_FOR = prebuilt(select(outbox.c.id).where(outbox.c.recipient == bindparam("recipient", type_=String),
+                                               outbox.c.held_at.is_not(None)).limit(1))
 # PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
 _MARK_SENT_ARRAY = prebuilt(
     update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
@@ -125,15 +131,19 @@ class SqlAlchemyInboxRepository:
         self._tx = tx
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
+        return (await self.accept(message, now, lease_until)).first
+
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
         # Sealed: an admin's `.addstok` lines are secrets, and any message is the customer's own.
         body = self._tx.cipher.seal({"text": message.text, "business_user_id": message.business_user_id})
         if self._tx.is_postgres:
-            return bool((await self._tx.execute(_RECORD_PG, {
+            row = (await self._tx.execute(_RECORD_PG, {
                 "message_id": message.message_id, "now": now, "sender": message.sender, "body": body,
                 "lease_until": lease_until, "sent_at": message.sent_at, "role": Tier.BRONZE.value,
                 "data": {"business_user_id": message.business_user_id} if message.business_user_id else {},
                 "business_user_id": message.business_user_id,
-            })).scalar_one())
+            })).first()
+            return Accepted(first=bool(row.accepted), held=bool(row.held))
         inserted = await self._tx.insert_ignoring_conflicts(inbox, {
             "message_id": message.message_id, "received_at": now, "sender": message.sender, "body": body,
             "lease_until": lease_until, "sent_at": message.sent_at, "attempts": 1,
@@ -146,7 +156,9 @@ class SqlAlchemyInboxRepository:
                 if customer is not None and customer.business_user_id != message.business_user_id:
                     customer.business_user_id = message.business_user_id
                     await customers.save(customer)
-        return inserted
+            held = (await self._tx.execute(_HELD_FOR, {"recipient": message.sender})).first() is not None
+            return Accepted(first=True, held=held)
+        return Accepted(first=False, held=False)
 
     async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
         stale = (select(inbox.c.message_id).where(inbox.c.finished_at.is_(None), inbox.c.lease_until <= now)

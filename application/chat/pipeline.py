@@ -73,6 +73,8 @@ class ChatPipeline:
         self._limiter, self._locks, self._gate, self._outbox, self._clock = limiter, locks, gate, outbox, clock
         self._admins, self._notifier = admins, notifier
         self._talk = Conversations(sessions or _ForgetfulSessions())
+        # Messages whose sender had messages held when they were accepted (see `_release_held`).
+        self._holding: set[str] = set()
         self._turns: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Semaphore(concurrency) if concurrency else contextlib.nullcontext())
 
@@ -91,9 +93,11 @@ class ChatPipeline:
         die before the message is finished, the lease runs out and `recover` takes it up."""
         now = self._clock.now()
         async with self._single() as uow:
-            first = await uow.inbox.record(message, now, now + self._lease)
+            accepted = await uow.inbox.accept(message, now, now + self._lease)
             await uow.commit()
-        return first
+        if accepted.held:  # almost never: the same step told us, so no statement per message to ask
+            self._holding.add(message.message_id)
+        return accepted.first
 
     async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
         """Run an accepted message; its replies are queued in the outbox in the same transaction
@@ -102,7 +106,8 @@ class ChatPipeline:
         With the database failing midway the message stays unfinished, whatever had committed
         already: the lease runs out and a re-run answers with the real outcome (the effects
         are idempotent per message id). The customer is told so on the first run."""
-        if not rerun:
+        if message.message_id in self._holding:
+            self._holding.discard(message.message_id)
             await self._release_held(message.sender)
         try:
             async with kept_leased(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
@@ -141,7 +146,11 @@ class ChatPipeline:
 
     async def _release_held(self, sender: str) -> None:
         """The sender wrote, so WhatsApp lets free-form messages reach them again for 24 hours:
-        what the outbox held for them (refused outside that window) goes first, in order."""
+        what the outbox held for them (refused outside that window) goes first, in order. Asked
+        only when the step that accepted the message found some held (one statement fewer per
+        message). A message held after that step is not released by this one: its refusal came
+        after they wrote, so the outbox retries it as usual (`recipient_wrote_since_queued`), or
+        the sender's next message releases it."""
         try:
             await self._outbox.release_held(sender, self._single)
         except StorageUnavailable:
