@@ -8,7 +8,7 @@ Repository methods raise domain errors for the rules the database enforces
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -486,6 +486,12 @@ class Gatekeeper(Protocol):
 
     async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
                     lock_ttl_ms: int, peek: str | None) -> Admission: ...
+
+    async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
+        """The step after the command, before its reply is queued: release the lock `admit` took
+        (only if still held with its token, as `LockManager.release`) and delete the cache keys
+        `forget`, in one step (on Redis one round trip). True when the lock was released. Fails
+        open like its parts: the lock is left to its TTL and the keys are not deleted."""
 
 
 # What a payment provider reports (Midtrans' statuses; the order's status names are aliases).

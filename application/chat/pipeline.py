@@ -38,7 +38,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.replies import Choice, Reply
-from application.services import Notifier, ShopSettingsReader, profile_key
+from application.services import Notifier, ShopSettingsReader, forgetting_soon, profile_key
 from domain.errors import DomainError, RepeatPurchase
 from domain.settings import ShopSettings
 
@@ -214,42 +214,46 @@ class ChatPipeline:
         # Rate limit (never for admins; before any lock), the per-user lock of a write command and
         # the customer's cached profile: one step (one Redis round trip).
         rate_key = f"ratelimit:{message.sender}:{parsed.name}" if parsed is not None and not admin else None
-        gate = await self._gate.admit(
-            rate_key=rate_key, limit=self._limit_of(parsed.name if parsed else "", shop), window_seconds=RATE_WINDOW_S,
-            lock_key=f"lock:{parsed.name}:{message.sender}" if parsed is not None and locking else None,
-            lock_ttl_ms=LOCK_TTL_MS, peek=profile_key(message.sender))
-        try:
-            profile = await self._reads.profile_peeked(message.sender, gate.peeked)
-            too_late = message.sent_at is not None and self._clock.now() - message.sent_at > LATE_AFTER
-            ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin,
-                              turn.request_id or message.message_id, rerun or turn.confirmed, profile.tier,
-                              confirmed=turn.confirmed, too_late=too_late)
-            if message.text is None:
-                return await self._hint(ctx, "media", "error.unsupported_media")
-            if parsed is None:
-                replies = await self._answer(ctx, turn, message.message_id, now)
-                for reply in replies:
-                    await self._talk.shown(message.sender, reply)
-                return replies
-            if not gate.rate.allowed:
-                if not gate.rate.warn:
-                    return []
-                return [Reply(ctx.t("error.rate_limited", seconds=gate.rate.retry_after or RATE_WINDOW_S))]
-            if parsed.name == UNKNOWN:
-                return [Reply(ctx.t("error.unknown_command"))]
-            if locking and gate.lock is None:
-                return [Reply(ctx.t("error.busy"))]
-            if parsed.name == "buy" and shop.confirm_purchases and not turn.confirmed:
-                reply, asked = await self._ask_to_buy(ctx, parsed, message.message_id, now), True
-            else:
-                reply, asked = await self._run(parsed, ctx, message.message_id, now)
-            if asked and rate_key is not None:
-                await self._limiter.forgive(rate_key)  # a refusal or a question counts no attempt
-            await self._talk.shown(message.sender, reply)
-            return [reply] if reply.text else []  # a command may choose silence (`.admin` over its limit)
-        finally:
-            if gate.lock is not None:
-                await self._locks.release(gate.lock)
+        with forgetting_soon() as forget:
+            gate = await self._gate.admit(
+                rate_key=rate_key, limit=self._limit_of(parsed.name if parsed else "", shop), window_seconds=RATE_WINDOW_S,
+                lock_key=f"lock:{parsed.name}:{message.sender}" if parsed is not None and locking else None,
+                lock_ttl_ms=LOCK_TTL_MS, peek=profile_key(message.sender))
+            try:
+                profile = await self._reads.profile_peeked(message.sender, gate.peeked)
+                too_late = message.sent_at is not None and self._clock.now() - message.sent_at > LATE_AFTER
+                ctx = ChatContext(message.sender, profile.language or shop.language, shop, admin,
+                                  turn.request_id or message.message_id, rerun or turn.confirmed, profile.tier,
+                                  confirmed=turn.confirmed, too_late=too_late)
+                if message.text is None:
+                    return await self._hint(ctx, "media", "error.unsupported_media")
+                if parsed is None:
+                    replies = await self._answer(ctx, turn, message.message_id, now)
+                    for reply in replies:
+                        await self._talk.shown(message.sender, reply)
+                    return replies
+                if not gate.rate.allowed:
+                    if not gate.rate.warn:
+                        return []
+                    return [Reply(ctx.t("error.rate_limited", seconds=gate.rate.retry_after or RATE_WINDOW_S))]
+                if parsed.name == UNKNOWN:
+                    return [Reply(ctx.t("error.unknown_command"))]
+                if locking and gate.lock is None:
+                    return [Reply(ctx.t("error.busy"))]
+                if parsed.name == "buy" and shop.confirm_purchases and not turn.confirmed:
+                    reply, asked = await self._ask_to_buy(ctx, parsed, message.message_id, now), True
+                else:
+                    reply, asked = await self._run(parsed, ctx, message.message_id, now)
+                if asked and rate_key is not None:
+                    await self._limiter.forgive(rate_key)  # a refusal or a question counts no attempt
+                await self._talk.shown(message.sender, reply)
+                return [reply] if reply.text else []  # a command may choose silence (`.admin` over its limit)
+            finally:
+                # The lock released and the caches the command changed dropped (`forget`: a purchase
+                # paid with saldo), one round trip, before the reply is queued: whoever reads the
+                # reply and asks again finds no stale balance or stock.
+                if gate.lock is not None or forget:
+                    await self._gate.finish(gate.lock, forget)
 
     async def _run(self, parsed: ParsedCommand, ctx: ChatContext, message_id: str,
                    now: datetime) -> tuple[Reply, bool]:
