@@ -201,6 +201,10 @@ class InboxRepository(Protocol):
         """`record`, telling in the same step whether the outbox holds messages for the sender,
         so that the pipeline asks to release them only then (almost never)."""
 
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        """`accept` for each (message, now, lease_until), in order, as one step where the store
+        can (PostgreSQL: one statement); a message id given twice is a redelivery the second time."""
+
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         """Store a new message (with its provider timestamp), leased to the caller until
         `lease_until` and counted as its first run, and in the same step make sure its sender is

@@ -4,6 +4,7 @@ same domain errors for the rules a database would enforce."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -237,6 +238,9 @@ class MemoryInboxRepository(_Repo):
             return Accepted(first=False, held=False)
         held = any(o.held_at is not None and o.message.to == message.sender for o in self.data.outbox.values())
         return Accepted(first=True, held=held)
+
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        return [await self.accept(message, now, lease_until) for message, now, lease_until in arrivals]
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         if message.message_id in self.data.inbox:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -65,6 +67,49 @@ _RECORD_PG = prebuilt(text("""
     bindparam("sent_at", type_=UtcDateTime()), bindparam("role", type_=String),
     bindparam("data", type_=JSONB), bindparam("business_user_id", type_=String),
 ).columns(accepted=Integer, held=Boolean))
+# PostgreSQL: `_RECORD_PG` for several messages in one statement (accepts arriving together); the
+# message ids given are distinct. Each new message's id, and whether its sender has held messages.
+_RECORD_MANY_PG = prebuilt(text("""
+    WITH incoming AS (
+        SELECT * FROM unnest(CAST(:message_ids AS VARCHAR[]), CAST(:senders AS VARCHAR[]), CAST(:bodies AS TEXT[]),
+                             CAST(:received AS TIMESTAMPTZ[]), CAST(:leases AS TIMESTAMPTZ[]),
+                             CAST(:sent AS TIMESTAMPTZ[]), CAST(:business_user_ids AS VARCHAR[]))
+            AS m(message_id, sender, body, received_at, lease_until, sent_at, business_user_id)
+    ), new_message AS (
+        INSERT INTO inbox (message_id, received_at, sender, body, lease_until, sent_at, attempts)
+        SELECT message_id, received_at, sender, CAST(body AS JSONB), lease_until, sent_at, 1 FROM incoming
+        ON CONFLICT DO NOTHING
+        RETURNING message_id, sender
+    ), arrived AS (
+        -- One row per sender, as if their messages came one by one: a customer from the first, the
+        -- business id of the latest that has one.
+        SELECT DISTINCT ON (incoming.sender) incoming.sender, incoming.business_user_id,
+               min(incoming.received_at) OVER (PARTITION BY incoming.sender) AS received_at
+        FROM new_message JOIN incoming USING (message_id)
+        ORDER BY incoming.sender, incoming.business_user_id IS NULL, incoming.received_at DESC
+    ), customer AS (
+        INSERT INTO users (user_id, saldo, role, data, created_at)
+        SELECT sender, 0, :role,
+               CASE WHEN business_user_id IS NULL THEN CAST('{}' AS JSONB)
+                    ELSE jsonb_build_object('business_user_id', business_user_id) END,
+               received_at
+        FROM arrived
+        ON CONFLICT DO NOTHING
+    ), known_customer AS (
+        UPDATE users SET data = users.data || jsonb_build_object('business_user_id', arrived.business_user_id)
+        FROM arrived
+        WHERE users.user_id = arrived.sender AND arrived.business_user_id IS NOT NULL
+          AND users.data ->> 'business_user_id' IS DISTINCT FROM arrived.business_user_id
+    )
+    SELECT new_message.message_id,
+           EXISTS (SELECT 1 FROM outbox WHERE recipient = new_message.sender AND held_at IS NOT NULL) AS held
+    FROM new_message
+""").bindparams(
+    bindparam("message_ids", type_=ARRAY(String)), bindparam("senders", type_=ARRAY(String)),
+    bindparam("bodies", type_=ARRAY(Text)), bindparam("received", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("leases", type_=ARRAY(DateTime(timezone=True))), bindparam("sent", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("business_user_ids", type_=ARRAY(String)), bindparam("role", type_=String),
+).columns(message_id=String, held=Boolean))
 # PostgreSQL: a reply queued and the message it answers marked finished, in one statement.
 _QUEUE_FINISHING_PG = prebuilt(text("""
     WITH finished AS (
@@ -132,6 +177,27 @@ class SqlAlchemyInboxRepository:
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         return (await self.accept(message, now, lease_until)).first
+
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        if not self._tx.is_postgres or len(arrivals) == 1:
+            return [await self.accept(message, now, lease_until) for message, now, lease_until in arrivals]
+        distinct = list({message.message_id: (message, now, lease) for message, now, lease in reversed(arrivals)}
+                        .values())  # of an id given twice, its first arrival
+        seal = self._tx.cipher.seal
+        rows = await self._tx.execute(_RECORD_MANY_PG, {
+            "message_ids": [m.message_id for m, _, _ in distinct], "senders": [m.sender for m, _, _ in distinct],
+            "bodies": [json.dumps(seal({"text": m.text, "business_user_id": m.business_user_id}))
+                       for m, _, _ in distinct],
+            "received": [now for _, now, _ in distinct], "leases": [lease for _, _, lease in distinct],
+            "sent": [m.sent_at for m, _, _ in distinct], "business_user_ids": [m.business_user_id for m, _, _ in distinct],
+            "role": Tier.BRONZE.value,
+        })
+        held = {row.message_id: bool(row.held) for row in rows}
+        answers: list[Accepted] = []
+        for message, _, _ in arrivals:
+            new = message.message_id in held
+            answers.append(Accepted(first=new, held=held.pop(message.message_id) if new else False))
+        return answers
 
     async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
         # Sealed: an admin's `.addstok` lines are secrets, and any message is the customer's own.

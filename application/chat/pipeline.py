@@ -31,10 +31,11 @@ from application.chat.phrases import Phrase, is_no, is_yes, matching
 from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
+from application.group_commit import GroupCommit
 from application.leases import Sleep, kept_leased
 from application.outbox import OutboxSender
 from application.ports import (
-    ClaimedMessage, Clock, Gatekeeper, IncomingMessage, LockManager, QueuedMessage, RateLimiter, SessionStore,
+    Accepted, ClaimedMessage, Clock, Gatekeeper, IncomingMessage, LockManager, QueuedMessage, RateLimiter, SessionStore,
     UnitOfWorkFactory,
 )
 from application.replies import Choice, Reply
@@ -73,6 +74,8 @@ class ChatPipeline:
         self._limiter, self._locks, self._gate, self._outbox, self._clock = limiter, locks, gate, outbox, clock
         self._admins, self._notifier = admins, notifier
         self._talk = Conversations(sessions or _ForgetfulSessions())
+        # Accepts arriving while one is in flight go together in the next step (one round trip).
+        self._accepts = GroupCommit(self._accept_all)
         # Messages whose sender had messages held when they were accepted (see `_release_held`).
         self._holding: set[str] = set()
         self._turns: contextlib.AbstractAsyncContextManager[Any] = (
@@ -90,11 +93,11 @@ class ChatPipeline:
     async def accept(self, message: IncomingMessage) -> bool:
         """Store the message in the durable inbox, leased to this process (and the sender as a
         customer); False for a redelivery. Webhooks answer once this returns: should the process
-        die before the message is finished, the lease runs out and `recover` takes it up."""
+        die before the message is finished, the lease runs out and `recover` takes it up. Accepts
+        arriving while another is in flight are stored together in the next step (group commit);
+        each still learns its own outcome, and a database outage fails each of them."""
         now = self._clock.now()
-        async with self._single() as uow:
-            accepted = await uow.inbox.accept(message, now, now + self._lease)
-            await uow.commit()
+        accepted = await self._accepts((message, now, now + self._lease))
         if accepted.held:  # almost never: the same step told us, so no statement per message to ask
             self._holding.add(message.message_id)
         return accepted.first
@@ -143,6 +146,14 @@ class ChatPipeline:
                 # One failing message must not keep the others (claimed with it) waiting forever.
                 log.exception("processing a message failed", extra={"message_id": message.message_id})
         return len(stale)
+
+    async def _accept_all(self, arrivals: list[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        """Messages accepted together (those that arrived while another accept was in flight):
+        one unit of work, one statement on PostgreSQL."""
+        async with self._single() as uow:
+            accepted = await uow.inbox.accept_all(arrivals)
+            await uow.commit()
+        return accepted
 
     async def _release_held(self, sender: str) -> None:
         """The sender wrote, so WhatsApp lets free-form messages reach them again for 24 hours:
