@@ -243,6 +243,17 @@ class QueuedMessage:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to queue (`OutboxRepository.add`'s arguments)."""
+
+    to: str
+    reply: Reply
+    now: datetime
+    lease_until: datetime
+    finishes: str | None = None
+
+
 class OutboxRepository(Protocol):
     """The outbox: messages written in the transaction that caused them, sent after it commits."""
 
@@ -250,6 +261,10 @@ class OutboxRepository(Protocol):
                   finishes: str | None = None) -> int:
         """Queue a message leased to the caller (who sends it right after the commit); its id.
         `finishes`: the inbox message this replies to, marked finished in the same step."""
+
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        """`add` for each message, in order, as one step where the store can (PostgreSQL: one
+        statement); their ids, in the same order."""
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
         """Unsent messages whose lease ran out, leased anew, oldest first (one instance each)."""

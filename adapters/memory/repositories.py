@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, StoredText
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -295,6 +295,9 @@ class MemoryInboxRepository(_Repo):
 
 
 class MemoryOutboxRepository(_Repo):
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+
     async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
                   finishes: str | None = None) -> int:
         if finishes is not None and finishes in self.data.inbox:

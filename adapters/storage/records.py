@@ -17,7 +17,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import UtcDateTime, inbox, outbox, payment_events, settings
 from adapters.storage.wallets import SqlAlchemyCustomerRepository
-from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
 from domain.product import Tier
@@ -123,6 +123,26 @@ _QUEUE_FINISHING_PG = prebuilt(text("""
     bindparam("recipient", type_=String), bindparam("payload", type_=Text()),
     bindparam("lease_until", type_=UtcDateTime()),
 ).columns(id=BigInteger))
+# PostgreSQL: `_QUEUE_FINISHING_PG` for several replies in one statement (replies queued together),
+# each finishing its own inbox message (or none). The payloads are encrypted with a random IV, so
+# each identifies its row among those returned.
+_QUEUE_MANY_PG = prebuilt(text("""
+    WITH queued AS (
+        SELECT * FROM unnest(CAST(:recipients AS VARCHAR[]), CAST(:payloads AS TEXT[]),
+                             CAST(:created AS TIMESTAMPTZ[]), CAST(:leases AS TIMESTAMPTZ[]),
+                             CAST(:finishes AS VARCHAR[]))
+            AS q(recipient, payload, created_at, lease_until, finishes)
+    ), finished AS (
+        UPDATE inbox SET finished_at = queued.created_at FROM queued WHERE inbox.message_id = queued.finishes
+    )
+    INSERT INTO outbox (recipient, payload, created_at, lease_until, attempts)
+    SELECT recipient, payload, created_at, lease_until, 0 FROM queued
+    RETURNING id, payload
+""").bindparams(
+    bindparam("recipients", type_=ARRAY(String)), bindparam("payloads", type_=ARRAY(Text)),
+    bindparam("created", type_=ARRAY(DateTime(timezone=True))), bindparam("leases", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("finishes", type_=ARRAY(String)),
+).columns(id=BigInteger, payload=Text))
 # PostgreSQL: a number's held messages released to the caller; runs for every new incoming message,
 # so built once (with nothing held, the usual case, an index probe that finds nothing).
 _RELEASE_HELD_PG = prebuilt(text("""
@@ -289,6 +309,19 @@ class SqlAlchemyOutboxRepository:
         if finishes is not None:
             await self._tx.execute(_FINISH, {"finished_id": finishes, "v_finished_at": now})
         return int(result.scalar_one())
+
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        if not self._tx.is_postgres or len(messages) == 1:
+            return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+        payloads = [self._tx.cipher.encrypt(reply_to_json(m.reply)) for m in messages]
+        if len(set(payloads)) < len(payloads):  # cannot happen with a random IV; never guess, then
+            return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+        rows = await self._tx.execute(_QUEUE_MANY_PG, {
+            "recipients": [m.to for m in messages], "payloads": payloads, "created": [m.now for m in messages],
+            "leases": [m.lease_until for m in messages], "finishes": [m.finishes for m in messages],
+        })
+        ids = {row.payload: int(row.id) for row in rows}
+        return [ids[payload] for payload in payloads]
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
         due = (select(outbox.c.id).where(_UNSENT, outbox.c.held_at.is_(None), outbox.c.lease_until <= now)

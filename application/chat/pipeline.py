@@ -76,6 +76,8 @@ class ChatPipeline:
         self._talk = Conversations(sessions or _ForgetfulSessions())
         # Accepts arriving while one is in flight go together in the next step (one round trip).
         self._accepts = GroupCommit(self._accept_all)
+        # So do the single replies (each finishing its message) queued while one is in flight.
+        self._replies = GroupCommit(self._queue_replies)
         # Messages whose sender had messages held when they were accepted (see `_release_held`).
         self._holding: set[str] = set()
         self._turns: contextlib.AbstractAsyncContextManager[Any] = (
@@ -155,6 +157,14 @@ class ChatPipeline:
             await uow.commit()
         return accepted
 
+    async def _queue_replies(self, replies: list[tuple[str, Reply, str | None, datetime]]) -> list[QueuedMessage]:
+        """Single replies of several messages queued together, each finishing its message: one
+        unit of work, one statement on PostgreSQL."""
+        async with self._single() as uow:
+            queued = await self._outbox.queue_all(uow, replies)
+            await uow.commit()
+        return queued
+
     async def _release_held(self, sender: str) -> None:
         """The sender wrote, so WhatsApp lets free-form messages reach them again for 24 hours:
         what the outbox held for them (refused outside that window) goes first, in order. Asked
@@ -168,7 +178,9 @@ class ChatPipeline:
             log.error("held messages not released; they go with the sender's next message")
 
     async def _queue(self, message: IncomingMessage, replies: list[Reply]) -> list[QueuedMessage]:
-        async with (self._single if len(replies) == 1 else self._uow_factory)() as uow:
+        if len(replies) == 1:  # the usual case: grouped with the replies of other messages queued meanwhile
+            return [await self._replies((message.sender, replies[0], message.message_id, self._clock.now()))]
+        async with (self._uow_factory if replies else self._single)() as uow:
             # The first reply marks the message finished; with no reply, the message itself.
             queued = [await self._outbox.queue(uow, message.sender, reply, finishes=None if n else message.message_id)
                       for n, reply in enumerate(replies)]
