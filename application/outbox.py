@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.chat.catalog import text
 from application.errors import MessengerUnavailable, RecipientOutsideWindow, StorageUnavailable
 from application.leases import Sleep, kept_leased
-from application.ports import Alert, Clock, Messenger, QueuedMessage, UnitOfWork, UnitOfWorkFactory
+from application.ports import Alert, Clock, Messenger, Outgoing, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from domain.money import Rupiah
 
@@ -74,6 +74,14 @@ class OutboxSender:
         now = self._clock.now()
         message_id = await uow.outbox.add(to, reply, now, now + self._lease, finishes=finishes)
         return QueuedMessage(message_id, to, reply, 0)
+
+    async def queue_all(self, uow: UnitOfWork, replies: Sequence[tuple[str, Reply, str | None, datetime]]
+                        ) -> list[QueuedMessage]:
+        """`queue` for each (to, reply, finishes, when it was queued), in one step where the
+        store can (replies of several messages queued together)."""
+        ids = await uow.outbox.add_all([Outgoing(to, reply, now, now + self._lease, finishes)
+                                        for to, reply, finishes, now in replies])
+        return [QueuedMessage(message_id, to, reply, 0) for message_id, (to, reply, _, _) in zip(ids, replies, strict=True)]
 
     async def deliver(self, messages: list[QueuedMessage]) -> None:
         """Send messages queued by a unit of work that has committed (or claimed by `drain`),

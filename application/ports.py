@@ -8,7 +8,7 @@ Repository methods raise domain errors for the rules the database enforces
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -192,8 +192,24 @@ class DeadLetter:
     dead_at: datetime
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What storing an incoming message found, in that one step."""
+
+    first: bool  # False for a redelivery (which changed nothing)
+    held: bool  # first, and the outbox holds messages for its sender (refused outside the 24-hour window)
+
+
 class InboxRepository(Protocol):
     """The durable inbox: every accepted message is stored before the webhook answers."""
+
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
+        """`record`, telling in the same step whether the outbox holds messages for the sender,
+        so that the pipeline asks to release them only then (almost never)."""
+
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        """`accept` for each (message, now, lease_until), in order, as one step where the store
+        can (PostgreSQL: one statement); a message id given twice is a redelivery the second time."""
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         """Store a new message (with its provider timestamp), leased to the caller until
@@ -233,6 +249,17 @@ class QueuedMessage:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to queue (`OutboxRepository.add`'s arguments)."""
+
+    to: str
+    reply: Reply
+    now: datetime
+    lease_until: datetime
+    finishes: str | None = None
+
+
 class OutboxRepository(Protocol):
     """The outbox: messages written in the transaction that caused them, sent after it commits."""
 
@@ -240,6 +267,10 @@ class OutboxRepository(Protocol):
                   finishes: str | None = None) -> int:
         """Queue a message leased to the caller (who sends it right after the commit); its id.
         `finishes`: the inbox message this replies to, marked finished in the same step."""
+
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        """`add` for each message, in order, as one step where the store can (PostgreSQL: one
+        statement); their ids, in the same order."""
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
         """Unsent messages whose lease ran out, leased anew, oldest first (one instance each)."""
@@ -480,6 +511,12 @@ class Gatekeeper(Protocol):
 
     async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
                     lock_ttl_ms: int, peek: str | None) -> Admission: ...
+
+    async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
+        """The step after the command, before its reply is queued: release the lock `admit` took
+        (only if still held with its token, as `LockManager.release`) and delete the cache keys
+        `forget`, in one step (on Redis one round trip). True when the lock was released. Fails
+        open like its parts: the lock is left to its TTL and the keys are not deleted."""
 
 
 # What a payment provider reports (Midtrans' statuses; the order's status names are aliases).

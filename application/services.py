@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import time
+from collections.abc import Iterator
 
 from application.chat.catalog import text
 from application.outbox import OutboxSender
@@ -40,8 +43,10 @@ class ShopSettingsReader:
     cache (10 min) or the database. A change made here is seen here at once, on other instances
     within 5 seconds."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache, default_language: str = "id") -> None:
-        self._uow_factory, self._cache, self._language = uow_factory, cache, default_language
+    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache, default_language: str = "id",
+                 single_statement_uow: UnitOfWorkFactory | None = None) -> None:
+        # A miss reads the settings with one statement: on PostgreSQL without BEGIN/ROLLBACK.
+        self._uow_factory, self._cache, self._language = single_statement_uow or uow_factory, cache, default_language
         self._local: tuple[float, ShopSettings] | None = None
 
     async def get(self) -> ShopSettings:
@@ -67,13 +72,33 @@ class ShopSettingsReader:
         return self._language
 
 
+# The keys to forget collected for the current message (see `forgetting_soon`); per task.
+_FORGET_SOON: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("forget_soon", default=None)
+
+
+@contextlib.contextmanager
+def forgetting_soon() -> Iterator[list[str]]:
+    """Within the block (in this task and those it starts), `ShopReads.forget_products(...,
+    soon=True)` collects its cache keys into the list yielded instead of deleting them: the owner
+    of the block deletes them in its own next Redis round trip (the chat pipeline: with the
+    release of the message's lock, before the reply is queued), and must do so in any case."""
+    collected: list[str] = []
+    token = _FORGET_SOON.set(collected)
+    try:
+        yield collected
+    finally:
+        _FORGET_SOON.reset(token)
+
+
 class ShopReads:
     """The cached reads of browsing: product list and detail (5 min), balance and tier (1 min).
-    Cached products carry no delivery text (see `product_to_json`): deliveries read the product
-    in their own unit of work."""
+    Each miss is one statement, read by a single-statement unit of work when one is given (on
+    PostgreSQL in autocommit: no BEGIN/ROLLBACK, two round trips fewer). Cached products carry no
+    delivery text (see `product_to_json`): deliveries read the product in their own unit of work."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache) -> None:
-        self._uow_factory, self._cache = uow_factory, cache
+    def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache,
+                 single_statement_uow: UnitOfWorkFactory | None = None) -> None:
+        self._uow_factory, self._cache = single_statement_uow or uow_factory, cache
 
     async def products(self) -> list[Product]:
         cached = await self._cache.get(PRODUCT_LIST_KEY)
@@ -122,11 +147,18 @@ class ShopReads:
         await self._cache.set(profile_key(user_id), profile_to_str(profile), PROFILE_TTL)
         return profile
 
-    async def forget_products(self, *codes: str, balance_of: str | None = None) -> None:
+    async def forget_products(self, *codes: str, balance_of: str | None = None, soon: bool = False) -> None:
         """Drop the product list and these products' details (and, in the same call, the balance
-        of `balance_of`: one round trip after a purchase paid with saldo)."""
-        balance = (balance_key(balance_of),) if balance_of is not None else ()
-        await self._cache.delete(PRODUCT_LIST_KEY, *(product_key(c) for c in codes), *balance)
+        of `balance_of`: one round trip after a purchase paid with saldo). `soon`: inside a
+        `forgetting_soon` block the keys are handed to the block's owner instead, who deletes
+        them with its next Redis step, before anything is told about the change."""
+        keys = (PRODUCT_LIST_KEY, *(product_key(c) for c in codes),
+                *((balance_key(balance_of),) if balance_of is not None else ()))
+        collected = _FORGET_SOON.get() if soon else None
+        if collected is not None:
+            collected.extend(keys)
+            return
+        await self._cache.delete(*keys)
 
     async def forget_user(self, user_id: str) -> None:
         await self._cache.delete(balance_key(user_id), profile_key(user_id))

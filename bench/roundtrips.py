@@ -52,7 +52,7 @@ async def seed(container: Any, users: list[str]) -> None:
         await uc.adjust_balance(AdjustBalanceCommand(user, 100_000_000, True, f"bench-{user}"))
 
 
-async def measure(texts: dict[str, str], n: int, dump: str | None = None) -> None:
+async def measure(texts: dict[str, str], n: int, dump: str | None = None, concurrency: int = 1) -> None:
     prefix = f"bench:{secrets.token_hex(4)}:"
     async with BenchDatabase() as db:
         settings = Settings(_env_file=None, DATABASE_URL=db.sqlalchemy_url, REDIS_URL=REDIS_URL,  # type: ignore[call-arg]
@@ -104,20 +104,23 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None) -> Non
                 profile = cProfile.Profile()
                 start = time.perf_counter()
                 profile.enable()
-                for user in users:
-                    await pipeline.handle(IncomingMessage(f"wamid.{secrets.token_hex(8)}", user, text))
+                for start_at in range(0, len(users), concurrency):  # `concurrency` messages at once
+                    await asyncio.gather(*(pipeline.handle(IncomingMessage(f"wamid.{secrets.token_hex(8)}", user, text))
+                                           for user in users[start_at:start_at + concurrency]))
                 profile.disable()
                 elapsed = time.perf_counter() - start
                 calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
                 if dump:
                     profile.dump_stats(f"{dump}.{label}.prof")
-                out(f"per `{text}` message (mean of {n}, one at a time, profiler on):")
+                at_once = "one at a time" if concurrency == 1 else f"{concurrency} at a time"
+                out(f"per `{text}` message (mean of {n}, {at_once}, profiler on):")
                 out(line("units of work / of them transactions", f"{counts['units'] / n:.1f} / {counts['transactions'] / n:.1f}"))
                 out(line("SQL statements", f"{counts['sql'] / n:.1f}"))
                 out(line("Redis commands", f"{counts['redis'] / n:.1f}"))
                 out(line("Graph API sends", f"{messenger.sent / n:.1f}"))
                 out(line("Python function calls", f"{calls / n:,.0f}"))
-                out(line("wall time per message (serial, profiled)", f"{elapsed / n * 1000:.1f} ms"))
+                out(line(f"wall time per message ({'serial' if concurrency == 1 else 'concurrent'}, profiled)",
+                         f"{elapsed / n * 1000:.1f} ms"))
         finally:
             await close_adapters(container)
             await clean_redis(prefix)
@@ -126,6 +129,8 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None) -> Non
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--messages", type=int, default=200)
+    p.add_argument("--concurrency", type=int, default=1,
+                   help="messages of different customers handled at once (group commit shows from 2 on)")
     p.add_argument("--dump", metavar="PREFIX", help="write each message kind's cProfile stats to PREFIX.KIND.prof")
     a = p.parse_args()
-    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages, a.dump))
+    asyncio.run(measure({"buy": ".buy BENCH1", "saldo": ".saldo", "produk": ".produk"}, a.messages, a.dump, a.concurrency))

@@ -161,8 +161,10 @@ class Application(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
 
     settings = providers.Singleton(ShopSettingsReader, adapters.unit_of_work.provider, adapters.cache,
-                                   default_language=config.language.as_(str))
-    reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache)
+                                   default_language=config.language.as_(str),
+                                   single_statement_uow=adapters.single_statement_unit_of_work.provider)
+    reads = providers.Singleton(ShopReads, adapters.unit_of_work.provider, adapters.cache,
+                                single_statement_uow=adapters.single_statement_unit_of_work.provider)
     metrics = providers.Singleton(Metrics)
     messenger = providers.Singleton(MeteredMessenger, adapters.messenger, metrics)
     window = providers.Singleton(window_rules, config.admins, config.alert_template, settings)

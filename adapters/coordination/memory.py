@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from adapters.coordination.stats import CoordinationStats, lock_token, rate_decision
@@ -192,3 +192,8 @@ class ComposedGatekeeper:
         lock = await self._locks.acquire(lock_key, lock_ttl_ms) if lock_key is not None and rate.allowed else None
         peeked = await self._cache.get(peek) if peek is not None else None
         return Admission(rate, lock, peeked)
+
+    async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
+        if forget:
+            await self._cache.delete(*forget)
+        return await self._locks.release(lock) if lock is not None else False

@@ -7,6 +7,8 @@ The application names keys without a prefix (`ratelimit:{user}:{command}`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
@@ -72,6 +74,20 @@ if ARGV[7] == '1' then
     value = redis.call('GET', KEYS[k])
 end
 return {hits, locked, value, left}
+"""
+
+
+# The Gatekeeper's step after the command: the lock's compare-and-delete (ARGV[1], its token, is
+# '' for no lock; then KEYS holds only the keys to forget) and a DEL of the cache keys after it.
+# Returns 1 when the lock was released.
+_FINISH_SCRIPT = """
+local first, released = 1, 0
+if ARGV[1] ~= '' then
+    if redis.call('GET', KEYS[1]) == ARGV[1] then released = redis.call('DEL', KEYS[1]) end
+    first = 2
+end
+if #KEYS >= first then redis.call('DEL', unpack(KEYS, first)) end
+return released
 """
 
 
@@ -238,6 +254,21 @@ class RedisGatekeeper:
         self._health = health
         self._prefix = prefix
         self._script = client.register_script(_ADMIT_SCRIPT)
+        self._finish_script = client.register_script(_FINISH_SCRIPT)
+
+    async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
+        # A lock granted without Redis (failed open) has nothing to release there.
+        live = lock if lock is not None and not lock.token.startswith(FAILED_OPEN_TOKEN_PREFIX) else None
+        if live is None and not forget:
+            return lock is not None
+        keys = ([self._prefix + live.key] if live is not None else []) + [self._prefix + key for key in forget]
+        token = live.token if live is not None else ""
+        try:
+            released = await self._health.call("finish", lambda: self._finish_script(keys=keys, args=[token]))
+        except RedisUnavailable:
+            # A live lock is left to its TTL; the cached values run out with theirs.
+            return live is None and lock is not None
+        return bool(released == 1) if live is not None else lock is not None
 
     async def admit(self, *, rate_key: str | None, limit: int, window_seconds: int, lock_key: str | None,
                     lock_ttl_ms: int, peek: str | None) -> Admission:

@@ -4,11 +4,12 @@ same domain errors for the rules a database would enforce."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, StoredText
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, StoredText
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -239,6 +240,15 @@ class MemorySettingsRepository(_Repo):
 
 
 class MemoryInboxRepository(_Repo):
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
+        if not await self.record(message, now, lease_until):
+            return Accepted(first=False, held=False)
+        held = any(o.held_at is not None and o.message.to == message.sender for o in self.data.outbox.values())
+        return Accepted(first=True, held=held)
+
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        return [await self.accept(message, now, lease_until) for message, now, lease_until in arrivals]
+
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
         if message.message_id in self.data.inbox:
             return False
@@ -292,6 +302,9 @@ class MemoryInboxRepository(_Repo):
 
 
 class MemoryOutboxRepository(_Repo):
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+
     async def add(self, to: str, reply: Reply, now: datetime, lease_until: datetime, *,
                   finishes: str | None = None) -> int:
         if finishes is not None and finishes in self.data.inbox:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,7 +17,7 @@ from adapters.storage.direct import prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import UtcDateTime, inbox, outbox, payment_events, settings
 from adapters.storage.wallets import SqlAlchemyCustomerRepository
-from application.ports import ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage
+from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage
 from application.replies import Reply
 from application.serialization import reply_from_json, reply_to_json
 from domain.product import Tier
@@ -55,13 +57,59 @@ _RECORD_PG = prebuilt(text("""
           AND CAST(:business_user_id AS VARCHAR) IS NOT NULL
           AND users.data ->> 'business_user_id' IS DISTINCT FROM :business_user_id
     )
-    SELECT count(*) AS accepted FROM new_message
+    SELECT count(*) AS accepted,
+           -- Whether the outbox holds messages for the sender (ix_outbox_held: nothing held, nothing read).
+           count(*) > 0 AND EXISTS (SELECT 1 FROM outbox WHERE recipient = :sender AND held_at IS NOT NULL) AS held
+    FROM new_message
 """).bindparams(
     bindparam("message_id", type_=String), bindparam("now", type_=UtcDateTime()), bindparam("sender", type_=String),
     bindparam("body", type_=JSONB), bindparam("lease_until", type_=UtcDateTime()),
     bindparam("sent_at", type_=UtcDateTime()), bindparam("role", type_=String),
     bindparam("data", type_=JSONB), bindparam("business_user_id", type_=String),
-).columns(accepted=Integer))
+).columns(accepted=Integer, held=Boolean))
+# PostgreSQL: `_RECORD_PG` for several messages in one statement (accepts arriving together); the
+# message ids given are distinct. Each new message's id, and whether its sender has held messages.
+_RECORD_MANY_PG = prebuilt(text("""
+    WITH incoming AS (
+        SELECT * FROM unnest(CAST(:message_ids AS VARCHAR[]), CAST(:senders AS VARCHAR[]), CAST(:bodies AS TEXT[]),
+                             CAST(:received AS TIMESTAMPTZ[]), CAST(:leases AS TIMESTAMPTZ[]),
+                             CAST(:sent AS TIMESTAMPTZ[]), CAST(:business_user_ids AS VARCHAR[]))
+            AS m(message_id, sender, body, received_at, lease_until, sent_at, business_user_id)
+    ), new_message AS (
+        INSERT INTO inbox (message_id, received_at, sender, body, lease_until, sent_at, attempts)
+        SELECT message_id, received_at, sender, CAST(body AS JSONB), lease_until, sent_at, 1 FROM incoming
+        ON CONFLICT DO NOTHING
+        RETURNING message_id, sender
+    ), arrived AS (
+        -- One row per sender, as if their messages came one by one: a customer from the first, the
+        -- business id of the latest that has one.
+        SELECT DISTINCT ON (incoming.sender) incoming.sender, incoming.business_user_id,
+               min(incoming.received_at) OVER (PARTITION BY incoming.sender) AS received_at
+        FROM new_message JOIN incoming USING (message_id)
+        ORDER BY incoming.sender, incoming.business_user_id IS NULL, incoming.received_at DESC
+    ), customer AS (
+        INSERT INTO users (user_id, saldo, role, data, created_at)
+        SELECT sender, 0, :role,
+               CASE WHEN business_user_id IS NULL THEN CAST('{}' AS JSONB)
+                    ELSE jsonb_build_object('business_user_id', business_user_id) END,
+               received_at
+        FROM arrived
+        ON CONFLICT DO NOTHING
+    ), known_customer AS (
+        UPDATE users SET data = users.data || jsonb_build_object('business_user_id', arrived.business_user_id)
+        FROM arrived
+        WHERE users.user_id = arrived.sender AND arrived.business_user_id IS NOT NULL
+          AND users.data ->> 'business_user_id' IS DISTINCT FROM arrived.business_user_id
+    )
+    SELECT new_message.message_id,
+           EXISTS (SELECT 1 FROM outbox WHERE recipient = new_message.sender AND held_at IS NOT NULL) AS held
+    FROM new_message
+""").bindparams(
+    bindparam("message_ids", type_=ARRAY(String)), bindparam("senders", type_=ARRAY(String)),
+    bindparam("bodies", type_=ARRAY(Text)), bindparam("received", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("leases", type_=ARRAY(DateTime(timezone=True))), bindparam("sent", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("business_user_ids", type_=ARRAY(String)), bindparam("role", type_=String),
+).columns(message_id=String, held=Boolean))
 # PostgreSQL: a reply queued and the message it answers marked finished, in one statement.
 _QUEUE_FINISHING_PG = prebuilt(text("""
     WITH finished AS (
@@ -75,6 +123,26 @@ _QUEUE_FINISHING_PG = prebuilt(text("""
     bindparam("recipient", type_=String), bindparam("payload", type_=Text()),
     bindparam("lease_until", type_=UtcDateTime()),
 ).columns(id=BigInteger))
+# PostgreSQL: `_QUEUE_FINISHING_PG` for several replies in one statement (replies queued together),
+# each finishing its own inbox message (or none). The payloads are encrypted with a random IV, so
+# each identifies its row among those returned.
+_QUEUE_MANY_PG = prebuilt(text("""
+    WITH queued AS (
+        SELECT * FROM unnest(CAST(:recipients AS VARCHAR[]), CAST(:payloads AS TEXT[]),
+                             CAST(:created AS TIMESTAMPTZ[]), CAST(:leases AS TIMESTAMPTZ[]),
+                             CAST(:finishes AS VARCHAR[]))
+            AS q(recipient, payload, created_at, lease_until, finishes)
+    ), finished AS (
+        UPDATE inbox SET finished_at = queued.created_at FROM queued WHERE inbox.message_id = queued.finishes
+    )
+    INSERT INTO outbox (recipient, payload, created_at, lease_until, attempts)
+    SELECT recipient, payload, created_at, lease_until, 0 FROM queued
+    RETURNING id, payload
+""").bindparams(
+    bindparam("recipients", type_=ARRAY(String)), bindparam("payloads", type_=ARRAY(Text)),
+    bindparam("created", type_=ARRAY(DateTime(timezone=True))), bindparam("leases", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("finishes", type_=ARRAY(String)),
+).columns(id=BigInteger, payload=Text))
 # PostgreSQL: a number's held messages released to the caller; runs for every new incoming message,
 # so built once (with nothing held, the usual case, an index probe that finds nothing).
 _RELEASE_HELD_PG = prebuilt(text("""
@@ -84,6 +152,9 @@ _RELEASE_HELD_PG = prebuilt(text("""
     RETURNING id, recipient, payload, attempts
 """).bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
     id=BigInteger, recipient=String, payload=Text, attempts=Integer))
+# SQLite: whether the outbox holds messages for a number that wrote (ix_outbox_held).
+_HELD_FOR = prebuilt(select(outbox.c.id).where(outbox.c.recipient == bindparam("recipient", type_=String),
+                                               outbox.c.held_at.is_not(None)).limit(1))
 # PostgreSQL takes the ids as one array parameter: one statement text for any number of ids.
 _MARK_SENT_ARRAY = prebuilt(
     update(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(**bound(outbox, "sent_at"))
@@ -125,15 +196,40 @@ class SqlAlchemyInboxRepository:
         self._tx = tx
 
     async def record(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> bool:
+        return (await self.accept(message, now, lease_until)).first
+
+    async def accept_all(self, arrivals: Sequence[tuple[IncomingMessage, datetime, datetime]]) -> list[Accepted]:
+        if not self._tx.is_postgres or len(arrivals) == 1:
+            return [await self.accept(message, now, lease_until) for message, now, lease_until in arrivals]
+        distinct = list({message.message_id: (message, now, lease) for message, now, lease in reversed(arrivals)}
+                        .values())  # of an id given twice, its first arrival
+        seal = self._tx.cipher.seal
+        rows = await self._tx.execute(_RECORD_MANY_PG, {
+            "message_ids": [m.message_id for m, _, _ in distinct], "senders": [m.sender for m, _, _ in distinct],
+            "bodies": [json.dumps(seal({"text": m.text, "business_user_id": m.business_user_id}))
+                       for m, _, _ in distinct],
+            "received": [now for _, now, _ in distinct], "leases": [lease for _, _, lease in distinct],
+            "sent": [m.sent_at for m, _, _ in distinct], "business_user_ids": [m.business_user_id for m, _, _ in distinct],
+            "role": Tier.BRONZE.value,
+        })
+        held = {row.message_id: bool(row.held) for row in rows}
+        answers: list[Accepted] = []
+        for message, _, _ in arrivals:
+            new = message.message_id in held
+            answers.append(Accepted(first=new, held=held.pop(message.message_id) if new else False))
+        return answers
+
+    async def accept(self, message: IncomingMessage, now: datetime, lease_until: datetime) -> Accepted:
         # Sealed: an admin's `.addstok` lines are secrets, and any message is the customer's own.
         body = self._tx.cipher.seal({"text": message.text, "business_user_id": message.business_user_id})
         if self._tx.is_postgres:
-            return bool((await self._tx.execute(_RECORD_PG, {
+            row = (await self._tx.execute(_RECORD_PG, {
                 "message_id": message.message_id, "now": now, "sender": message.sender, "body": body,
                 "lease_until": lease_until, "sent_at": message.sent_at, "role": Tier.BRONZE.value,
                 "data": {"business_user_id": message.business_user_id} if message.business_user_id else {},
                 "business_user_id": message.business_user_id,
-            })).scalar_one())
+            })).first()
+            return Accepted(first=bool(row.accepted), held=bool(row.held))
         inserted = await self._tx.insert_ignoring_conflicts(inbox, {
             "message_id": message.message_id, "received_at": now, "sender": message.sender, "body": body,
             "lease_until": lease_until, "sent_at": message.sent_at, "attempts": 1,
@@ -146,7 +242,9 @@ class SqlAlchemyInboxRepository:
                 if customer is not None and customer.business_user_id != message.business_user_id:
                     customer.business_user_id = message.business_user_id
                     await customers.save(customer)
-        return inserted
+            held = (await self._tx.execute(_HELD_FOR, {"recipient": message.sender})).first() is not None
+            return Accepted(first=True, held=held)
+        return Accepted(first=False, held=False)
 
     async def claim_stale(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[ClaimedMessage]:
         stale = (select(inbox.c.message_id).where(inbox.c.finished_at.is_(None), inbox.c.lease_until <= now)
@@ -211,6 +309,19 @@ class SqlAlchemyOutboxRepository:
         if finishes is not None:
             await self._tx.execute(_FINISH, {"finished_id": finishes, "v_finished_at": now})
         return int(result.scalar_one())
+
+    async def add_all(self, messages: Sequence[Outgoing]) -> list[int]:
+        if not self._tx.is_postgres or len(messages) == 1:
+            return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+        payloads = [self._tx.cipher.encrypt(reply_to_json(m.reply)) for m in messages]
+        if len(set(payloads)) < len(payloads):  # cannot happen with a random IV; never guess, then
+            return [await self.add(m.to, m.reply, m.now, m.lease_until, finishes=m.finishes) for m in messages]
+        rows = await self._tx.execute(_QUEUE_MANY_PG, {
+            "recipients": [m.to for m in messages], "payloads": payloads, "created": [m.now for m in messages],
+            "leases": [m.lease_until for m in messages], "finishes": [m.finishes for m in messages],
+        })
+        ids = {row.payload: int(row.id) for row in rows}
+        return [ids[payload] for payload in payloads]
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int = 50) -> list[QueuedMessage]:
         due = (select(outbox.c.id).where(_UNSENT, outbox.c.held_at.is_(None), outbox.c.lease_until <= now)

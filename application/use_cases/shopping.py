@@ -136,7 +136,10 @@ class Buy:
         # Committed: from here on nothing may turn the sale into a failure for the customer.
         order = purchase.order
         paid = order.method is PaymentMethod.SALDO
-        await self._reads.forget_products(product.code, balance_of=cmd.user_id if paid else None)
+        # Paid with saldo and nothing to send now: the chat pipeline may drop these caches with
+        # its lock's release (one Redis round trip for both), still before the reply is queued.
+        await self._reads.forget_products(product.code, balance_of=cmd.user_id if paid else None,
+                                          soon=paid and not queued)
         await self._notifier.deliver(queued)
         if paid:
             return replace(purchase, low_stock=low)

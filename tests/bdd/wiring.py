@@ -134,6 +134,10 @@ class World:
         inner = self._inner_unit_of_work()
         self.shop.adapters.unit_of_work.override(
             providers.Factory(lambda: CountingUnitOfWork(inner(), self.reads)))
+        if self.wiring != "memory":  # cached reads miss through the single-statement unit
+            storage = self.shop.adapters.storage
+            self.shop.adapters.single_statement_unit_of_work.override(
+                providers.Factory(lambda: CountingUnitOfWork(storage().single_statement_uow(), self.reads)))
 
     def redis_goes_down(self) -> None:
         """Every coordination port on a Redis nobody listens to; the app is rebuilt over it

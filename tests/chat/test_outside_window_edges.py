@@ -78,3 +78,41 @@ async def test_a_customer_who_writes_while_a_message_is_refused_gets_it_by_an_or
     assert messenger.tries == [ALICE, ALICE] and await counts(shop, ALICE) == (0, 0)
     async with shop.adapters.unit_of_work() as uow:
         assert await uow.alerts.open() == []
+
+
+async def test_a_sender_with_held_messages_gets_them_first_then_the_reply(any_shop: Shop) -> None:
+    """The step that accepts her message tells that something is held for her; the release
+    runs then, before her message is processed, oldest first."""
+    shop = any_shop
+    async with shop.adapters.unit_of_work() as uow:
+        ids = [await uow.outbox.add(ALICE, Reply(f"held {n}"), shop.clock.now(), shop.clock.now()) for n in (1, 2)]
+        for message_id in ids:
+            await uow.outbox.hold(message_id, shop.clock.now())
+        await uow.commit()
+    before = len(shop.inbox(ALICE))
+    await shop.say(ALICE, ".saldo")
+    assert shop.inbox(ALICE)[before:] == ["held 1", "held 2", "Saldo kamu: *Rp 100.000*"]
+    assert await counts(shop, ALICE) == (0, 0)
+
+
+async def test_a_sender_without_held_messages_costs_no_release_step(
+        any_shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop = any_shop
+    releases: list[str] = []
+    release = OutboxSender.release_held
+
+    async def counted(self: OutboxSender, to: str, single: object = None) -> int:
+        releases.append(to)
+        return await release(self, to, single)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OutboxSender, "release_held", counted)
+    assert "Saldo kamu" in await shop.say(ALICE, ".saldo")
+    assert releases == []
+    async with shop.adapters.unit_of_work() as uow:  # now something is held for her
+        held = await uow.outbox.add(ALICE, Reply("held"), shop.clock.now(), shop.clock.now())
+        await uow.outbox.hold(held, shop.clock.now())
+        await uow.commit()
+    await shop.say(ALICE, ".saldo")
+    assert releases == [ALICE]
+    await shop.say(ALICE, ".saldo")
+    assert releases == [ALICE]  # released once: nothing held any more

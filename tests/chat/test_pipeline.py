@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 import pytest
 from dependency_injector import providers
 
+from adapters.coordination.memory import ComposedGatekeeper, MemoryCache
 from adapters.memory.storage import MemoryUnitOfWork
 from application.errors import StorageUnavailable
+from application.ports import Lock
+from application.replies import Reply
+from application.services import PRODUCT_LIST_KEY, balance_key, product_key
+from application.use_cases.shopping import BuyCommand
 from tests.support.shop import ADMIN, ALICE, BOB, Shop
 
 PENDING = ("Sistem sedang gangguan. Pesan kamu sudah kami terima dan akan diproses otomatis begitu sistem pulih, "
@@ -228,3 +234,49 @@ async def test_a_purchase_rerun_after_midnight_finds_the_first_runs_order(
     shop.clock.advance(minutes=3)  # the lease ran out; it is the next day in Jakarta now
     assert await shop.pipeline.recover() == 1
     assert await shop.balance(ALICE) == 90_000 and await shop.stock("VC") == 19
+
+
+async def test_a_saldo_purchase_drops_its_caches_with_the_locks_release_before_the_reply_goes(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One coordination step after the purchase: lock released, balance and product caches
+    dropped; the customer who reads the reply and asks again never sees the old saldo."""
+    cache = shop.adapters.coordination().cache
+    assert await shop.say(ALICE, ".saldo") == "Saldo kamu: *Rp 100.000*"  # now cached
+    assert await cache.get(balance_key(ALICE)) == "100000"
+    finished: list[tuple[object, list[str]]] = []
+    deleted: list[tuple[str, ...]] = []
+    finish, delete = ComposedGatekeeper.finish, MemoryCache.delete
+
+    async def finishing(self: ComposedGatekeeper, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
+        finished.append((lock, list(forget)))
+        return await finish(self, lock, forget)
+
+    async def deleting(self: MemoryCache, *keys: str) -> None:
+        deleted.append(keys)
+        await delete(self, *keys)
+
+    cached_when_sent: list[str | None] = []
+    send = shop.messenger.send
+
+    async def sending(to: str, reply: Reply) -> str | None:
+        cached_when_sent.append(await cache.get(balance_key(ALICE)))
+        return await send(to, reply)
+
+    monkeypatch.setattr(ComposedGatekeeper, "finish", finishing)
+    monkeypatch.setattr(MemoryCache, "delete", deleting)
+    monkeypatch.setattr(shop.messenger, "send", sending)
+    assert "Pembelian berhasil" in await shop.say(ALICE, ".buy VC")
+    assert len(finished) == 1 and deleted == [(*finished[0][1],)]  # one step; no delete of its own
+    lock, forget = finished[0]
+    assert lock is not None and set(forget) == {PRODUCT_LIST_KEY, product_key("VC"), balance_key(ALICE)}
+    assert cached_when_sent == [None]
+    assert await shop.say(ALICE, ".saldo") == "Saldo kamu: *Rp 90.000*"
+
+
+async def test_outside_the_chat_a_purchase_drops_its_caches_at_once(shop: Shop) -> None:
+    """The deferral is the chat pipeline's: a use case called elsewhere forgets right away."""
+    cache = shop.adapters.coordination().cache
+    await shop.say(ALICE, ".saldo")
+    assert await cache.get(balance_key(ALICE)) == "100000"
+    await shop.uc.buy(BuyCommand(ALICE, "VC", 1, request_id="api-1"))
+    assert await cache.get(balance_key(ALICE)) is None

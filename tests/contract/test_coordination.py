@@ -285,6 +285,47 @@ async def test_the_gatekeeper_without_a_limit_or_lock_only_reads(harness: Harnes
     assert await c.locks.release(admin.lock) is True
 
 
+async def test_the_gatekeeper_finishes_by_releasing_its_lock_and_forgetting_keys_in_one_step(
+        harness: Harness) -> None:
+    c = harness.coordination
+    lock, balance, product = unique("lock:buy:62811"), unique("user:balance:62811"), unique("produk:detail:VC")
+    for key in (balance, product):
+        await c.cache.set(key, "cached", 60)
+    gate = await admit(harness, None, lock, None)
+    assert gate.lock is not None
+
+    assert await c.gatekeeper.finish(gate.lock, [balance, product]) is True
+    assert [await c.cache.get(balance), await c.cache.get(product)] == [None, None]
+    assert await c.gatekeeper.finish(gate.lock) is False  # released once
+    assert await c.locks.acquire(lock, 1000) is not None  # free for the next message
+
+
+async def test_finishing_with_a_lock_taken_over_forgets_the_keys_but_frees_nobody_elses_lock(
+        harness: Harness) -> None:
+    c = harness.coordination
+    lock, balance = unique("lock:buy:62811"), unique("user:balance:62811")
+    stale = (await admit(harness, None, lock, None)).lock
+    assert stale is not None
+    await harness.advance(30.1)  # the lock's TTL ran out and another message took it
+    current = await c.locks.acquire(lock, 30_000)
+    assert current is not None
+    await c.cache.set(balance, "cached", 60)
+
+    assert await c.gatekeeper.finish(stale, [balance]) is False
+    assert await c.cache.get(balance) is None
+    assert await c.locks.acquire(lock, 1000) is None  # still the other holder's
+    assert await c.gatekeeper.finish(None, []) is False  # nothing to do
+    assert await c.gatekeeper.finish(current) is True
+
+
+async def test_finishing_without_a_lock_only_forgets(harness: Harness) -> None:
+    c = harness.coordination
+    balance = unique("user:balance:62811")
+    await c.cache.set(balance, "cached", 60)
+    assert await c.gatekeeper.finish(None, [balance]) is False
+    assert await c.cache.get(balance) is None
+
+
 # --- Redis only --------------------------------------------------------------------------
 
 

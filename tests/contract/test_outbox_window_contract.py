@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from application.ports import QueuedMessage
+from application.ports import Accepted, IncomingMessage, QueuedMessage
 from application.replies import Reply
 from tests.contract.test_storage_contract import OTHER, T0, USER, Factory, at
 from tests.contract.test_storage_contract import new_uow as new_uow  # the fixture: every kind of store
@@ -166,3 +166,23 @@ async def test_a_message_refused_later_can_be_retried_like_a_failed_send(new_uow
         assert await uow.outbox.held_count() == 0 and await uow.outbox.pending_count() == 1
         assert await uow.outbox.claim_due(at(4), at(6)) == []
         assert await uow.outbox.claim_due(at(5), at(6)) == [QueuedMessage(sent, USER, Reply("Kode: ABC"), 1)]
+
+
+async def test_accepting_a_message_tells_whether_its_sender_has_held_messages(new_uow: Factory) -> None:
+    async with new_uow() as uow:
+        held = await uow.outbox.add(USER, Reply("Kode: ABC"), T0, at(1))
+        await uow.outbox.add(OTHER, Reply("ok"), T0, at(1))  # queued, not held: not counted
+        await uow.outbox.hold(held, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.accept(IncomingMessage("wamid.u", USER, ".saldo"), at(2), at(3)) == Accepted(True, True)
+        assert await uow.inbox.accept(IncomingMessage("wamid.o", OTHER, ".saldo"), at(2), at(3)) == Accepted(True, False)
+        # A redelivery changes nothing, so it has nothing to release either.
+        assert await uow.inbox.accept(IncomingMessage("wamid.u", USER, ".saldo"), at(2), at(3)) == Accepted(False, False)
+        await uow.commit()
+    async with new_uow() as uow:
+        await uow.outbox.release_held(USER, at(4))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.accept(IncomingMessage("wamid.u2", USER, ".saldo"), at(5), at(6)) == Accepted(True, False)
+        await uow.commit()

@@ -28,7 +28,7 @@ from adapters.storage import (
 from adapters.storage.tables import metadata, stock_items, users
 from application.errors import DuplicateOrderId
 from application.ports import (
-    MAX_TEXT_LENGTH, ClaimedMessage, DeadLetter, IncomingMessage, QueuedMessage, UnitOfWork,
+    MAX_TEXT_LENGTH, Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, UnitOfWork,
 )
 from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.customer import Customer
@@ -561,6 +561,63 @@ async def test_a_new_message_makes_its_sender_a_customer_in_the_same_step(uows: 
     async with new_uow() as uow:
         customer = await uow.customers.get(USER)
         assert customer is not None and customer.business_user_id == "ID.2" and customer.language == "en"
+
+
+async def test_messages_accepted_together_each_get_their_own_answer(uows: tuple[Factory, Factory]) -> None:
+    """Accepts grouped into one step (one statement on PostgreSQL): each message as if alone."""
+    new_uow, single = uows
+    async with single() as uow:
+        assert await uow.inbox.record(IncomingMessage("wamid.old", OTHER, ".menu"), T0, at(1)) is True
+        held = await uow.outbox.add(OTHER, Reply("held"), T0, at(1))
+        await uow.outbox.hold(held, at(1))
+        await uow.commit()
+    async with new_uow() as uow:
+        customer = await uow.customers.get(OTHER)
+        assert customer is not None and customer.business_user_id is None
+    arrivals = [
+        (IncomingMessage("wamid.a", USER, ".buy VC", "ID.U", at(1)), at(2), at(4)),
+        (IncomingMessage("wamid.old", OTHER, ".menu"), at(2), at(4)),  # a redelivery
+        (IncomingMessage("wamid.b", OTHER, ".saldo", "ID.O"), at(3), at(5)),  # she has a message held
+        (IncomingMessage("wamid.a", USER, ".buy VC", "ID.U", at(1)), at(3), at(5)),  # the same, twice in one group
+        (IncomingMessage("wamid.c", USER, "halo"), at(4), at(5)),
+    ]
+    async with single() as uow:
+        assert await uow.inbox.accept_all(arrivals) == [
+            Accepted(True, False), Accepted(False, False), Accepted(True, True), Accepted(False, False),
+            Accepted(True, False)]
+        await uow.commit()
+    async with new_uow() as uow:
+        user, other = await uow.customers.get(USER), await uow.customers.get(OTHER)
+        assert user is not None and user.business_user_id == "ID.U" and user.tier is Tier.BRONZE
+        assert other is not None and other.business_user_id == "ID.O"
+        assert (await uow.wallets.get(USER)).balance.value == 0
+        claimed = await uow.inbox.claim_stale(at(10), at(12))  # nobody finished them: all stale by now
+    assert [(c.message.message_id, c.message.text, c.message.sent_at, c.attempts) for c in claimed] == [
+        ("wamid.old", ".menu", None, 2), ("wamid.a", ".buy VC", at(1), 2), ("wamid.b", ".saldo", None, 2),
+        ("wamid.c", "halo", None, 2)]
+
+
+async def test_replies_queued_together_each_finish_their_own_message(uows: tuple[Factory, Factory]) -> None:
+    new_uow, single = uows
+    async with single() as uow:
+        for n in (1, 2, 3):
+            await uow.inbox.record(message(f"wamid.{n}"), T0, at(1))
+        await uow.commit()
+    async with single() as uow:
+        ids = await uow.outbox.add_all([
+            Outgoing(USER, Reply("satu"), at(1), at(2), finishes="wamid.1"),
+            Outgoing(OTHER, Reply("dua"), at(1), at(2)),
+            Outgoing(USER, Reply("satu"), at(2), at(3), finishes="wamid.3"),  # the same text again
+        ])
+        await uow.commit()
+    assert len(set(ids)) == 3
+    async with new_uow() as uow:
+        assert [await uow.outbox.get(i) for i in ids] == [
+            QueuedMessage(ids[0], USER, Reply("satu"), 0), QueuedMessage(ids[1], OTHER, Reply("dua"), 0),
+            QueuedMessage(ids[2], USER, Reply("satu"), 0)]
+        assert [m.id for m in await uow.outbox.claim_due(at(2), at(9))] == ids[:2]  # each with its own lease
+        claimed = await uow.inbox.claim_stale(at(5), at(9))
+    assert [c.message.message_id for c in claimed] == ["wamid.2"]  # 1 and 3 finished by their replies
 
 
 async def test_a_queued_reply_finishes_the_message_it_answers(uows: tuple[Factory, Factory]) -> None:

@@ -276,3 +276,22 @@ async def test_with_redis_down_a_conversation_lives_in_this_process() -> None:
         assert await sessions.load("6281200000002", 600) is None
     finally:
         await coordination.aclose()
+
+
+async def test_the_gatekeepers_finish_fails_open_and_still_tries_to_forget_with_a_failed_open_lock() -> None:
+    clock = FakeClock()
+    coordination = build_coordination(CLOSED_PORT_URL, "", clock=clock)
+    sent = count_redis_commands(coordination)
+    gate = coordination.gatekeeper
+    try:
+        admitted = await gate.admit(rate_key=None, limit=3, window_seconds=60, lock_key="lock:buy:62811",
+                                    lock_ttl_ms=30_000, peek=None)
+        assert admitted.lock is not None  # failed open: a lock nobody else can see
+        tried = len(sent)
+        assert await gate.finish(admitted.lock) is True  # nothing in Redis to release: no call
+        assert len(sent) == tried
+        # Caches to forget are still tried (Redis may be back); a failure is swallowed.
+        assert await gate.finish(admitted.lock, ["user:balance:62811"]) is True
+        assert len(sent) > tried and coordination.stats.redis_errors == 2
+    finally:
+        await coordination.aclose()

@@ -533,11 +533,16 @@ class ShopSimulation(RuleBasedStateMachine):
         """4. After recovery every accepted message is answered once, and never with 'failed,
         try again' for an effect that committed."""
         journal = self.w.journal
-        accepted = [c.args[0].message_id for _, c in journal.calls("inbox.record")]
+        accepted = [c.args[0].message_id for name in ("inbox.record", "inbox.accept") for _, c in journal.calls(name)]
+        accepted += [m.message_id for _, c in journal.calls("inbox.accept_all") for m, _, _ in c.args[0]]
         queued: defaultdict[str, list[Reply]] = defaultdict(list)
         for _, call in journal.calls("outbox.add"):
             if call.kwargs.get("finishes"):
                 queued[call.kwargs["finishes"]].append(call.args[1])
+        for _, call in journal.calls("outbox.add_all"):  # replies queued together (group commit)
+            for outgoing in call.args[0]:
+                if outgoing.finishes:
+                    queued[outgoing.finishes].append(outgoing.reply)
         silently = {call.args[0] for _, call in journal.calls("inbox.finish")}
         for message_id in accepted:
             if message_id in snap.dead:

@@ -59,7 +59,7 @@ async def test_sim2_a_top_up_left_pending_without_a_link_is_not_answered_try_aga
 # Fixed on main by e9f2241 (admin edits once per message id).
 async def test_sim3_stock_added_by_an_admin_counts_once_when_the_message_runs_again(shop: Wired) -> None:
     await shop.shop.say(ADMIN, ".addproduk VC|Voucher|10000|5")
-    shop.plan.fail_on = "outbox.add"  # the stock change commits; queueing its reply fails
+    shop.plan.fail_on = "outbox.add_all"  # the stock change commits; queueing its reply fails
     await shop.shop.pipeline.handle(IncomingMessage("wamid.sim3", ADMIN, ".addstok VC 2"))
     shop.clock.advance(seconds=121)
     assert await shop.shop.pipeline.recover() == 1  # the message runs again
