@@ -53,18 +53,24 @@ class SqliteFile:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and its children (`--workers N`: uvicorn's
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU time so far of a process and its children (`--workers N`: uvicorn's
     worker processes), from /proc/PID/stat."""
-    total = 0.0
+    user = system = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+            system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far (see `cpu_times`)."""
+    return sum(cpu_times(pid))
 
 
 class EmbeddedServer(TokowaServer):
@@ -171,7 +177,7 @@ class Side:
 
     def __init__(self, label: str, src: str, args: argparse.Namespace) -> None:
         self.label, self.src, self.args = label, src, args
-        self.result, self.cpu, self.replies = Result(), 0.0, 0
+        self.result, self.cpu, self.system, self.replies = Result(), 0.0, 0.0, 0
 
     async def start(self, users: list[str]) -> None:
         self.graph = await FakeGraph().start()
@@ -191,9 +197,11 @@ class Side:
         def buy(rng: random.Random, user: str) -> str:
             return buy_text(rng.choice(self.codes), user)
 
-        before, received = cpu_seconds(pid), self.graph.received
+        before, received = cpu_times(pid), self.graph.received
         c = await closed_loop(self.server.port, self.graph, numbers, 1.0, seconds, buy)
-        self.cpu += cpu_seconds(pid) - before
+        after = cpu_times(pid)
+        self.cpu += sum(after) - sum(before)
+        self.system += after[1] - before[1]
         self.replies += self.graph.received - received
         self.result.acks += c.acks
         self.result.e2e += c.e2e
@@ -225,7 +233,7 @@ async def compare(args: argparse.Namespace) -> None:
             await side.start(users[side.label])
         for n in args.customers:
             for side in sides:
-                side.result, side.cpu, side.replies = Result(), 0.0, 0
+                side.result, side.cpu, side.system, side.replies = Result(), 0.0, 0.0, 0
             load = load_average()
             for r in range(args.rounds):
                 for side in (sides if r % 2 == 0 else sides[::-1]):
@@ -236,6 +244,8 @@ async def compare(args: argparse.Namespace) -> None:
                 report(f"(e) {side.label}: {n} customers buying at once, closed loop, {args.rounds} alternating rounds, "
                        f"{args.duration:g} s in all", side.result, side.result.seconds, side.cpu, side.replies,
                        (load, load_average()))
+                if side.replies:
+                    out(line("  of which system (kernel) time", f"{side.system / side.replies * 1000:.2f} ms"))
     finally:
         for side in sides:
             await side.stop()

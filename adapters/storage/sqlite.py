@@ -28,6 +28,11 @@ waits behind another message's transaction.
   wait happens in a thread with the configured busy timeout, and the loop serves other requests.
 - Readers elsewhere (tests, `/readyz`, backups) use the SQLAlchemy async engine as before.
 
+Units of several statements (a purchase) begin at most `PACED_PER_TURN` per turn of the event
+loop, in order; single-statement ones (accepting a webhook's message, queueing its reply, marking
+it sent) never wait for that, so an acknowledgement is not queued behind a flash sale's purchases
+(see `SqliteWriter._paced`).
+
 A unit of work that awaits something slow while open (a payment provider) holds the writer for
 that time, as it held SQLite's write lock before; the asyncio lock is bounded by `lock_timeout`
 and a unit that cannot get it reads as `StorageUnavailable` after the retries.
@@ -65,6 +70,7 @@ from application.ports import QueuedMessage
 
 log = logging.getLogger("tokowa.storage.sqlite")
 
+PACED_PER_TURN = 1  # multi-statement units that may begin in one turn of the event loop (see `_paced`)
 CHECKPOINT_EVERY = 200  # commits between two background checkpoints (a purchase writes a few pages)
 _OPEN_FAILURES = (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError, sqlite3.Error)
 
@@ -95,7 +101,7 @@ class SqliteWriter:
         # Pacing (see `_paced`): whether a paced unit began in this turn of the loop, and the
         # paced units waiting for a turn of their own, first come first served.
         self._turn_loop: asyncio.AbstractEventLoop | None = None
-        self._turn_taken = False
+        self._began_this_turn = 0
         self._pacing: deque[asyncio.Future[None]] = deque()
         self._connection: Connection | None = None
         self._commits = 0
@@ -164,8 +170,8 @@ class SqliteWriter:
     async def _paced(self) -> None:
         loop = asyncio.get_running_loop()
         if self._turn_loop is not loop:  # a new event loop (tests, the CLI): the old one's turns are over
-            self._turn_loop, self._turn_taken, self._pacing = loop, False, deque()
-        if not self._turn_taken and not self._pacing:
+            self._turn_loop, self._began_this_turn, self._pacing = loop, 0, deque()
+        if self._began_this_turn < PACED_PER_TURN and not self._pacing:
             self._take_turn()
             return
         waiter: asyncio.Future[None] = loop.create_future()
@@ -179,18 +185,18 @@ class SqliteWriter:
             expiry.cancel()
 
     def _take_turn(self) -> None:
-        self._turn_taken = True
-        asyncio.get_running_loop().call_soon(self._next_turn)
+        if not self._began_this_turn:
+            asyncio.get_running_loop().call_soon(self._next_turn)
+        self._began_this_turn += 1
 
     def _next_turn(self) -> None:
-        """The turn after a paced unit began: the next waiting one may begin (in the turn after)."""
-        while self._pacing:
+        """The turn after paced units began: the next waiting ones may begin (in the turn after)."""
+        self._began_this_turn = 0
+        while self._pacing and self._began_this_turn < PACED_PER_TURN:
             waiter = self._pacing.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 self._take_turn()
-                return
-        self._turn_taken = False
 
     def _undo_late_begin(self, waiting: asyncio.Future[RootTransaction]) -> None:
         try:
