@@ -70,7 +70,7 @@ from application.ports import QueuedMessage
 
 log = logging.getLogger("tokowa.storage.sqlite")
 
-PACED_PER_TURN = 1  # multi-statement units that may begin in one turn of the event loop (see `_paced`)
+PACED_PER_TURN = 1  # multi-statement units that may begin in one turn of the event loop (see `_paced`; 0: no pacing)
 CHECKPOINT_EVERY = 200  # commits between two background checkpoints (a purchase writes a few pages)
 _OPEN_FAILURES = (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError, sqlite3.Error)
 
@@ -124,7 +124,7 @@ class SqliteWriter:
         `_paced`); single-statement units (accepting a message, queueing its reply) never wait
         for pacing."""
         try:
-            if paced:
+            if paced and PACED_PER_TURN:
                 await self._paced()
             if self._lock.locked():
                 await asyncio.wait_for(self._lock.acquire(), self.lock_timeout)
