@@ -17,6 +17,7 @@ Graph API), purchases/s, the server's CPU per purchase (user + system from /proc
 phase, divided by the replies) and the machine's load average before and after each phase.
 
     .venv/bin/python bench/embedded.py [--customers 20 64 --duration 10 --interval 2 --workers 1]
+    .venv/bin/python bench/embedded.py --compare /tmp/main_src [--rounds 4 --duration 20]  # closed loop, A/B
 
 At the end it reads the file and checks the books: one order per `.buy` processed, stock
 conserved, every balance equal to its ledger.
@@ -52,18 +53,24 @@ class SqliteFile:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and its children (`--workers N`: uvicorn's
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU time so far of a process and its children (`--workers N`: uvicorn's
     worker processes), from /proc/PID/stat."""
-    total = 0.0
+    user = system = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+            system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far (see `cpu_times`)."""
+    return sum(cpu_times(pid))
 
 
 class EmbeddedServer(TokowaServer):
@@ -165,6 +172,85 @@ async def main(args: argparse.Namespace) -> None:
         database.remove()
 
 
+class Side:
+    """One app of `--compare`: its server, Graph API, file, and the closed-loop figures summed over rounds."""
+
+    def __init__(self, label: str, src: str, args: argparse.Namespace) -> None:
+        self.label, self.src, self.args = label, src, args
+        self.result, self.cpu, self.system, self.replies = Result(), 0.0, 0.0, 0
+
+    async def start(self, users: list[str]) -> None:
+        self.graph = await FakeGraph().start()
+        self.database = SqliteFile()
+        self.server = EmbeddedServer(self.database, self.graph.url, self.args.workers)
+        if self.args.concurrency is not None:
+            self.server.env["TOKOWA_PROCESSING_CONCURRENCY"] = str(self.args.concurrency)
+        if self.src:
+            self.server.env["PYTHONPATH"] = self.src
+        await self.server.__aenter__()
+        self.codes = await seed_shop(self.server.port, users, products=self.args.products)
+
+    async def round(self, numbers: list[list[str]], seconds: float) -> None:
+        assert self.server.process is not None
+        pid = self.server.process.pid
+
+        def buy(rng: random.Random, user: str) -> str:
+            return buy_text(rng.choice(self.codes), user)
+
+        before, received = cpu_times(pid), self.graph.received
+        c = await closed_loop(self.server.port, self.graph, numbers, 1.0, seconds, buy)
+        after = cpu_times(pid)
+        self.cpu += sum(after) - sum(before)
+        self.system += after[1] - before[1]
+        self.replies += self.graph.received - received
+        self.result.acks += c.acks
+        self.result.e2e += c.e2e
+        self.result.replied += c.replied
+        self.result.errors += c.errors
+        self.result.seconds += c.seconds
+
+    async def stop(self) -> None:
+        if not hasattr(self, "server"):
+            return
+        await self.server.__aexit__(None, None, None)
+        await asyncio.sleep(0.5)
+        out(line(f"books of {self.label}", check_books(self.database, 1_000_000)))
+        await asyncio.sleep(0.2)
+        await self.graph.stop()
+        self.database.remove()
+
+
+async def compare(args: argparse.Namespace) -> None:
+    """This tree's code and `--compare DIR`'s, both servers up, closed loop in alternating rounds
+    (so the machine's other load falls on both alike); figures summed over the rounds."""
+    most = max(args.customers)
+    sides = [Side("this tree", "", args), Side(args.compare, args.compare, args)]
+    # Numbers of their own per app: `buy_text` cycles the quantity per number, and one shared
+    # sequence would give an app the same product and quantity twice in a row (a repeat question).
+    users = {side.label: [customer(70_000 + k * 100_000 + n) for n in range(most * 10)] for k, side in enumerate(sides)}
+    try:
+        for side in sides:
+            await side.start(users[side.label])
+        for n in args.customers:
+            for side in sides:
+                side.result, side.cpu, side.system, side.replies = Result(), 0.0, 0.0, 0
+            load = load_average()
+            for r in range(args.rounds):
+                for side in (sides if r % 2 == 0 else sides[::-1]):
+                    mine = users[side.label]
+                    await side.round([mine[i * 10:(i + 1) * 10] for i in range(n)], args.duration / args.rounds)
+                    await asyncio.sleep(0.5)
+            for side in sides:
+                report(f"(e) {side.label}: {n} customers buying at once, closed loop, {args.rounds} alternating rounds, "
+                       f"{args.duration:g} s in all", side.result, side.result.seconds, side.cpu, side.replies,
+                       (load, load_average()))
+                if side.replies:
+                    out(line("  of which system (kernel) time", f"{side.system / side.replies * 1000:.2f} ms"))
+    finally:
+        for side in sides:
+            await side.stop()
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--customers", type=int, nargs="+", default=[20, 64])
@@ -174,4 +260,8 @@ if __name__ == "__main__":
     p.add_argument("--workers", type=int, default=1, help="tokowa serve --workers N (processes on one SQLite file)")
     p.add_argument("--concurrency", type=int, default=None, help="TOKOWA_PROCESSING_CONCURRENCY (default: the app's)")
     p.add_argument("--src", default="", help="run the code in DIR instead (e.g. `git archive COMMIT | tar -x -C DIR`)")
-    asyncio.run(main(p.parse_args()))
+    p.add_argument("--compare", default="", metavar="DIR",
+                   help="closed loop only: this tree's code against DIR's, both up at once, in alternating rounds")
+    p.add_argument("--rounds", type=int, default=4, help="--compare: rounds per app")
+    parsed = p.parse_args()
+    asyncio.run(compare(parsed) if parsed.compare else main(parsed))

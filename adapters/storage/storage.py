@@ -88,7 +88,8 @@ class SqlStorage:
             return AsyncpgUnitOfWork(self.postgres, self.cipher, self.retry, self.statement_timer,
                                      single_statement=True)
         if self.sqlite is not None:
-            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry, self.statement_timer)
+            return SqliteUnitOfWork(self.sqlite, self.cipher, self.retry, self.statement_timer,
+                                    single_statement=True)
         return SqlAlchemyUnitOfWork(self.engine, self.cipher, self.retry)
 
     def pool_usage(self) -> tuple[int, int, int]:

@@ -130,3 +130,72 @@ async def test_a_unit_cancelled_while_waiting_for_another_process_leaves_the_wri
     finally:
         blocker.close()
         await storage.aclose()
+
+
+class LoopTurns:
+    """Counts the event loop's turns: a callback that schedules itself runs once per turn."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._stopped = False
+        asyncio.get_running_loop().call_soon(self._tick)
+
+    def _tick(self) -> None:
+        if not self._stopped:
+            self.count += 1
+            asyncio.get_running_loop().call_soon(self._tick)
+
+    def stop(self) -> None:
+        self._stopped = True
+
+
+async def test_multi_statement_units_begin_one_per_loop_turn_and_single_statement_ones_never_wait(
+        sqlite_url: str, secret_key: str) -> None:
+    """Purchases and the like (units of several statements) started in one turn of the loop
+    begin in turns of their own, in order; a message's acceptance (a single-statement unit)
+    started after them is not queued behind them: it begins in its own task's first step."""
+    storage = SqlStorage.from_url(sqlite_url, secret_key)
+    began: list[tuple[str, int]] = []
+    try:
+        turns = LoopTurns()
+
+        async def unit(name: str, single: bool) -> None:
+            async with (storage.single_statement_uow if single else storage.uow_factory)() as uow:
+                began.append((name, turns.count))
+                await uow.customers.ensure(f"62811000000{len(name):02d}", NOW)
+                await uow.commit()
+
+        tasks = [asyncio.create_task(unit(f"purchase{i}", single=False)) for i in range(4)]
+        tasks.append(asyncio.create_task(unit("accept", single=True)))
+        await asyncio.gather(*tasks)
+        turns.stop()
+        order = [name for name, _ in began]
+        assert order == ["purchase0", "accept", "purchase1", "purchase2", "purchase3"]
+        purchase_turns = [turn for name, turn in began if name.startswith("purchase")]
+        assert len(set(purchase_turns)) == 4  # never two in one turn
+        assert dict(began)["accept"] == dict(began)["purchase0"]  # the same turn as the first: no wait
+    finally:
+        await storage.aclose()
+
+
+async def test_a_unit_given_up_while_waiting_for_its_turn_does_not_stop_the_ones_after_it(
+        sqlite_url: str, secret_key: str) -> None:
+    storage = SqlStorage.from_url(sqlite_url, secret_key)
+    began: list[str] = []
+    try:
+        async def unit(name: str) -> None:
+            async with storage.uow_factory() as uow:
+                began.append(name)
+                await uow.commit()
+
+        first, waiting, last = (asyncio.create_task(unit(name)) for name in ("first", "waiting", "last"))
+        await asyncio.sleep(0)  # all three have started: `first` began, the other two wait for turns
+        waiting.cancel()
+        await asyncio.gather(first, last)
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert began == ["first", "last"]
+        async with storage.uow_factory() as uow:  # and the writer is free
+            await uow.commit()
+    finally:
+        await storage.aclose()
