@@ -8,7 +8,7 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Row, String, Text, and_, any_, bindparam, case, func, select, text, update
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Row, String, Text, and_, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,9 +35,17 @@ _QUEUE = prebuilt(
     .values(**bound(outbox, "recipient", "payload", "created_at", "lease_until", "attempts"))
     .returning(outbox.c.id)
 )
-_MARK_SENT = (
-    update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(**bound(outbox, "sent_at"))
-)
+# SQLite, one message at a time (one, nearly always): a prebuilt statement costs a few
+# microseconds, an IN list or a CASE goes through SQLAlchemy's compiler each time.
+_MARK_ONE_SENT = prebuilt(update(outbox).where(outbox.c.id == bindparam("sent_id")).values(**bound(outbox, "sent_at")))
+_MARK_ONE_SENT_WITH_ID = prebuilt(
+    update(outbox).where(outbox.c.id == bindparam("sent_id")).values(**bound(outbox, "sent_at", "provider_id")))
+_RELEASE_HELD = prebuilt(text("""
+    UPDATE outbox SET held_at = NULL, lease_until = :lease_until, attempts = 0
+    WHERE recipient = :recipient AND held_at IS NOT NULL
+    RETURNING id, recipient, payload, attempts
+""").bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
+    id=BigInteger, recipient=String, payload=Text, attempts=Integer))
 # PostgreSQL: a message accepted and its sender made a customer (remembering the business-scoped
 # id it came with) in one statement, so with autocommit one round trip; 1 when new, 0 for a redelivery.
 _RECORD_PG = prebuilt(text("""
@@ -346,19 +354,21 @@ class SqlAlchemyOutboxRepository:
 
     async def mark_sent(self, message_ids: list[int], now: datetime,
                         provider_ids: dict[int, str] | None = None) -> None:
+        if not self._tx.is_postgres:
+            for message_id in message_ids:
+                if provider_ids:
+                    await self._tx.execute(_MARK_ONE_SENT_WITH_ID, {
+                        "sent_id": message_id, "v_sent_at": now, "v_provider_id": provider_ids.get(message_id)})
+                else:
+                    await self._tx.execute(_MARK_ONE_SENT, {"sent_id": message_id, "v_sent_at": now})
+            return
         if not provider_ids:
-            statement = _MARK_SENT_ARRAY if self._tx.is_postgres else _MARK_SENT
-            await self._tx.execute(statement, {"ids": list(message_ids), "v_sent_at": now})
+            await self._tx.execute(_MARK_SENT_ARRAY, {"ids": list(message_ids), "v_sent_at": now})
             return
-        if self._tx.is_postgres:
-            await self._tx.execute(_MARK_SENT_WITH_IDS_PG, {
-                "sent_at": now, "ids": list(message_ids),
-                "provider_ids": [provider_ids.get(message_id) for message_id in message_ids],
-            })
-            return
-        await self._tx.execute(
-            update(outbox).where(outbox.c.id.in_(list(message_ids)))
-            .values(sent_at=now, provider_id=case(provider_ids, value=outbox.c.id, else_=None)))
+        await self._tx.execute(_MARK_SENT_WITH_IDS_PG, {
+            "sent_at": now, "ids": list(message_ids),
+            "provider_ids": [provider_ids.get(message_id) for message_id in message_ids],
+        })
 
     async def hold(self, message_id: int, now: datetime) -> None:
         await self._tx.execute(
@@ -371,16 +381,8 @@ class SqlAlchemyOutboxRepository:
             .values(sent_at=None, held_at=None, provider_id=None, lease_until=until, attempts=outbox.c.attempts + 1))
 
     async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
-        if self._tx.is_postgres:
-            rows = await self._tx.execute(_RELEASE_HELD_PG, {"lease_until": lease_until, "recipient": to})
-            return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
-        held = select(outbox.c.id).where(outbox.c.recipient == to, outbox.c.held_at.is_not(None))
-        if self._tx.is_postgres:
-            held = held.with_for_update(skip_locked=True)
-        rows = await self._tx.execute(
-            update(outbox).where(outbox.c.id.in_(held.scalar_subquery()), outbox.c.held_at.is_not(None))
-            .values(held_at=None, lease_until=lease_until, attempts=0)
-            .returning(outbox.c.id, outbox.c.recipient, outbox.c.payload, outbox.c.attempts))
+        statement = _RELEASE_HELD_PG if self._tx.is_postgres else _RELEASE_HELD
+        rows = await self._tx.execute(statement, {"lease_until": lease_until, "recipient": to})
         return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
 
     async def take_refused(self, provider_id: str) -> QueuedMessage | None:

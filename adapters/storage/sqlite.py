@@ -48,25 +48,21 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Executable, Integer, String, Text, bindparam, create_engine, event, exc, text, update
+from sqlalchemy import Engine, Executable, create_engine, event, exc
 from sqlalchemy.engine import Connection, Dialect, RootTransaction, make_url
 from sqlalchemy.pool import StaticPool
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import DirectResult, is_prebuilt, prebuilt
+from adapters.storage.direct import DirectResult, is_prebuilt
 from adapters.storage.direct import _plan as direct_plan
 from adapters.storage.errors import is_unavailable
-from adapters.storage.records import SqlAlchemyOutboxRepository, _queued
 from adapters.storage.repositories import SqlRepositories
-from adapters.storage.session import RetryPolicy, StatementResult, Transaction, bound
-from adapters.storage.tables import UtcDateTime, outbox
+from adapters.storage.session import RetryPolicy, StatementResult, Transaction
 from application.errors import StorageUnavailable
-from application.ports import QueuedMessage
 
 log = logging.getLogger("tokowa.storage.sqlite")
 
@@ -412,37 +408,6 @@ class SqliteTransaction(Transaction):
 # purchase, py-spy, 64 customers): the release of held messages a sender's message starts with
 # (nothing held, the usual case, is one indexed UPDATE matching no row: ix_outbox_held), and
 # marking a sent message sent with the provider's id.
-_RELEASE_HELD = prebuilt(text("""
-    UPDATE outbox SET held_at = NULL, lease_until = :lease_until, attempts = 0
-    WHERE recipient = :recipient AND held_at IS NOT NULL
-    RETURNING id, recipient, payload, attempts
-""").bindparams(bindparam("lease_until", type_=UtcDateTime()), bindparam("recipient", type_=String)).columns(
-    id=BigInteger, recipient=String, payload=Text, attempts=Integer))
-_MARK_SENT = prebuilt(update(outbox).where(outbox.c.id == bindparam("sent_id")).values(**bound(outbox, "sent_at")))
-_MARK_SENT_WITH_ID = prebuilt(
-    update(outbox).where(outbox.c.id == bindparam("sent_id")).values(**bound(outbox, "sent_at", "provider_id")))
-
-
-class SqliteOutboxRepository(SqlAlchemyOutboxRepository):
-    """The outbox on SQLite: `release_held` and `mark_sent` as prebuilt statements (same effects;
-    the storage contract suite runs them)."""
-
-    async def release_held(self, to: str, lease_until: datetime) -> list[QueuedMessage]:
-        rows = await self._tx.execute(_RELEASE_HELD, {"lease_until": lease_until, "recipient": to})
-        return sorted((_queued(self._tx, row) for row in rows), key=lambda m: m.id)
-
-    async def mark_sent(self, message_ids: list[int], now: datetime,
-                        provider_ids: dict[int, str] | None = None) -> None:
-        # One statement per message (one, nearly always): a statement of the direct path is a
-        # few microseconds; an IN list or a CASE would go through SQLAlchemy's compiler each time.
-        for message_id in message_ids:
-            if provider_ids:
-                await self._tx.execute(_MARK_SENT_WITH_ID, {
-                    "sent_id": message_id, "v_sent_at": now, "v_provider_id": provider_ids.get(message_id)})
-            else:
-                await self._tx.execute(_MARK_SENT, {"sent_id": message_id, "v_sent_at": now})
-
-
 class SqliteUnitOfWork(SqlRepositories):
     """`UnitOfWork` on the process's SQLite writer (see the module's docstring)."""
 
@@ -464,10 +429,6 @@ class SqliteUnitOfWork(SqlRepositories):
         self._open = True
         self._bind(SqliteTransaction(connection, self._cipher, self._timer))
         return self
-
-    def _bind(self, tx: Transaction) -> None:
-        super()._bind(tx)
-        self.outbox = SqliteOutboxRepository(tx)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
