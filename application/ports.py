@@ -77,6 +77,10 @@ class WalletRepository(Protocol):
     async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
         """The customer's wallet (balance 0 when the customer does not exist yet)."""
 
+    async def get_for_purchase(self, user_id: str, code: str) -> tuple[Wallet, Product | None]:
+        """The wallet locked (as `get(for_update=True)`) and the product with `code`, active or
+        not (as `ProductRepository.get`), in one step: what a purchase reads first."""
+
     async def save(self, wallet: Wallet) -> None:
         """Persist the balance and the wallet's new ledger entries (the customer must exist).
         Raises DuplicateLedgerReference for a repeated (reason, reference)."""

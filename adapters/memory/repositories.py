@@ -133,6 +133,9 @@ class MemoryWalletRepository(_Repo):
     async def get(self, user_id: str, *, for_update: bool = False) -> Wallet:
         return Wallet(user_id=user_id, balance=self.data.balances.get(user_id, ZERO))
 
+    async def get_for_purchase(self, user_id: str, code: str) -> tuple[Wallet, Product | None]:
+        return await self.get(user_id, for_update=True), await MemoryProductRepository(self.data).get(code)
+
     async def save(self, wallet: Wallet) -> None:
         if wallet.user_id not in self.data.customers:
             raise KeyError(f"no customer {wallet.user_id}")

@@ -81,7 +81,7 @@ def _row_values(product: Product, cipher: StockCipher) -> dict[str, Any]:
     }
 
 
-def _to_product(row: Row[Any], cipher: StockCipher) -> Product:
+def product_of_row(row: Row[Any], cipher: StockCipher) -> Product:
     data = row.data or {}
     sealed = data.get(SEALED_TEXT)
     silver, gold = data.get("price_silver"), data.get("price_gold")
@@ -112,11 +112,11 @@ class SqlAlchemyProductRepository:
     async def get(self, code: str, *, for_update: bool = False) -> Product | None:
         query = _GET_FOR_UPDATE if for_update else _GET
         row = (await self._tx.execute(query, {"code": code.upper()})).first()
-        return _to_product(row, self._tx.cipher) if row is not None else None
+        return product_of_row(row, self._tx.cipher) if row is not None else None
 
     async def take(self, code: str, qty: int) -> Product | None:
         row = (await self._tx.execute(_TAKE, {"code": code.upper(), "qty": qty})).first()
-        return _to_product(row, self._tx.cipher) if row is not None else None
+        return product_of_row(row, self._tx.cipher) if row is not None else None
 
     async def list_active(self) -> list[Product]:
         return await self._list(active=True)
@@ -126,7 +126,7 @@ class SqlAlchemyProductRepository:
 
     async def _list(self, *, active: bool) -> list[Product]:
         rows = await self._tx.execute(select(produk).where(produk.c.aktif.is_(active)).order_by(produk.c.id))
-        return [_to_product(row, self._tx.cipher) for row in rows]
+        return [product_of_row(row, self._tx.cipher) for row in rows]
 
     async def count(self) -> int:
         return int((await self._tx.execute(select(func.count()).select_from(produk))).scalar_one())

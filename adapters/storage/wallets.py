@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, String, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, Row, String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.direct import prebuilt
 from adapters.storage.errors import violates
+from adapters.storage.products import SqlAlchemyProductRepository, product_of_row
 from adapters.storage.session import Transaction, bound
-from adapters.storage.tables import UtcDateTime, ledger, users
+from adapters.storage.tables import UtcDateTime, ledger, produk, users
 from domain.customer import Customer
 from domain.errors import DuplicateLedgerReference, InsufficientBalance
 from domain.money import Rupiah
-from domain.product import Tier
+from domain.product import Product, Tier
 from domain.wallet import LedgerEntry, Wallet
 
 
@@ -66,6 +67,14 @@ _SET_SALDO = prebuilt(
 )
 _SALDO = prebuilt(select(users.c.saldo).where(users.c.user_id == bindparam("user_id")))
 _SALDO_FOR_UPDATE = prebuilt(_SALDO.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
+# PostgreSQL: the wallet row locked and the product read in one statement (one round trip). The
+# locking sub-select takes the lock; the product comes from the statement's snapshot, taken
+# before any wait for that lock (a purchase re-checks the product when it takes the stock).
+_WALLET_AND_PRODUCT_PG = prebuilt(
+    select(_SALDO.with_for_update(key_share=True).scalar_subquery().label("wallet_saldo"), *produk.c)
+    .select_from(select(literal_column("1").label("one")).subquery("one")
+                 .outerjoin(produk, produk.c.id == bindparam("code")))
+)
 
 
 # PostgreSQL: a ledger row and the balance it leads to, in one statement (one round trip); no
@@ -119,6 +128,14 @@ class SqlAlchemyWalletRepository:
         query = _SALDO_FOR_UPDATE if for_update else _SALDO
         saldo = (await self._tx.execute(query, {"user_id": user_id})).scalar_one_or_none()
         return Wallet(user_id=user_id, balance=Rupiah(saldo or 0))
+
+    async def get_for_purchase(self, user_id: str, code: str) -> tuple[Wallet, Product | None]:
+        if not self._tx.is_postgres:  # one writer: two statements cost no more
+            return await self.get(user_id, for_update=True), await SqlAlchemyProductRepository(self._tx).get(code)
+        row = (await self._tx.execute(_WALLET_AND_PRODUCT_PG, {"user_id": user_id, "code": code.upper()})).first()
+        assert row is not None  # the statement always gives one row
+        product = product_of_row(row, self._tx.cipher) if row.id is not None else None
+        return Wallet(user_id=user_id, balance=Rupiah(row.wallet_saldo or 0)), product
 
     async def save(self, wallet: Wallet) -> None:
         entries = list(wallet.new_entries)

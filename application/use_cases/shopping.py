@@ -168,8 +168,7 @@ class Buy:
         """Locks in one order everywhere (wallet, then product) and the busy product row last,
         so its lock is held only while the stock is taken and the transaction commits."""
         now = self._clock.now()
-        wallet = await uow.wallets.get(cmd.user_id, for_update=True)
-        offer = await uow.products.get(cmd.code)
+        wallet, offer = await uow.wallets.get_for_purchase(cmd.user_id, cmd.code)
         if offer is None or not offer.active:
             raise ProductNotFound(code=cmd.code)
         offer.take(cmd.qty)  # refuse early on what the row says now; the locked re-read below decides

@@ -161,6 +161,25 @@ async def test_products_round_trip_every_field(new_uow: Factory) -> None:
         assert await uow.products.get("NOPE") is None
 
 
+async def test_a_purchase_reads_the_locked_wallet_and_the_product_in_one_step(new_uow: Factory) -> None:
+    product = Product.create("abc", "Thing", 5000, 3, "A fine thing")
+    product.set_field("teks", "Download at x")
+    async with new_uow() as uow:
+        await uow.products.add(product)
+        await uow.customers.ensure(USER, T0)
+        wallet = await uow.wallets.get(USER, for_update=True)
+        wallet.credit(Rupiah(7000), "topup", "INV-1", at(1))
+        await uow.wallets.save(wallet)
+        await uow.commit()
+    async with new_uow() as uow:
+        wallet, found = await uow.wallets.get_for_purchase(USER, "abc")
+        assert (wallet.user_id, wallet.balance) == (USER, Rupiah(7000)) and found == product
+        nobody, missing = await uow.wallets.get_for_purchase("6289999999999", "NOPE")
+        assert nobody.balance == Rupiah(0) and missing is None
+        _, off = await uow.wallets.get_for_purchase(USER, "NOPE")
+        assert off is None
+
+
 async def test_taking_counted_stock_is_all_or_nothing(new_uow: Factory) -> None:
     async with new_uow() as uow:
         await uow.products.add(Product.create("ABC", "Thing", 5000, 3))

@@ -84,6 +84,24 @@ async def test_twenty_concurrent_spends_from_a_wallet_that_affords_seven(pg_shop
         assert (await uow.wallets.ledger_sum(user)).value == 0
 
 
+async def test_a_double_tap_decided_by_the_wallet_lock_buys_once(pg_shop: Shop) -> None:
+    # Five different messages for the same product and quantity at once, no Redis lock in the way:
+    # the wallet row locked with the first read makes each purchase see the one before it.
+    shop = pg_shop
+    await shop.say(ADMIN, ".addproduk VC|Voucher|10000|100")
+    user = CUSTOMERS[2]
+    await shop.say(ADMIN, f".addsaldo {user} 100000")
+    from application.use_cases.shopping import BuyCommand, MethodChoice
+    from domain.errors import RepeatPurchase
+
+    results = await asyncio.gather(
+        *(shop.uc.buy(BuyCommand(user, "VC", 1, MethodChoice.SALDO, request_id=f"wamid.TAP{n}")) for n in range(5)),
+        return_exceptions=True)
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert sum(isinstance(r, RepeatPurchase) for r in results) == 4
+    assert await shop.balance(user) == 90_000 and await shop.stock("VC") == 99
+
+
 @pytest.fixture
 def product_list_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the database reads of the active product list."""
