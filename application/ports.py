@@ -9,6 +9,7 @@ Repository methods raise domain errors for the rules the database enforces
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -452,6 +453,15 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def batched(self) -> AbstractAsyncContextManager[None]:
+        """A scope whose writes the database may send later, together with a later statement of
+        the scope (PostgreSQL: the order and the ledger entry ride in front of the stock take,
+        one round trip), at the latest when the scope ends. Their errors come out by then,
+        the same errors as at once, first the earliest write's; a caller that catches a write's
+        error to carry on in the same unit (an id drawn again) makes that write outside the
+        scope. Memory and SQLite run every write at once."""
+        ...
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

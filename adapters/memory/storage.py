@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 from adapters.memory.alerts import MemoryAlertRepository, MemoryJobLeaseRepository
@@ -64,6 +66,11 @@ class MemoryUnitOfWork:
             self._store.data = self._data
             self._data = copy.deepcopy(self._data)
             self._rebind()
+
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """Every write runs at once here: nothing to hold."""
+        yield
 
     async def rollback(self) -> None:
         if self._held:

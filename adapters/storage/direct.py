@@ -44,6 +44,23 @@ def is_prebuilt(statement: Executable) -> bool:
     return _PREBUILT.get(id(statement)) is statement
 
 
+_CARRIERS: dict[int, frozenset[str]] = {}
+
+
+def carrier(statement: E, *touches: str) -> E:
+    """Mark a prebuilt statement that may carry held writes (`Transaction.hold`) in front of it
+    as data-modifying CTEs; `touches`: every table it reads or writes. It must contain no
+    data-modifying CTE itself (PostgreSQL allows those only at the top level)."""
+    assert is_prebuilt(statement), "mark it prebuilt(...) first"
+    _CARRIERS[id(statement)] = frozenset(touches)
+    return statement
+
+
+def tables_of_carrier(statement: Executable) -> frozenset[str] | None:
+    """The tables a carrier touches; None when the statement is no carrier."""
+    return _CARRIERS.get(id(statement)) if is_prebuilt(statement) else None
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str

@@ -35,6 +35,18 @@ _GET = prebuilt(select(transaksi).where(transaksi.c.id == bindparam("order_id"))
 _RECENT_OF = prebuilt(select(transaksi).where(transaksi.c.user_id == bindparam("user_id"))
                       .order_by(*_NEWEST_FIRST).limit(bindparam("limit", type_=Integer)))
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
+# PostgreSQL inside `UnitOfWork.batched`: `add`'s INSERT held as a CTE step (`Transaction.hold`),
+# a row back when it was inserted.
+_ADD_COLUMNS = ("id", *_COLUMNS)
+_ADD_HELD = prebuilt(text(
+    f"{{p}}done AS (INSERT INTO transaksi ({', '.join(_ADD_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ADD_COLUMNS)})"
+    " ON CONFLICT DO NOTHING RETURNING 1)"
+).bindparams(*(bindparam(c, type_=transaksi.c[c].type) for c in _ADD_COLUMNS)))
+_ADD_TOUCHES = frozenset({"transaksi"})
+
+
+def _no_refusal(error: IntegrityError) -> None:
+    return None  # as `add` at once: a broken constraint of the order is raised as it is
 
 
 def _values(order: Order, cipher: StockCipher) -> dict[str, Any]:
@@ -116,7 +128,18 @@ class SqlAlchemyOrderRepository:
         self._tx = tx
 
     async def add(self, order: Order) -> None:
-        if await self._tx.insert_ignoring_conflicts(transaksi, {"id": order.id, **_values(order, self._tx.cipher)}):
+        values = {"id": order.id, **_values(order, self._tx.cipher)}
+        if self._tx.holding:  # sent with a later statement; its outcome is settled then
+
+            async def settle(inserted: int) -> None:
+                await self._added(order, inserted == 1)
+
+            await self._tx.hold(_ADD_HELD, values, touches=_ADD_TOUCHES, settle=settle, refuse=_no_refusal)
+            return
+        await self._added(order, await self._tx.insert_ignoring_conflicts(transaksi, values))
+
+    async def _added(self, order: Order, inserted: bool) -> None:
+        if inserted:
             return
         if order.status is OrderStatus.PENDING and await self.pending_of(order.user_id) is not None:
             raise PendingOrderExists(user_id=order.user_id)

@@ -12,22 +12,26 @@ half-done transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import asyncpg
 from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import DirectResult, DirectRow, prepare, rowcount_of, translate
+from adapters.storage.direct import DirectResult, DirectRow, prepare, rowcount_of, tables_of_carrier, translate
 from adapters.storage.errors import is_unavailable
 from adapters.storage.repositories import SqlRepositories
-from adapters.storage.session import RetryPolicy, StatementResult, Transaction
+from adapters.storage.session import Refuse, RetryPolicy, Settle, StatementResult, Transaction
 from application.errors import StorageUnavailable
 
 
@@ -91,10 +95,65 @@ async def _no_reset(connection: asyncpg.Connection) -> None:
     """Every unit of work commits or rolls back itself; nothing else is left on a connection."""
 
 
+@dataclass(frozen=True)
+class _Held:
+    sql: str  # CTE steps, names after `{p}`, parameters $1..$n
+    args: list[Any]
+    touches: frozenset[str]
+    settle: Settle
+    refuse: Refuse
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=64)
+def _combined_sql(carrier: str | None, steps: tuple[tuple[str, int], ...]) -> str:
+    """`WITH <held steps> <carrier as _main>`, returning first each write's count of `{p}done`
+    rows, then (with a carrier) a `_row` marker and the carrier's columns: always one row at
+    least, so the writes are settled even when the carrier returns none."""
+    shift = _parameters(carrier) if carrier is not None else 0
+    ctes, counts = [], []
+    for number, (sql, taken) in enumerate(steps):
+        prefix = f"_h{number}_"
+        moved = _PARAMETER.sub(lambda m: f"${int(m.group(1)) + shift}", sql) if shift else sql
+        ctes.append(moved.replace("{p}", prefix))
+        counts.append(f"(SELECT count(*) FROM {prefix}done) AS _held{number}")
+        shift += taken
+    if carrier is None:
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(counts)}"
+    return (f"WITH {', '.join(ctes)}, _main AS ({carrier}) SELECT {', '.join(counts)}, _m.* "
+            "FROM (SELECT 1) AS _one LEFT JOIN (SELECT 1 AS _row, * FROM _main) AS _m ON true")
+
+
+def _parameters(sql: str) -> int:
+    return max((int(n) for n in _PARAMETER.findall(sql)), default=0)
+
+
+def _combined(carrier: str | None, held: list[_Held]) -> str:
+    return _combined_sql(carrier, tuple((write.sql, len(write.args)) for write in held))
+
+
+class _Tail:
+    """The carrier's own part of a combined row (its columns after the held writes' counts)."""
+
+    __slots__ = ("_record", "_skip")
+
+    def __init__(self, record: Any, skip: int) -> None:
+        self._record, self._skip = record, skip
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._record[key + self._skip] if isinstance(key, int) else self._record[key]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._record.items())[self._skip:]
+
+
 class AsyncpgTransaction(Transaction):
     """The statements of one unit of work on its asyncpg connection."""
 
     is_postgres = True
+    can_hold = True
 
     def __init__(self, connection: asyncpg.Connection, dialect: Dialect, cipher: StockCipher,
                  observe: Callable[[float], None] | None) -> None:
@@ -103,10 +162,18 @@ class AsyncpgTransaction(Transaction):
         self._dialect = dialect
         self._observe = observe
         self.lost = False  # the connection broke: close it instead of pooling it
+        self._held: list[_Held] = []
+        self.dropped = False  # held writes were discarded unsent: this unit may only roll back
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
     ) -> StatementResult:
+        if self._held:
+            touches = tables_of_carrier(statement)
+            if touches is not None and not isinstance(params, Sequence) \
+                    and not any(touches & write.touches for write in self._held):
+                return await self._guard(self._carry(statement, params or {}))
+            await self.flush()  # this statement may read what they write: they go first
         return await self._guard(self._run(statement, params))
 
     async def _run(self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -114,16 +181,19 @@ class AsyncpgTransaction(Transaction):
         many = isinstance(params, Sequence)
         rows_of_params = list(params) if isinstance(params, Sequence) else [params or {}]
         sql, args, returns_rows = prepare(statement, rows_of_params[0], self._dialect)
+        if many:
+            more = [prepare(statement, p, self._dialect)[1] for p in rows_of_params[1:]]
+            await self._send(sql, args, lambda: self.connection.executemany(sql, [args] + more))
+            return DirectResult([], len(rows_of_params))
+        if returns_rows:
+            records = await self._send(sql, args, lambda: self.connection.fetch(sql, *args))
+            return DirectResult([DirectRow(r) for r in records], len(records))
+        return DirectResult([], rowcount_of(await self._send(sql, args, lambda: self.connection.execute(sql, *args))))
+
+    async def _send(self, sql: str, args: Sequence[Any], call: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
         try:
-            if many:
-                await self.connection.executemany(
-                    sql, [args] + [prepare(statement, p, self._dialect)[1] for p in rows_of_params[1:]])
-                return DirectResult([], len(rows_of_params))
-            if returns_rows:
-                records = await self.connection.fetch(sql, *args)
-                return DirectResult([DirectRow(r) for r in records], len(records))
-            return DirectResult([], rowcount_of(await self.connection.execute(sql, *args)))
+            return await call()
         except Exception as error:
             self.lost = self.lost or _closed(self.connection)
             raise translate(error, self._dialect, sql, args, self.lost) from error
@@ -131,8 +201,60 @@ class AsyncpgTransaction(Transaction):
             if self._observe is not None:
                 self._observe(time.perf_counter() - started)
 
+    # Held writes (`UnitOfWork.batched`): data-modifying CTEs in front of the next statement
+    # that touches none of their tables. In one statement, CTEs and the main query all run once
+    # on the statement's snapshot and do not see each other's changes: that is why a write is
+    # combined only with statements that touch other tables, and a second write to a table
+    # already written sends the first ones before it is held.
+
+    async def hold(self, statement: Executable, params: Mapping[str, Any], *, touches: frozenset[str],
+                   settle: Settle, refuse: Refuse) -> None:
+        if not self.holding:
+            raise RuntimeError("hold() outside UnitOfWork.batched()")
+        if any(touches & write.touches for write in self._held):
+            await self.flush()
+        sql, args, _ = prepare(statement, params, self._dialect)
+        self._held.append(_Held(sql, args, touches, settle, refuse))
+
+    async def flush(self) -> None:
+        if not self._held:
+            return
+        held, self._held = self._held, []
+        args = [arg for write in held for arg in write.args]
+        await self._guard(self._settled(held, _combined(None, held), args))
+
+    def discard(self) -> bool:
+        held, self._held = self._held, []
+        self.dropped = self.dropped or bool(held)
+        return bool(held)
+
+    async def _carry(self, statement: Executable, params: Mapping[str, Any]) -> DirectResult:
+        """The carrier and the held writes in one round trip; the carrier's rows as its own."""
+        sql, args, _ = prepare(statement, params, self._dialect)
+        held, self._held = self._held, []
+        records = await self._settled(held, _combined(sql, held), [*args, *(a for w in held for a in w.args)])
+        skip = len(held) + 1  # the writes' counts and the `_row` marker
+        rows = [DirectRow(_Tail(record, skip)) for record in records if record["_row"] is not None]
+        return DirectResult(rows, len(rows))
+
+    async def _settled(self, held: list[_Held], sql: str, args: list[Any]) -> list[Any]:
+        """Send, then settle each held write in the order it was held (the error it would have
+        raised at once comes first); a broken constraint is named by the write it belongs to."""
+        try:
+            records: list[Any] = await self._send(sql, args, lambda: self.connection.fetch(sql, *args))
+        except IntegrityError as error:
+            for write in held:
+                refused = write.refuse(error)
+                if refused is not None:
+                    raise refused from error
+            raise
+        for number, write in enumerate(held):
+            await write.settle(records[0][number])
+        return records
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
+        await self.flush()  # undoing the savepoint must not undo writes held before it
         nested = self.connection.transaction()  # inside the unit of work's transaction: a SAVEPOINT
         await self._guard(self._driver(nested.start(), "SAVEPOINT"))
         try:
@@ -198,6 +320,10 @@ class AsyncpgUnitOfWork(SqlRepositories):
             raise RuntimeError("the unit of work is not open: use `async with`")
         if self._transaction is None or self._done:
             return
+        if how == "commit" and self._tx is not None:
+            if self._tx.dropped:
+                raise RuntimeError("writes held in a batch were never sent (the batch was cancelled): roll back")
+            await self._tx.flush()  # a commit inside `batched()`
         self._done = True
         try:
             await (self._transaction.commit() if how == "commit" else self._transaction.rollback())

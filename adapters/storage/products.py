@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.storage.cipher import StockCipher
-from adapters.storage.direct import prebuilt
+from adapters.storage.direct import carrier, prebuilt
 from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.tables import produk, stock_items
 from domain.errors import DuplicateProductCode, OutOfStock, ProductNotFound
@@ -44,15 +44,17 @@ _SAVE_ITEM_PRODUCT = prebuilt(
     .values(stok=_free_items(produk.c.id), **bound(produk, *_SAVED_COLUMNS))
 )
 _GET = prebuilt(select(produk).where(produk.c.id == bindparam("code")))
-# A sale of a counted product: the database checks and takes the stock in one statement.
-_TAKE = prebuilt(
+# A sale of a counted product: the database checks and takes the stock in one statement. It and
+# the locked read carry the writes a purchase holds (`UnitOfWork.batched`): they touch `produk`
+# alone, which no held write reads or writes.
+_TAKE = carrier(prebuilt(
     update(produk)
     .where(produk.c.id == bindparam("code"), produk.c.aktif.is_(True), produk.c.uses_items.is_(False),
            produk.c.stok >= bindparam("qty"))
     .values(stok=produk.c.stok - bindparam("qty"))
     .returning(*produk.c)
-)
-_GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
+), "produk")
+_GET_FOR_UPDATE = carrier(prebuilt(_GET.with_for_update(key_share=True)), "produk")  # NO KEY UPDATE: rows referencing it go on
 
 
 # A product's delivery text may be the goods themselves (a shared login, a licence key): it is

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from adapters.storage.alerts import SqlAlchemyAlertRepository
 from adapters.storage.housekeeping import SqlAlchemyHousekeepingRepository
 from adapters.storage.leases import SqlAlchemyJobLeaseRepository
@@ -32,7 +35,34 @@ class SqlRepositories:
     housekeeping: SqlAlchemyHousekeepingRepository
     leases: SqlAlchemyJobLeaseRepository
 
+    _bound: Transaction
+
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """`UnitOfWork.batched`: the transaction holds writes while the block runs (PostgreSQL),
+        and sends what is still held when it ends, even by an error: a held write's own error
+        comes first, as it would have at once. (Cancelled: dropped unsent, and the unit may
+        only roll back.) A nested scope belongs to the outer one."""
+        tx = self._bound
+        if not tx.can_hold or tx.holding:
+            yield
+            return
+        tx.holding = True
+        try:
+            yield
+        except Exception:
+            tx.holding = False
+            await tx.flush()
+            raise
+        except BaseException:
+            tx.holding = False
+            tx.discard()
+            raise
+        tx.holding = False
+        await tx.flush()
+
     def _bind(self, tx: Transaction) -> None:
+        self._bound = tx
         self.products = SqlAlchemyProductRepository(tx)
         self.customers = SqlAlchemyCustomerRepository(tx)
         self.wallets = SqlAlchemyWalletRepository(tx)

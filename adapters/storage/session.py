@@ -17,6 +17,7 @@ from sqlalchemy import BindParameter, Executable, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.storage.cipher import StockCipher
@@ -96,12 +97,39 @@ def bound_params(values: Mapping[str, Any]) -> dict[str, Any]:
     return {f"v_{name}": value for name, value in values.items()}
 
 
+Settle = Callable[[int], Awaitable[None]]
+"""A held write's check: given how many rows its last step returned, raise its domain error."""
+Refuse = Callable[[IntegrityError], BaseException | None]
+"""A held write's reading of a broken constraint: its domain error, or None when not its own."""
+
+
 class Transaction:
     """One open transaction as the repositories see it, with the cipher they need. SQLite runs
-    on SQLAlchemy (`SqlAlchemyTransaction`), PostgreSQL on asyncpg (`postgres.AsyncpgTransaction`)."""
+    on SQLAlchemy (`SqlAlchemyTransaction`), PostgreSQL on asyncpg (`postgres.AsyncpgTransaction`).
+
+    Inside `UnitOfWork.batched()` a transaction that can (`can_hold`: PostgreSQL) is `holding`:
+    a repository may then `hold` a write whose result its caller does not read, to be sent with
+    a later statement (see `postgres.AsyncpgTransaction`); elsewhere every write runs at once."""
 
     cipher: StockCipher
     is_postgres: bool
+    can_hold = False
+    holding = False
+
+    async def hold(self, statement: Executable, params: Mapping[str, Any], *, touches: frozenset[str],
+                   settle: Settle, refuse: Refuse) -> None:
+        """Send `statement` (CTE steps written with `{p}` before each name, the last one
+        `{p}done`) later, with the next statement that touches none of the tables in `touches`,
+        at the latest when the batch ends: then `settle` gets the rows of `{p}done`, and an
+        integrity error goes through `refuse` first. Only while `holding`."""
+        raise NotImplementedError("this transaction runs every write at once")
+
+    async def flush(self) -> None:
+        """Send the held writes now (nothing when none are held) and settle them."""
+
+    def discard(self) -> bool:
+        """Forget the held writes without sending them; whether there were any."""
+        return False
 
     async def execute(
         self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None

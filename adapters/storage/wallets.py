@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, String, bindparam, func, literal_column, select, text, update
+from sqlalchemy import BigInteger, BindParameter, Row, String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,21 +79,32 @@ _WALLET_AND_PRODUCT_PG = prebuilt(
 
 # PostgreSQL: a ledger row and the balance it leads to, in one statement (one round trip); no
 # row back when the entry's (reason, reference) was already taken, and then nothing changes.
-_ENTRY_AND_SALDO_PG = prebuilt(text("""
-    WITH entry AS (
+# Written as CTE steps, so that `UnitOfWork.batched` can hold them too (`Transaction.hold`).
+_ENTRY_AND_SALDO_STEPS = """
+    {p}entry AS (
         INSERT INTO ledger (user_id, delta, balance_after, reason, reference, created_at)
         VALUES (:user_id, :delta, :balance_after, :reason, :reference, :created_at)
         ON CONFLICT DO NOTHING
         RETURNING user_id
-    )
-    UPDATE users SET saldo = :saldo WHERE user_id = (SELECT user_id FROM entry)
-    RETURNING saldo
-""").bindparams(
-    bindparam("user_id", type_=String), bindparam("delta", type_=BigInteger),
-    bindparam("balance_after", type_=BigInteger), bindparam("reason", type_=String),
-    bindparam("reference", type_=String), bindparam("created_at", type_=UtcDateTime()),
-    bindparam("saldo", type_=BigInteger),
-).columns(saldo=BigInteger))
+    ),
+    {p}done AS (UPDATE users SET saldo = :saldo WHERE user_id = (SELECT user_id FROM {p}entry) RETURNING saldo)
+"""
+
+
+def _entry_and_saldo_binds() -> list[BindParameter[Any]]:
+    return [
+        bindparam("user_id", type_=String), bindparam("delta", type_=BigInteger),
+        bindparam("balance_after", type_=BigInteger), bindparam("reason", type_=String),
+        bindparam("reference", type_=String), bindparam("created_at", type_=UtcDateTime()),
+        bindparam("saldo", type_=BigInteger),
+    ]
+
+
+_ENTRY_AND_SALDO_PG = prebuilt(
+    text("WITH " + _ENTRY_AND_SALDO_STEPS.replace("{p}", "") + " SELECT saldo FROM done")
+    .bindparams(*_entry_and_saldo_binds()).columns(saldo=BigInteger))
+_ENTRY_AND_SALDO_HELD = prebuilt(text(_ENTRY_AND_SALDO_STEPS).bindparams(*_entry_and_saldo_binds()))
+_ENTRY_AND_SALDO_TOUCHES = frozenset({"ledger", "users"})
 
 
 def _entry_values(entry: LedgerEntry) -> dict[str, Any]:
@@ -165,19 +176,33 @@ class SqlAlchemyWalletRepository:
             raise LookupError(f"no customer {wallet.user_id!r}: ensure the customer before saving a wallet")
 
     async def _write_one(self, wallet: Wallet, entry: LedgerEntry) -> None:
-        """PostgreSQL, the usual case of one entry: ledger row and balance in one statement."""
-        try:
-            moved = (await self._tx.execute(_ENTRY_AND_SALDO_PG, {
-                **_entry_values(entry), "saldo": wallet.balance.value,
-            })).first()
-        except IntegrityError as error:
+        """PostgreSQL, the usual case of one entry: ledger row and balance in one statement
+        (held inside `UnitOfWork.batched`, and settled when it is sent)."""
+        params = {**_entry_values(entry), "saldo": wallet.balance.value}
+
+        def refuse(error: IntegrityError) -> BaseException | None:
             if violates(error, "ck_users_saldo_nonneg"):
-                raise InsufficientBalance(balance=0, needed=-wallet.balance.value) from error
+                return InsufficientBalance(balance=0, needed=-wallet.balance.value)
             if violates(error, "ledger_user_id_fkey"):
-                raise LookupError(f"no customer {entry.user_id!r}: ensure the customer first") from error
+                return LookupError(f"no customer {entry.user_id!r}: ensure the customer first")
+            return None
+
+        async def settle(moved: int) -> None:
+            if not moved:  # the entry's (reason, reference) was taken: nothing changed
+                raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+
+        if self._tx.holding:
+            await self._tx.hold(_ENTRY_AND_SALDO_HELD, params, touches=_ENTRY_AND_SALDO_TOUCHES,
+                                settle=settle, refuse=refuse)
+            return
+        try:
+            moved = (await self._tx.execute(_ENTRY_AND_SALDO_PG, params)).first()
+        except IntegrityError as error:
+            refused = refuse(error)
+            if refused is not None:
+                raise refused from error
             raise
-        if moved is None:  # the entry's (reason, reference) was taken: nothing changed
-            raise DuplicateLedgerReference(reason=entry.reason, reference=entry.reference)
+        await settle(0 if moved is None else 1)
 
     async def _insert_entry(self, entry: LedgerEntry) -> bool:
         try:

@@ -186,11 +186,17 @@ class Buy:
             await refuse_second_pending(uow, cmd.user_id)  # names the waiting order: pay it or cancel it
         if not cmd.confirmed:
             await refuse_repeat(uow, cmd.user_id, offer.code, cmd.qty, now)
-        order = await add_new_order(uow, order, drawn=not cmd.request_id)
-        if method is PaymentMethod.SALDO:
-            wallet.debit(order.total, "purchase", order.id, now)
-            await uow.wallets.save(wallet)
-        product, items, was_low = await take_for_sale(uow, offer, cmd.qty, order.id, shop.low_stock_threshold)
+        if not cmd.request_id:  # an id drawn at random that clashes is drawn again: that needs the answer at once
+            order = await add_new_order(uow, order, drawn=True)
+        # Nothing below reads the writes' answers before the stock is taken: on PostgreSQL the order
+        # and the ledger entry go with the stock take, one round trip, and fail with the same errors.
+        async with uow.batched():
+            if cmd.request_id:
+                order = await add_new_order(uow, order, drawn=False)
+            if method is PaymentMethod.SALDO:
+                wallet.debit(order.total, "purchase", order.id, now)
+                await uow.wallets.save(wallet)
+            product, items, was_low = await take_for_sale(uow, offer, cmd.qty, order.id, shop.low_stock_threshold)
         balance = wallet.balance if method is PaymentMethod.SALDO else None
         return Purchase(order, product, items, balance=balance), was_low
 
