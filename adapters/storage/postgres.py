@@ -122,8 +122,12 @@ def _combined_sql(carrier: str | None, steps: tuple[tuple[str, int], ...]) -> st
         shift += taken
     if carrier is None:
         return f"WITH {', '.join(ctes)} SELECT {', '.join(counts)}"
-    return (f"WITH {', '.join(ctes)}, _main AS ({carrier}) SELECT {', '.join(counts)}, _m.* "
-            "FROM (SELECT 1) AS _one LEFT JOIN (SELECT 1 AS _row, * FROM _main) AS _m ON true")
+    # The counts come from the join's outer side (OFFSET 0 keeps it a subquery of its own), so
+    # the held writes run before the carrier: the carrier (the stock take) locks the busy
+    # product row last, as it would as a statement of its own, and holds it no longer.
+    return (f"WITH {', '.join(ctes)}, _main AS ({carrier}) SELECT _held.*, _m.* "
+            f"FROM (SELECT {', '.join(counts)} OFFSET 0) AS _held "
+            "LEFT JOIN (SELECT 1 AS _row, * FROM _main) AS _m ON true")
 
 
 def _parameters(sql: str) -> int:
