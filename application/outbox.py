@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from application.chat.catalog import text
 from application.errors import MessengerUnavailable, RecipientOutsideWindow, StorageUnavailable
-from application.leases import Sleep, kept_leased
+from application.leases import Sleep, kept_leased_lazily
 from application.ports import Alert, Clock, Messenger, Outgoing, QueuedMessage, UnitOfWork, UnitOfWorkFactory
 from application.replies import Reply
 from domain.money import Rupiah
@@ -89,7 +89,8 @@ class OutboxSender:
         if not messages:  # nothing to send: no lease keeper to start and stop (a turn of the loop)
             return
         untried = {message.id for message in messages}
-        async with kept_leased(lambda: self._renew(untried), self._lease, sleep=self._sleep):
+        # Lazily: a send nearly always ends long before a third of the lease (no task per delivery).
+        async with kept_leased_lazily(lambda: self._renew(untried), self._lease, sleep=self._sleep):
             for message in messages:
                 await self._send(message, untried)
 

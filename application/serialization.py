@@ -55,12 +55,22 @@ def profile_from(data: str | None) -> Profile | None:
 
 
 def reply_to_json(reply: Reply) -> str:
-    data = asdict(reply)
-    if reply.image is None:
-        del data["image"]  # what every reply without a picture was stored as before
-    if not reply.as_template:
-        del data["as_template"]
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    """What `asdict` gave, key for key (one per reply queued: `asdict` deep-copies every field)."""
+    link = reply.link
+    data: dict[str, Any] = {
+        "text": reply.text,
+        "choices": [{"command": c.command, "title": c.title, "description": c.description} for c in reply.choices],
+        "choices_title": reply.choices_title, "choices_button": reply.choices_button,
+        "link": None if link is None else {"label": link.label, "url": link.url},
+    }
+    if reply.image is not None:  # absent: what every reply without a picture was stored as before
+        data["image"] = {"data": reply.image.data, "fallback": reply.image.fallback, "url": reply.image.url}
+    if reply.as_template:
+        data["as_template"] = True
+    return _compact(data)
+
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def reply_from_json(data: str) -> Reply:

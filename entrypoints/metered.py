@@ -20,16 +20,32 @@ from domain.errors import DomainError
 from entrypoints.metrics import Metrics
 
 
+class _Children:
+    """A labelled metric's children, each resolved once (`labels()` validates and locks on every
+    call) and only when first counted, so /metrics lists the same label values as before."""
+
+    def __init__(self, metric: Any) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
+
 class MeteredChatPipeline(ChatPipeline):
     """Counts messages in (new or redelivered) and times their processing."""
 
     def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._metrics = metrics
+        self._messages_in = _Children(metrics.messages_in)
 
     async def accept(self, message: IncomingMessage) -> bool:
         first = await super().accept(message)
-        self._metrics.messages_in.labels("accepted" if first else "redelivered").inc()
+        self._messages_in("accepted" if first else "redelivered").inc()
         return first
 
     async def process(self, message: IncomingMessage, *, rerun: bool = False) -> list[Reply]:
@@ -46,7 +62,7 @@ class MeteredCommands(Commands):
 
     def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._metrics = metrics
+        self._transactions = _Children(metrics.transactions)
 
     async def run(self, cmd: ParsedCommand, ctx: ChatContext) -> Reply:
         result = "error"
@@ -61,7 +77,7 @@ class MeteredCommands(Commands):
             result = "refused"
             raise
         finally:
-            self._metrics.transactions.labels(cmd.name, result).inc()
+            self._transactions(cmd.name, result).inc()
 
 
 class MeteredApplyPaymentStatus(ApplyPaymentStatus):
@@ -82,12 +98,13 @@ class MeteredMessenger:
 
     def __init__(self, inner: Messenger, metrics: Metrics) -> None:
         self.inner, self._metrics = inner, metrics
+        self._messages_out = _Children(metrics.messages_out)
 
     async def send(self, to: str, reply: Reply) -> str | None:
         try:
             provider_id = await self.inner.send(to, reply)
         except MessengerUnavailable:
-            self._metrics.messages_out.labels("failed").inc()
+            self._messages_out("failed").inc()
             raise
-        self._metrics.messages_out.labels("sent").inc()
+        self._messages_out("sent").inc()
         return provider_id

@@ -156,12 +156,11 @@ class CloudApiMessenger:
 
     async def _post(self, to: str, message: Message) -> str | None:
         """Send one message; the wamid Meta gave it (`messages[0].id`), when the answer has one."""
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        payload = _encode({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}).encode()
 
         def judge(response: HttpAnswer) -> Verdict:
             return self._judge(response, to)
 
-        payload = json.dumps(body, ensure_ascii=False).encode()
         async with self._pacer.turn(to):
             response = await send_with_retries(lambda: self._request(self._url, data=payload, headers=_JSON), judge,
                                                self._retry, self._sleep, "cloud api")
@@ -229,6 +228,7 @@ def _message_id(response: HttpAnswer) -> str | None:
 
 
 _JSON = {"Content-Type": "application/json"}
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # as json.dumps(..., ensure_ascii=False), built once
 
 
 def _json(response: HttpAnswer) -> dict[str, Any]:

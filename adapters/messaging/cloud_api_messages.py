@@ -57,6 +57,9 @@ def clip(text: str, limit: int) -> str:
 
 def split_text(text: str, limit: int = TEXT_MAX) -> list[str]:
     """Chunks of at most `limit` units, cut between lines; a longer line is cut inside."""
+    if units(text) <= limit:  # nearly every reply: what the loop below returns for it, without the loop
+        whole = text.lstrip("\n")  # the loop drops the empty lines a text starts with
+        return [whole] if whole.strip() else []
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):

@@ -8,11 +8,10 @@ gap plus the retry on 131056 keeps a customer's chat in order without stalling t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -110,25 +109,14 @@ class RecipientPacer:
         self._max_tracked = max_tracked
         self._slots: dict[str, _Slot] = {}
 
-    @contextlib.asynccontextmanager
-    async def turn(self, to: str) -> AsyncIterator[None]:
+    def turn(self, to: str) -> _Turn:
+        """`async with pacer.turn(to):` the send to `to` (a plain object, not a generator-based
+        context manager: this runs for every message sent)."""
         slot = self._slots.get(to)
         if slot is None:
             self._prune()
             slot = self._slots[to] = _Slot(asyncio.Lock())
-        slot.users += 1
-        try:
-            async with slot.lock:
-                if slot.last is not None:
-                    wait = slot.last + self._interval - self._monotonic()
-                    if wait > 0:
-                        await self._sleep(wait)
-                try:
-                    yield
-                finally:
-                    slot.last = self._monotonic()
-        finally:
-            slot.users -= 1
+        return _Turn(self, slot)
 
     def _prune(self) -> None:
         """Forget idle recipients once many are tracked (memory stays bounded)."""
@@ -138,6 +126,39 @@ class RecipientPacer:
         for to in [to for to, s in self._slots.items()
                    if s.users == 0 and (s.last is None or now - s.last >= self._interval)]:
             del self._slots[to]
+
+
+class _Turn:
+    """A recipient's slot held: its lock, then the rest of the gap since its last send."""
+
+    __slots__ = ("_pacer", "_slot")
+
+    def __init__(self, pacer: RecipientPacer, slot: _Slot) -> None:
+        self._pacer, self._slot = pacer, slot
+
+    async def __aenter__(self) -> None:
+        slot, pacer = self._slot, self._pacer
+        slot.users += 1  # in use (waiting included): `_prune` keeps it
+        try:
+            await slot.lock.acquire()
+        except BaseException:
+            slot.users -= 1
+            raise
+        try:
+            if slot.last is not None:
+                wait = slot.last + pacer._interval - pacer._monotonic()
+                if wait > 0:
+                    await pacer._sleep(wait)
+        except BaseException:
+            slot.lock.release()
+            slot.users -= 1
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        slot = self._slot
+        slot.last = self._pacer._monotonic()
+        slot.lock.release()
+        slot.users -= 1
 
 
 def masked(number: str) -> str:

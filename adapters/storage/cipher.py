@@ -20,6 +20,10 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False), its encoder built once (a message body each time).
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 class InvalidSecretKey(ValueError):
     """TOKOWA_SECRET_KEY is not a list of url-safe base64 strings of 32 bytes, or a stored
     value does not decrypt with any of them."""
@@ -96,7 +100,7 @@ class StockCipher:
 
     def seal(self, value: Any) -> str:
         """Any JSON value, encrypted (message bodies, outgoing messages)."""
-        return self.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        return self.encrypt(_compact(value))
 
     def unseal(self, token: str) -> Any:
         return json.loads(self.decrypt(token))

@@ -27,11 +27,31 @@ log = logging.getLogger("tokowa.web")
 
 Webhook = Callable[[bytes, str | None], Awaitable[tuple[int, dict[str, str]]]]
 
+_HTTP: str = ScopeType.HTTP.value  # a plain str: compared on every request
 _SIGNATURE = b"x-hub-signature-256"
 _CONTENT_LENGTH = b"content-length"
 _JSON = (b"content-type", b"application/json")
 _TOO_LARGE: tuple[int, Mapping[str, object]] = (413, {"error": "Request Entity Too Large", "status_code": 413})
 _UNAVAILABLE: tuple[int, Mapping[str, object]] = (503, {"error": "temporarily unavailable"})
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# The answers webhooks return as constants (`OK`...), by identity: their JSON and headers are built
+# once, not per message. Only objects that live as long as the process are kept (an id is unique
+# while its object lives, and `_answer` checks the entry is that very object).
+_PREBUILT: dict[int, tuple[object, bytes, tuple[tuple[bytes, bytes], ...]]] = {}
+
+
+def _encoded(answer: Mapping[str, object]) -> tuple[bytes, tuple[tuple[bytes, bytes], ...]]:
+    data = _encode(answer).encode()
+    return data, (_JSON, (_CONTENT_LENGTH, str(len(data)).encode("ascii")))  # a tuple: shared, never changed
+
+
+def prebuilt_answer(*answers: tuple[int, Mapping[str, object]]) -> None:
+    """Register constant answers (module-level tuples, never changed): their JSON is built once."""
+    for answer in answers:
+        _PREBUILT[id(answer)] = (answer, *_encoded(answer[1]))
+
+
+prebuilt_answer(_TOO_LARGE, _UNAVAILABLE)
 
 
 class _TooLarge(Exception):
@@ -52,7 +72,7 @@ class TokowaApp(Litestar):
 
     async def __call__(self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive,
                        send: Send | LifeSpanSend) -> None:
-        if scope["type"] == ScopeType.HTTP and (http := cast("HTTPScope", scope))["method"] == "POST":
+        if scope["type"] == _HTTP and (http := cast("HTTPScope", scope))["method"] == "POST":
             path = http["path"]
             if root := http.get("root_path", ""):
                 path = path.split(root, maxsplit=1)[-1]  # as Litestar's router
@@ -74,21 +94,24 @@ async def _answer(webhook: Webhook, limit: int, scope: Scope, receive: Receive, 
                 declared = int(value)
             except ValueError:
                 declared = 0
-    answer: Mapping[str, object]
+    result: tuple[int, Mapping[str, object]]
     try:
         if declared > limit:
             raise _TooLarge
-        status, answer = await webhook(await _read_body(receive, limit), signature)
+        result = await webhook(await _read_body(receive, limit), signature)
     except _TooLarge:
-        status, answer = _TOO_LARGE
+        result = _TOO_LARGE
     except _Disconnected:
         return  # nobody is left to answer (the body was not read: nothing was accepted)
     except Exception:
         log.exception("unhandled error")
-        status, answer = _UNAVAILABLE
-    data = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [_JSON, (_CONTENT_LENGTH, str(len(data)).encode("ascii"))]})
+        result = _UNAVAILABLE
+    known = _PREBUILT.get(id(result))
+    if known is not None and known[0] is result:
+        data, headers = known[1], known[2]
+    else:
+        data, headers = _encoded(result[1])
+    await send({"type": "http.response.start", "status": result[0], "headers": headers})
     await send({"type": "http.response.body", "body": data, "more_body": False})
 
 

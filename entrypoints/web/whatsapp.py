@@ -29,6 +29,7 @@ from application.chat.pipeline import ChatPipeline
 from application.errors import StorageUnavailable
 from application.outbox import OutboxSender
 from entrypoints.settings import Settings
+from entrypoints.web.hot_path import prebuilt_answer
 from entrypoints.web.intake import BackgroundTasks, accept_and_schedule
 
 log = logging.getLogger("tokowa.web.whatsapp")
@@ -42,6 +43,7 @@ WebhookAnswer = tuple[int, dict[str, str]]
 OK: WebhookAnswer = (200, {"status": "ok"})
 BAD_SIGNATURE: WebhookAnswer = (401, {"error": "bad signature"})
 RETRY_LATER: WebhookAnswer = (503, {"error": "temporarily unavailable, retry later"})
+prebuilt_answer(OK, BAD_SIGNATURE, RETRY_LATER)
 
 
 def malformed(error: MalformedPayload) -> WebhookAnswer:
