@@ -5,11 +5,10 @@ breaker opens and calls are refused without touching the network. Once `cooldown
 have passed one trial call is let through (half-open): success closes the breaker, failure
 opens it for another cool-down.
 
-The timeout measures Redis, not this process: a timer that fires late (the event loop was busy
-running other messages' Python) does not end the call yet, since Redis's reply may be sitting
-unread in the socket; the deadline moves on by that lag, up to `max_stretch` times the timeout
-in all. So a hung Redis still fails in `timeout` on an idle loop (and in at most `max_stretch`
-times it on a saturated one), while a busy loop alone never counts as a Redis failure.
+The timeout measures Redis, not this process: when it runs out, the event loop first gets to
+read what has arrived (it may have been busy running other messages' Python until then, with
+Redis's reply unread in the socket); only a call still waiting after that fails. So a busy loop
+alone never counts as a Redis failure, and a hung Redis still fails in about `timeout`.
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ class RedisHealth:
         failure_threshold: int = 3,
         cooldown_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
-        max_stretch: float = 10.0,
     ) -> None:
         self.stats = stats or CoordinationStats()
         self.timeout = timeout
@@ -55,7 +53,6 @@ class RedisHealth:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_in_flight = False
-        self._latest = timeout * max_stretch
 
     async def call(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one Redis operation; raises RedisUnavailable instead of any failure."""
@@ -63,7 +60,7 @@ class RedisHealth:
         if is_trial is None:
             raise RedisUnavailable(what)
         try:
-            async with _LagTolerantTimeout(self.timeout, self._latest):
+            async with _PollingTimeout(self.timeout):
                 result = await operation()
         except ResponseError as exc:
             # Redis answered, so it is reachable: an error reply does not trip the breaker.
@@ -111,26 +108,27 @@ class RedisHealth:
             self.stats.breaker_open = True
 
 
-class _LagTolerantTimeout:
-    """`asyncio.timeout(timeout)`, except that it expires later by however late the loop runs
-    its timer.
+class _PollingTimeout:
+    """`asyncio.timeout(timeout)`, except that on expiry the loop first gets to poll its
+    sockets (twice: one turn reads what arrived, the next resumes the calls it woke up).
 
-    A timer running more than a tenth of the timeout late means the loop was busy with other
-    work: the reply may have arrived meanwhile, unread. The deadline then moves on by the lag
-    (never beyond `latest` after the start), so the loop gets to read it first."""
+    At the deadline the loop may just have come back from other work (a burst of messages'
+    Python): Redis's reply can be sitting unread in the socket. A call still waiting after
+    those turns really has no answer."""
 
-    __slots__ = ("_timeout", "_latest", "_inner", "_loop", "_due", "_end", "_handle")
+    __slots__ = ("_timeout", "_inner", "_loop", "_polls", "_handle")
 
-    def __init__(self, timeout: float, latest: float) -> None:
-        self._timeout, self._latest = timeout, max(latest, timeout)
+    POLLS = 2
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
         self._inner = asyncio.timeout(None)
 
     async def __aenter__(self) -> None:
         await self._inner.__aenter__()
         self._loop = asyncio.get_running_loop()
-        now = self._loop.time()
-        self._due, self._end = now + self._timeout, now + self._latest
-        self._handle = self._loop.call_at(self._due, self._check)
+        self._polls = self.POLLS
+        self._handle = self._loop.call_later(self._timeout, self._check)
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         traceback: TracebackType | None) -> None:
@@ -138,10 +136,9 @@ class _LagTolerantTimeout:
         await self._inner.__aexit__(kind, error, traceback)
 
     def _check(self) -> None:
-        now = self._loop.time()
-        lag = now - self._due
-        if lag > self._timeout / 10 and now < self._end:
-            self._due = min(now + lag, self._end)
-            self._handle = self._loop.call_at(self._due, self._check)
+        if self._polls:
+            # A timer due now runs in the loop's next turn after the I/O callbacks of its poll.
+            self._polls -= 1
+            self._handle = self._loop.call_later(0, self._check)
         else:
-            self._inner.reschedule(now)  # the asyncio.Timeout cancels the call, as on expiry
+            self._inner.reschedule(self._loop.time())  # the asyncio.Timeout cancels the call, as on expiry
