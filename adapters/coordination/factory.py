@@ -83,11 +83,6 @@ def build_coordination(
         socket_timeout=None,
         socket_connect_timeout=None,
         retry=Retry(NoBackoff(), 0),
-        # A new connection is then a bare TCP connect: redis-py's defaults add HELLO 3, CLIENT
-        # MAINT_NOTIFICATIONS and CLIENT SETINFO (three round trips) before the first command,
-        # all inside that command's deadline. A burst of messages opens several at once.
-        protocol=2,
-        driver_info=None,
     )
     health = RedisHealth(
         stats,
