@@ -89,12 +89,22 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return 0
     build_application(settings)  # fail here, once, on a configuration no worker could start with
-    os.environ.update({"TOKOWA_HOST": host, "TOKOWA_PORT": str(port)})
+    os.environ.update({"TOKOWA_HOST": host, "TOKOWA_PORT": str(port), **_pool_share(settings, workers)})
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tokowa-metrics-"))
     print(f"{banner} with {workers} worker processes", flush=True)
     uvicorn.run("entrypoints.web.asgi:create", factory=True, host=host, port=port, log_level="warning",
                 access_log=False, workers=workers)
     return 0
+
+
+def _pool_share(settings: Settings, workers: int) -> dict[str, str]:
+    """The database pool of each worker: the configured connections shared out between them.
+
+    The pool settings size one server, whatever its worker count: more PostgreSQL backends would
+    not make purchases faster (they queue on the same stock and wallet rows), only cost
+    PostgreSQL CPU per purchase."""
+    return {"TOKOWA_DB_POOL_SIZE": str(max(1, -(-settings.db_pool_size // workers))),
+            "TOKOWA_DB_MAX_OVERFLOW": str(max(0, -(-settings.db_max_overflow // workers)))}
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -72,11 +72,16 @@ def build_coordination(
                             gatekeeper=ComposedGatekeeper(limiter, locks, cache), stats=stats,
                             sessions=MemorySessionStore(clock))
     # No retries inside redis-py: the breaker decides, and a retry would double the wait.
+    # No socket timeouts inside redis-py either: every command runs under RedisHealth's deadline,
+    # which lets the loop read what has arrived before failing a call; redis-py's would not (a
+    # busy loop read as a slow Redis), and on Python 3.11 its send timeout costs a task per
+    # command. A command that deadline cancels mid-read closes its connection (redis-py does on
+    # any interruption), so no reply is ever left unread for the next command on it.
     client = Redis.from_url(
         redis_url,
         decode_responses=True,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
+        socket_timeout=None,
+        socket_connect_timeout=None,
         retry=Retry(NoBackoff(), 0),
     )
     health = RedisHealth(

@@ -4,6 +4,11 @@ Closed: each call runs with a timeout. After `failure_threshold` consecutive fai
 breaker opens and calls are refused without touching the network. Once `cooldown_seconds`
 have passed one trial call is let through (half-open): success closes the breaker, failure
 opens it for another cool-down.
+
+The timeout measures Redis, not this process: when it runs out, the event loop first gets to
+read what has arrived (it may have been busy running other messages' Python until then, with
+Redis's reply unread in the socket); only a call still waiting after that fails. So a busy loop
+alone never counts as a Redis failure, and a hung Redis still fails in about `timeout`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import TypeVar
 
 from redis.exceptions import ResponseError
@@ -54,7 +60,7 @@ class RedisHealth:
         if is_trial is None:
             raise RedisUnavailable(what)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with _PollingTimeout(self.timeout):
                 result = await operation()
         except ResponseError as exc:
             # Redis answered, so it is reachable: an error reply does not trip the breaker.
@@ -100,3 +106,39 @@ class RedisHealth:
                 )
             self._opened_at = self._clock()
             self.stats.breaker_open = True
+
+
+class _PollingTimeout:
+    """`asyncio.timeout(timeout)`, except that on expiry the loop first gets to poll its
+    sockets (twice: one turn reads what arrived, the next resumes the calls it woke up).
+
+    At the deadline the loop may just have come back from other work (a burst of messages'
+    Python): Redis's reply can be sitting unread in the socket. A call still waiting after
+    those turns really has no answer."""
+
+    __slots__ = ("_timeout", "_inner", "_loop", "_polls", "_handle")
+
+    POLLS = 2
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._inner = asyncio.timeout(None)
+
+    async def __aenter__(self) -> None:
+        await self._inner.__aenter__()
+        self._loop = asyncio.get_running_loop()
+        self._polls = self.POLLS
+        self._handle = self._loop.call_later(self._timeout, self._check)
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        self._handle.cancel()
+        await self._inner.__aexit__(kind, error, traceback)
+
+    def _check(self) -> None:
+        if self._polls:
+            # A timer due now runs in the loop's next turn after the I/O callbacks of its poll.
+            self._polls -= 1
+            self._handle = self._loop.call_later(0, self._check)
+        else:
+            self._inner.reschedule(self._loop.time())  # the asyncio.Timeout cancels the call, as on expiry

@@ -180,3 +180,14 @@ def test_jobs_run_the_consistency_check_too(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "tokowa.db") as db:
         kinds = [row[0] for row in db.execute("SELECT kind FROM alerts")]
     assert kinds == ["alert.ledger_mismatch"]
+
+
+def test_serve_with_several_workers_shares_the_database_pool_out_between_them() -> None:
+    from entrypoints.cli import _pool_share
+    from tests.support.shop import settings
+
+    configured = settings(TOKOWA_DB_POOL_SIZE="10", TOKOWA_DB_MAX_OVERFLOW="10")
+    assert _pool_share(configured, 2) == {"TOKOWA_DB_POOL_SIZE": "5", "TOKOWA_DB_MAX_OVERFLOW": "5"}
+    assert _pool_share(configured, 3) == {"TOKOWA_DB_POOL_SIZE": "4", "TOKOWA_DB_MAX_OVERFLOW": "4"}
+    assert _pool_share(settings(TOKOWA_DB_POOL_SIZE="2", TOKOWA_DB_MAX_OVERFLOW="0"), 4) == {
+        "TOKOWA_DB_POOL_SIZE": "1", "TOKOWA_DB_MAX_OVERFLOW": "0"}

@@ -8,10 +8,13 @@ are about outcomes, counters and breaker state, never about elapsed time.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 
 from adapters.coordination import Coordination, build_coordination
 from application.ports import RateDecision
@@ -295,3 +298,56 @@ async def test_the_gatekeepers_finish_fails_open_and_still_tries_to_forget_with_
         assert len(sent) > tried and coordination.stats.redis_errors == 2
     finally:
         await coordination.aclose()
+
+
+@pytest.fixture
+def hold_the_loop_after_each_send(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Once called, every Redis command sent holds the event loop for three times the 0.1 s
+    timeout (as a burst of other messages' Python would) before anything may read its reply."""
+    send = Connection.send_packed_command
+
+    async def send_then_hold(self: Connection, *args: Any, **kwargs: Any) -> None:
+        await send(self, *args, **kwargs)
+        time.sleep(0.3)  # a local Redis answers meanwhile; the reply waits unread in the socket
+
+    return lambda: monkeypatch.setattr(Connection, "send_packed_command", send_then_hold)
+
+
+async def test_a_busy_event_loop_is_not_a_slow_redis(
+    redis_prefix: str, hold_the_loop_after_each_send: Callable[[], None],
+) -> None:
+    coordination = build_coordination(f"redis://{REDIS_HOST}:{REDIS_PORT}/0", redis_prefix)  # 0.1 s
+    stats = coordination.stats
+
+    async def scenario() -> None:
+        await coordination.cache.set("produk:list", "list", 300)  # connected
+        hold_the_loop_after_each_send()
+        for _ in range(3):
+            assert await coordination.cache.get("produk:list") == "list"
+        assert (stats.redis_errors, stats.breaker_open) == (0, False)
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
+
+
+async def test_a_hung_redis_still_fails_open_when_the_event_loop_is_busy(
+    hold_the_loop_after_each_send: Callable[[], None],
+) -> None:
+    hold_the_loop_after_each_send()
+    server = SilentServer()
+    url = await server.start()
+    coordination = build_coordination(url, "", clock=FakeClock())
+    stats = coordination.stats
+
+    async def scenario() -> None:
+        for _ in range(3):
+            assert await coordination.cache.get("settings") is None
+        assert (stats.redis_errors, stats.breaker_open) == (3, True)
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
+        await server.stop()
