@@ -3,7 +3,8 @@
 A leased row (an inbox message being processed, an outbox message being sent) is taken up by
 another worker once its lease runs out, because its worker is presumed dead. A worker that is
 merely slow (a payment provider taking its time, a send retried with backoff) must not lose it:
-`kept_leased` renews the lease every third of its length until the work ends.
+`kept_leased` renews the lease every third of its length until the work ends (`kept_leased_lazily`,
+for work that is nearly always short, without a task per piece of work).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from application.chat.errors import error_reply
 from application.chat.parser import UNKNOWN, ParsedCommand, parse
 from application.errors import MessengerUnavailable, StorageUnavailable
 from application.group_commit import GroupCommit
-from application.leases import Sleep, kept_leased
+from application.leases import Sleep, kept_leased_lazily
 from application.outbox import OutboxSender
 from application.ports import (
     Accepted, ClaimedMessage, Clock, Gatekeeper, IncomingMessage, LockManager, QueuedMessage, RateLimiter, SessionStore,
@@ -124,7 +124,7 @@ class ChatPipeline:
             self._holding.discard(message.message_id)
             await self._release_held(message.sender)
         try:
-            async with kept_leased(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
+            async with kept_leased_lazily(lambda: self._renew(message.message_id), self._lease, sleep=self._sleep):
                 async with self._turns:
                     replies = await self._process(message, rerun)
                     queued = await self._queue(message, replies)
