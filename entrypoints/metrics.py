@@ -6,13 +6,14 @@ writes its samples there and `/metrics`, whichever worker answers, sums counters
 histograms over all of them. Gauges say how they combine (`livesum`, `livemax`, `min`).
 
 Counters the coordination adapters keep (`CoordinationStats`) and the database pool state
-are copied into the metrics by `refresh()`: at every scrape, and, with several processes, after
-each processed message, so the numbers of workers that do not answer the scrape stay current too
-(one process answers every scrape itself: no copy per message then).
+are copied into the metrics by `refresh()`: at every scrape, and, with several processes, at most
+`REFRESH_EVERY` seconds after a processed message, so the numbers of workers that do not answer the
+scrape stay current too (one process answers every scrape itself: no copy per message then).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from dataclasses import dataclass, fields
@@ -33,6 +34,8 @@ _COUNTED = ("cache_hits", "cache_misses", "lock_acquired", "lock_contended", "lo
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+
+REFRESH_EVERY = 1.0  # seconds: far below any scrape interval
 
 
 class Metrics:
@@ -80,6 +83,7 @@ class Metrics:
         self.delivery_failures = Counter("tokowa_whatsapp_delivery_failures", "Failed deliveries by Meta error code",
                                          ["code"], registry=r)
         self._multiprocess = multiprocess_dir() is not None
+        self._refresh_due: asyncio.TimerHandle | None = None
         self._stats: list[_StatsSource] = []
         self._storages: list[SqlStorage] = []
         self._deliveries: list[tuple[DeliveryStats, dict[str, int], dict[int, int]]] = []
@@ -101,9 +105,15 @@ class Metrics:
         storage.statement_timer = self.query_time.observe
 
     def after_message(self) -> None:
-        """`refresh()` when another process may answer the scrape (multi-process mode)."""
-        if self._multiprocess:
-            self.refresh()
+        """`refresh()` soon when another process may answer the scrape (multi-process mode): one
+        copy per `REFRESH_EVERY` seconds for all the messages in between, not one per message
+        (a copy writes every changed sample to this process's file)."""
+        if self._multiprocess and self._refresh_due is None:
+            self._refresh_due = asyncio.get_running_loop().call_later(REFRESH_EVERY, self._refresh_now)
+
+    def _refresh_now(self) -> None:
+        self._refresh_due = None
+        self.refresh()
 
     def refresh(self) -> None:
         """Copy what the adapters counted since the last call into the metrics."""

@@ -121,3 +121,44 @@ def test_several_worker_processes_are_summed_in_multiprocess_mode(tmp_path: Path
                              capture_output=True, text=True, timeout=60).stdout
     assert sample(scraped, 'tokowa_messages_received_total{result="accepted"}') == 12
     assert sample(scraped, "tokowa_message_processing_seconds_count") == 12
+
+
+_BUSY_WORKER = """
+import asyncio, sys
+import entrypoints.metrics as metrics_module
+from adapters.coordination.stats import CoordinationStats
+entrypoints_metrics = metrics_module
+entrypoints_metrics.REFRESH_EVERY = 0.05
+metrics = entrypoints_metrics.Metrics()
+stats = CoordinationStats()
+metrics.watch_coordination(stats)
+copies = 0
+refresh = metrics.refresh
+def counted() -> None:
+    global copies
+    copies += 1
+    refresh()
+metrics.refresh = counted
+
+async def main() -> None:
+    for _ in range(50):  # a burst of messages, each a cache hit
+        stats.cache_hits += 1
+        metrics.after_message()
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.2)  # then the process goes quiet
+asyncio.run(main())
+print(copies)
+"""
+
+
+def test_a_busy_worker_copies_its_counters_once_per_burst_and_none_is_lost(tmp_path: Path) -> None:
+    # With several workers, a scrape answered by another process must still see every cache hit
+    # of this one, even when it goes quiet right after; copying them once per message would cost
+    # a file write per message.
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(Path.cwd())}
+    busy = subprocess.run([sys.executable, "-c", _BUSY_WORKER], env=env, check=True, capture_output=True,
+                          text=True, timeout=60)
+    assert busy.stdout.split() == ["1"]
+    scraped = subprocess.run([sys.executable, "-c", _WORKER, "0", "render"], env=env, check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+    assert sample(scraped, 'tokowa_cache_requests_total{result="hit"}') == 50
