@@ -431,3 +431,37 @@ def test_the_chat_page_shows_the_conversation_from_the_database_after_a_restart(
                 browser.close()
     finally:
         _stop(server)
+
+
+def test_a_message_sent_while_the_history_loads_stays_in_the_chat(served_shop: str) -> None:
+    """On a slow line the number's history can arrive after the customer has already sent a
+    message: the message stays, once, marked sent, with its reply after the history."""
+    from playwright.sync_api import Response, Route, expect, sync_playwright
+
+    held: list[tuple[Route, Response]] = []
+
+    def hold_history(route: Route) -> None:
+        held.append((route, route.fetch()))  # the history as the server has it now, answered later
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.set_default_timeout(20_000)
+            page.route(lambda url: "history=true" in url, hold_history)
+            page.goto(served_shop)
+            page.fill("#user", "0812-5555-0002")
+            page.press("#user", "Tab")
+            while not held:
+                page.wait_for_timeout(50)
+            page.fill("#text", ".saldo")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.out")).to_have_count(1)
+            route, response = held.pop()
+            route.fulfill(response=response)
+            expect(page.locator(".msg.in").last).to_contain_text("Saldo")
+            expect(page.locator(".msg.out.sent")).to_have_count(1)
+            expect(page.locator(".msg.out")).to_have_count(1)
+            expect(page.locator(".msg.in", has_text="Saldo")).to_have_count(1)
+        finally:
+            browser.close()
