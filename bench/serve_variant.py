@@ -6,7 +6,7 @@ BENCH_TWEAKS is a comma-separated list:
 - `granian`: served by granian (ASGI, uvloop, HTTP/1) instead of uvicorn;
 - TOKOWA_DB_POOL_PRE_PING=false is a plain setting (one round trip less per transaction);
 - what the 2026-11 features cost (each turns one off; for measuring only, never a product setting):
-  `no_repeat` (no double-tap check in the purchase transaction), `no_beat` (no lease-renewal task
+  `no_repeat` (no double-tap check in the purchase transaction), `no_beat` (no lease-renewal timer
   per message and per delivery), `no_crypt` (inbox bodies and outbox payloads stored unencrypted);
 - `prebuilt_recent`: `OrderRepository.recent_of` as a statement compiled once (`direct.prebuilt`).
 
@@ -61,7 +61,7 @@ if "no_beat" in tweaks:
     async def _unleased(*_: object, **__: object):  # type: ignore[no-untyped-def]
         yield
 
-    pipeline.kept_leased = outbox.kept_leased = _unleased  # type: ignore[assignment]
+    pipeline.kept_leased_lazily = outbox.kept_leased_lazily = _unleased  # type: ignore[assignment]
 if "no_crypt" in tweaks:
     from adapters.storage.cipher import StockCipher
 
