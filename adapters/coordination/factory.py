@@ -11,6 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from adapters.coordination.health import RedisHealth, RedisUnavailable
+from adapters.coordination.pipe import RedisPipe
 from adapters.coordination.memory import (
     ComposedGatekeeper, MemoryCache, MemoryLockManager, MemoryRateLimiter, MemorySessionStore,
 )
@@ -33,19 +34,25 @@ class Coordination:
     sessions: SessionStore
     health: RedisHealth | None = None
     client: Redis | None = None
+    """redis-py's client for anything outside the adapters (its pool connects only when used)."""
+    pipe: RedisPipe | None = None
+    """The adapters' one shared connection (pipe.py)."""
 
     async def ready(self) -> bool | None:
-        """None without Redis; else whether a PING answers (False while the breaker is open)."""
-        if self.client is None or self.health is None:
+        """None without Redis; else whether a PING on the adapters' connection answers (False
+        while the breaker is open)."""
+        if self.pipe is None or self.health is None:
             return None
-        client = self.client
+        pipe = self.pipe
         try:
-            return bool(await self.health.call("ping", lambda: client.ping()))
+            return bool(await self.health.call("ping", lambda: pipe.call("PING")))
         except RedisUnavailable:
             return False
 
     async def aclose(self) -> None:
         """Close the Redis connections, if any."""
+        if self.pipe is not None:
+            await self.pipe.aclose()
         if self.client is not None:
             await self.client.aclose()
 
@@ -75,8 +82,10 @@ def build_coordination(
     # No socket timeouts inside redis-py either: every command runs under RedisHealth's deadline,
     # which lets the loop read what has arrived before failing a call; redis-py's would not (a
     # busy loop read as a slow Redis), and on Python 3.11 its send timeout costs a task per
-    # command. A command that deadline cancels mid-read closes its connection (redis-py does on
-    # any interruption), so no reply is ever left unread for the next command on it.
+    # command. The adapters do not use the client's pool: their commands share one connection
+    # made with the client's settings (RedisPipe), where the commands of concurrent messages go
+    # out in one write. A command the deadline gives up on stays in that connection's queue and
+    # its reply is read and dropped, so no reply is ever taken for the next command's.
     client = Redis.from_url(
         redis_url,
         decode_responses=True,
@@ -84,20 +93,23 @@ def build_coordination(
         socket_connect_timeout=None,
         retry=Retry(NoBackoff(), 0),
     )
+    pipe = RedisPipe(client.connection_pool.make_connection)
     health = RedisHealth(
         stats,
         timeout=timeout,
         failure_threshold=failure_threshold,
         cooldown_seconds=cooldown_seconds,
         clock=clock,
+        on_open=pipe.reset,  # a Redis that stopped answering: its connection is not waited on again
     )
     return Coordination(
-        cache=RedisCache(client, health, prefix),
-        locks=RedisLockManager(client, health, prefix),
-        rate_limiter=RedisRateLimiter(client, health, prefix),
-        gatekeeper=RedisGatekeeper(client, health, prefix),
+        cache=RedisCache(pipe, health, prefix),
+        locks=RedisLockManager(pipe, health, prefix),
+        rate_limiter=RedisRateLimiter(pipe, health, prefix),
+        gatekeeper=RedisGatekeeper(pipe, health, prefix),
         stats=stats,
-        sessions=RedisSessionStore(client, health, prefix, MemorySessionStore(clock)),
+        sessions=RedisSessionStore(pipe, health, prefix, MemorySessionStore(clock)),
         health=health,
         client=client,
+        pipe=pipe,
     )

@@ -9,6 +9,11 @@ The timeout measures Redis, not this process: when it runs out, the event loop f
 read what has arrived (it may have been busy running other messages' Python until then, with
 Redis's reply unread in the socket); only a call still waiting after that fails. So a busy loop
 alone never counts as a Redis failure, and a hung Redis still fails in about `timeout`.
+
+A call given up at the deadline leaves its command on the shared connection (pipe.py): its reply
+is read and dropped there, so the next command's reply stays its own. Each time the breaker opens
+it calls `on_open` (the factory passes the pipe's reset): the connection that stopped answering is
+dropped with everything pending on it, and the trial call after the cool-down opens a new one.
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ class RedisHealth:
         failure_threshold: int = 3,
         cooldown_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        on_open: Callable[[], None] | None = None,
     ) -> None:
         self.stats = stats or CoordinationStats()
+        self._on_open = on_open
         self.timeout = timeout
         self._threshold = failure_threshold
         self._cooldown = cooldown_seconds
@@ -106,6 +113,8 @@ class RedisHealth:
                 )
             self._opened_at = self._clock()
             self.stats.breaker_open = True
+            if self._on_open is not None:
+                self._on_open()
 
 
 class _PollingTimeout:

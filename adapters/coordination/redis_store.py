@@ -1,4 +1,7 @@
-"""Cache, locks and rate limits on Redis (redis.asyncio), failing open through RedisHealth.
+"""Cache, locks and rate limits on Redis, failing open through RedisHealth.
+
+Every command goes through one RedisPipe (pipe.py): the commands of concurrent messages share one
+connection and one write. Replies are raw (decoded to str, no redis-py response callbacks).
 
 The application names keys without a prefix (`ratelimit:{user}:{command}`,
 `lock:{operation}:{user}`, `produk:list`, ...); each adapter prepends the configured one
@@ -9,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
-
 from adapters.coordination.health import RedisHealth, RedisUnavailable
 from adapters.coordination.memory import MemorySessionStore
+from adapters.coordination.pipe import PipedScript, RedisPipe
 from adapters.coordination.stats import lock_token, rate_decision
 from application.ports import Admission, Lock, RateDecision
 
@@ -94,15 +96,15 @@ return released
 class RedisCache:
     """GET / SET EX / DEL; a failure reads as a miss and drops writes."""
 
-    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
-        self._client = client
+    def __init__(self, pipe: RedisPipe, health: RedisHealth, prefix: str = "") -> None:
+        self._pipe = pipe
         self._health = health
         self._prefix = prefix
 
     async def get(self, key: str) -> str | None:
         name = self._prefix + key
         try:
-            value = await self._health.call("cache.get", lambda: self._client.get(name))
+            value = await self._health.call("cache.get", lambda: self._pipe.call("GET", name))
         except RedisUnavailable:
             value = None
         if value is None:
@@ -118,7 +120,7 @@ class RedisCache:
             return
         try:
             await self._health.call(
-                "cache.set", lambda: self._client.set(name, value, ex=ttl_seconds)
+                "cache.set", lambda: self._pipe.call("SET", name, value, "EX", ttl_seconds)
             )
         except RedisUnavailable:
             pass
@@ -128,7 +130,7 @@ class RedisCache:
             return
         names = [self._prefix + key for key in keys]
         try:
-            await self._health.call("cache.delete", lambda: self._client.delete(*names))
+            await self._health.call("cache.delete", lambda: self._pipe.call("DEL", *names))
         except RedisUnavailable:
             pass
 
@@ -138,16 +140,16 @@ class RedisSessionStore:
     Redis fails, states live in this process instead (a customer may be asked again after
     Redis comes back; nothing else is lost)."""
 
-    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "",
+    def __init__(self, pipe: RedisPipe, health: RedisHealth, prefix: str = "",
                  fallback: MemorySessionStore | None = None) -> None:
-        self._client, self._health, self._prefix = client, health, prefix
+        self._pipe, self._health, self._prefix = pipe, health, prefix
         self._fallback = fallback or MemorySessionStore()
-        self._merge_script = client.register_script(_MERGE_SCRIPT)
+        self._merge_script = PipedScript(_MERGE_SCRIPT)
 
     async def load(self, user_id: str, ttl_seconds: int) -> str | None:
         name = f"{self._prefix}session:{user_id}"
         try:
-            value: object = await self._health.call("session.load", lambda: self._client.getex(name, ex=ttl_seconds))
+            value: object = await self._health.call("session.load", lambda: self._pipe.call("GETEX", name, "EX", ttl_seconds))
         except RedisUnavailable:
             value = None
         if value is None:
@@ -157,7 +159,7 @@ class RedisSessionStore:
     async def save(self, user_id: str, state: str, ttl_seconds: int) -> None:
         name = f"{self._prefix}session:{user_id}"
         try:
-            await self._health.call("session.save", lambda: self._client.set(name, state, ex=ttl_seconds))
+            await self._health.call("session.save", lambda: self._pipe.call("SET", name, state, "EX", ttl_seconds))
         except RedisUnavailable:
             await self._fallback.save(user_id, state, ttl_seconds)
             return
@@ -167,7 +169,7 @@ class RedisSessionStore:
         name = f"{self._prefix}session:{user_id}"
         try:
             await self._health.call("session.merge",
-                                    lambda: self._merge_script(keys=[name], args=[fields, ttl_seconds]))
+                                    lambda: self._merge_script(self._pipe, [name], [fields, ttl_seconds]))
         except RedisUnavailable:
             await self._fallback.merge(user_id, fields, ttl_seconds)
             return
@@ -176,7 +178,7 @@ class RedisSessionStore:
     async def drop(self, user_id: str) -> None:
         await self._fallback.drop(user_id)
         try:
-            await self._health.call("session.drop", lambda: self._client.delete(f"{self._prefix}session:{user_id}"))
+            await self._health.call("session.drop", lambda: self._pipe.call("DEL", f"{self._prefix}session:{user_id}"))
         except RedisUnavailable:
             pass
 
@@ -184,18 +186,18 @@ class RedisSessionStore:
 class RedisLockManager:
     """SET NX PX with a random token; release is an atomic compare-and-delete."""
 
-    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
-        self._client = client
+    def __init__(self, pipe: RedisPipe, health: RedisHealth, prefix: str = "") -> None:
+        self._pipe = pipe
         self._health = health
         self._prefix = prefix
-        self._release_script = client.register_script(_RELEASE_SCRIPT)
+        self._release_script = PipedScript(_RELEASE_SCRIPT)
 
     async def acquire(self, key: str, ttl_ms: int) -> Lock | None:
         name = self._prefix + key
         token = lock_token()
         try:
             acquired = await self._health.call(
-                "lock.acquire", lambda: self._client.set(name, token, nx=True, px=ttl_ms)
+                "lock.acquire", lambda: self._pipe.call("SET", name, token, "NX", "PX", ttl_ms)
             )
         except RedisUnavailable:
             self._health.stats.lock_failed_open += 1
@@ -212,7 +214,7 @@ class RedisLockManager:
         name = self._prefix + lock.key
         try:
             deleted = await self._health.call(
-                "lock.release", lambda: self._release_script(keys=[name], args=[lock.token])
+                "lock.release", lambda: self._release_script(self._pipe, [name], [lock.token])
             )
         except RedisUnavailable:
             return False  # the lock's TTL frees it
@@ -222,18 +224,18 @@ class RedisLockManager:
 class RedisRateLimiter:
     """Fixed-window counters in one round trip (the gatekeeper's script, counting only); a failure allows."""
 
-    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
-        self._client = client
+    def __init__(self, pipe: RedisPipe, health: RedisHealth, prefix: str = "") -> None:
+        self._pipe = pipe
         self._health = health
         self._prefix = prefix
-        self._hit_script = client.register_script(_ADMIT_SCRIPT)
-        self._forgive_script = client.register_script(_FORGIVE_SCRIPT)
+        self._hit_script = PipedScript(_ADMIT_SCRIPT)
+        self._forgive_script = PipedScript(_FORGIVE_SCRIPT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         name = self._prefix + key
         try:
             count = await self._health.call(
-                "ratelimit.hit", lambda: self._hit_script(keys=[name], args=["1", window_seconds, limit, "0", "", "0", "0"])
+                "ratelimit.hit", lambda: self._hit_script(self._pipe, [name], ["1", window_seconds, limit, "0", "", "0", "0"])
             )
         except RedisUnavailable:
             return RateDecision(allowed=True, warn=False)
@@ -242,7 +244,7 @@ class RedisRateLimiter:
     async def forgive(self, key: str) -> None:
         name = self._prefix + key
         try:
-            await self._health.call("ratelimit.forgive", lambda: self._forgive_script(keys=[name]))
+            await self._health.call("ratelimit.forgive", lambda: self._forgive_script(self._pipe, [name]))
         except RedisUnavailable:
             pass
 
@@ -250,11 +252,12 @@ class RedisRateLimiter:
 class RedisGatekeeper:
     """Rate-limit hit, per-user lock and one cache read in one Lua call (one round trip)."""
 
-    def __init__(self, client: Redis, health: RedisHealth, prefix: str = "") -> None:
+    def __init__(self, pipe: RedisPipe, health: RedisHealth, prefix: str = "") -> None:
+        self._pipe = pipe
         self._health = health
         self._prefix = prefix
-        self._script = client.register_script(_ADMIT_SCRIPT)
-        self._finish_script = client.register_script(_FINISH_SCRIPT)
+        self._script = PipedScript(_ADMIT_SCRIPT)
+        self._finish_script = PipedScript(_FINISH_SCRIPT)
 
     async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
         # A lock granted without Redis (failed open) has nothing to release there.
@@ -264,7 +267,7 @@ class RedisGatekeeper:
         keys = ([self._prefix + live.key] if live is not None else []) + [self._prefix + key for key in forget]
         token = live.token if live is not None else ""
         try:
-            released = await self._health.call("finish", lambda: self._finish_script(keys=keys, args=[token]))
+            released = await self._health.call("finish", lambda: self._finish_script(self._pipe, keys, [token]))
         except RedisUnavailable:
             # A live lock is left to its TTL; the cached values run out with theirs.
             return live is None and lock is not None
@@ -279,7 +282,7 @@ class RedisGatekeeper:
         stats = self._health.stats
         try:
             hits, locked, value, left = await self._health.call(
-                "admit", lambda: self._script(keys=[name for _, name in asked], args=flags))
+                "admit", lambda: self._script(self._pipe, [name for _, name in asked], flags))
         except RedisUnavailable:
             if peek is not None:
                 stats.cache_misses += 1

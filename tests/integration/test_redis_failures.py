@@ -94,16 +94,16 @@ class SilentServer:
 
 
 def count_redis_commands(coordination: Coordination) -> list[str]:
-    """Record every command the adapters send (or try to send) through their client."""
-    assert coordination.client is not None
+    """Record every command the adapters send (or try to send) through their connection."""
+    assert coordination.pipe is not None
     sent: list[str] = []
-    original: Callable[..., Awaitable[Any]] = coordination.client.execute_command
+    original: Callable[..., Awaitable[Any]] = coordination.pipe.call
 
-    async def recording(*args: Any, **options: Any) -> Any:
+    def recording(*args: Any) -> Awaitable[Any]:
         sent.append(str(args[0]))
-        return await original(*args, **options)
+        return original(*args)
 
-    coordination.client.execute_command = recording  # type: ignore[method-assign]
+    coordination.pipe.call = recording  # type: ignore[method-assign]
     return sent
 
 
@@ -254,10 +254,10 @@ async def test_a_killed_connection_costs_at_most_one_fail_open(
     coordination = build_coordination(
         f"redis://{REDIS_HOST}:{REDIS_PORT}/0", redis_prefix, timeout=1.0
     )
-    assert coordination.client is not None
+    assert coordination.pipe is not None
     try:
         await coordination.cache.set("produk:list", "list", 300)
-        connection_id = await coordination.client.client_id()
+        connection_id = await coordination.pipe.call("CLIENT", "ID")  # the adapters' connection
         assert await redis_client.client_kill_filter(_id=str(connection_id)) == 1
 
         reads = [await coordination.cache.get("produk:list") for _ in range(2)]
