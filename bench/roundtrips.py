@@ -63,7 +63,7 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None, concur
         messenger = CountingMessenger()
         container.adapters.messenger.override(providers.Object(messenger))
         storage = container.adapters.storage()
-        client = container.adapters.coordination().client
+        pipe = container.adapters.coordination().pipe
         counts: collections.Counter[str] = collections.Counter()
 
         def _statement(seconds: float) -> None:  # every PostgreSQL statement (the text is not passed)
@@ -85,13 +85,13 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None, concur
 
         AsyncpgUnitOfWork.__aenter__ = _enter  # type: ignore[method-assign]
 
-        original = client.execute_command
+        original = pipe.call  # every Redis command of the adapters goes through their one connection
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
+        def counted(*args: Any) -> Any:
             counts["redis"] += 1
-            return await original(*args, **kwargs)
+            return original(*args)
 
-        client.execute_command = counted  # type: ignore[method-assign]
+        pipe.call = counted  # type: ignore[method-assign]
         try:
             users = [customer(70_000 + i) for i in range(n)]
             warm = customer(69_999)  # not one of `users`: a second `.buy` of theirs would be a double tap
@@ -100,6 +100,7 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None, concur
             for label, text in texts.items():
                 await pipeline.handle(IncomingMessage(f"warm-{secrets.token_hex(6)}", warm, text))
                 counts.clear()
+                writes = pipe.writes
                 messenger.sent = 0
                 profile = cProfile.Profile()
                 start = time.perf_counter()
@@ -116,7 +117,7 @@ async def measure(texts: dict[str, str], n: int, dump: str | None = None, concur
                 out(f"per `{text}` message (mean of {n}, {at_once}, profiler on):")
                 out(line("units of work / of them transactions", f"{counts['units'] / n:.1f} / {counts['transactions'] / n:.1f}"))
                 out(line("SQL statements", f"{counts['sql'] / n:.1f}"))
-                out(line("Redis commands", f"{counts['redis'] / n:.1f}"))
+                out(line("Redis commands / writes to Redis", f"{counts['redis'] / n:.1f} / {(pipe.writes - writes) / n:.2f}"))
                 out(line("Graph API sends", f"{messenger.sent / n:.1f}"))
                 out(line("Python function calls", f"{calls / n:,.0f}"))
                 out(line(f"wall time per message ({'serial' if concurrency == 1 else 'concurrent'}, profiled)",
