@@ -123,11 +123,18 @@ class _PollingTimeout:
 
     At the deadline the loop may just have come back from other work (a burst of messages'
     Python): Redis's reply can be sitting unread in the socket. A call still waiting after
-    those turns really has no answer."""
+    those turns really has no answer.
 
-    __slots__ = ("_timeout", "_inner", "_loop", "_polls", "_handle")
+    When the deadline's timer itself runs late (the loop was busy past it), the command may only
+    just have been written: the adapters' commands go out in one write a turn after they are
+    queued (pipe.py), and that turn may be the one that ran late. Redis then gets another
+    `LATE_GRACE` of the timeout before the polls, so a busy loop does not fail a call it delayed."""
+
+    __slots__ = ("_timeout", "_inner", "_loop", "_polls", "_handle", "_due")
 
     POLLS = 2
+    LATE_GRACE = 0.25
+    LATE = 0.001  # seconds past the deadline: an idle loop's timers run well within it
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
@@ -137,6 +144,7 @@ class _PollingTimeout:
         await self._inner.__aenter__()
         self._loop = asyncio.get_running_loop()
         self._polls = self.POLLS
+        self._due = self._loop.time() + self._timeout
         self._handle = self._loop.call_later(self._timeout, self._check)
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -145,7 +153,10 @@ class _PollingTimeout:
         await self._inner.__aexit__(kind, error, traceback)
 
     def _check(self) -> None:
-        if self._polls:
+        if self._due and self._loop.time() - self._due > self.LATE:
+            self._due = 0.0  # once
+            self._handle = self._loop.call_later(self._timeout * self.LATE_GRACE, self._check)
+        elif self._polls:
             # A timer due now runs in the loop's next turn after the I/O callbacks of its poll.
             self._polls -= 1
             self._handle = self._loop.call_later(0, self._check)

@@ -351,3 +351,23 @@ async def test_a_hung_redis_still_fails_open_when_the_event_loop_is_busy(
     finally:
         await coordination.aclose()
         await server.stop()
+
+
+async def test_a_loop_busy_before_the_command_is_written_is_not_a_slow_redis(redis_prefix: str) -> None:
+    coordination = build_coordination(f"redis://{REDIS_HOST}:{REDIS_PORT}/0", redis_prefix)  # 0.1 s
+    stats = coordination.stats
+
+    async def other_messages() -> None:
+        time.sleep(0.3)  # runs after the read below was queued, before its write goes out
+
+    async def scenario() -> None:
+        await coordination.cache.set("produk:list", "list", 300)  # connected
+        for _ in range(3):
+            read, _ = await asyncio.gather(coordination.cache.get("produk:list"), other_messages())
+            assert read == "list"
+        assert (stats.redis_errors, stats.breaker_open) == (0, False)
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
