@@ -85,10 +85,13 @@ class RedisPipe:
         try:
             while self._queued:
                 link = self._link
-                if link is None or not link.alive:
+                if link is None or not link.alive or not link.connection.is_connected:
+                    if link is not None:  # closed under us: never let redis-py reconnect it behind its reader's back
+                        link.fail(RedisConnectionError("the Redis connection was closed"))
                     try:
                         link = await self._open()
                     except Exception as exc:
+                        self._opening = None
                         self._fail_queued(exc)
                         return
                 batch = [(args, future) for args, future in self._queued if not future.done()]
