@@ -97,8 +97,9 @@ class Connections:
     for `asyncio.shield` on every release, an inactivity timer armed and cancelled, a proxy
     object per acquire), against ~5 µs here, and a message opens several units of work.
     Every unit of work ends its transaction itself, so a connection comes back clean: nothing
-    is reset on release. A connection found closed is dropped and its place freed; idle ones
-    stay open until `aclose` (as SQLAlchemy's pool kept them), at most `max_size`.
+    is reset on release (one that is not is closed). A connection found closed is dropped and
+    its place freed; idle ones stay open until `aclose` (as SQLAlchemy's pool kept them; asyncpg's
+    closed them after 5 idle minutes), at most `max_size`.
     """
 
     def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], max_size: int) -> None:
@@ -137,8 +138,10 @@ class Connections:
                 return handed
 
     def release(self, connection: asyncpg.Connection) -> None:
-        """Give a connection back (a closed one frees its place)."""
-        if connection.is_closed() or self._closed:
+        """Give a connection back (a closed one frees its place). One still inside a transaction
+        (its COMMIT or ROLLBACK never answered: cancelled midway) is closed, never reused: the
+        next unit of work would otherwise run inside it."""
+        if connection.is_closed() or connection.is_in_transaction() or self._closed:
             connection.terminate()
             self._open -= 1
             self._hand(None)

@@ -17,9 +17,13 @@ class FakeConnection:
     def __init__(self, number: int) -> None:
         self.number = number
         self.closed = False
+        self.in_transaction = False
 
     def is_closed(self) -> bool:
         return self.closed
+
+    def is_in_transaction(self) -> bool:
+        return self.in_transaction
 
     def terminate(self) -> None:
         self.closed = True
@@ -92,6 +96,16 @@ async def test_a_closed_connection_is_dropped_and_its_place_lets_a_waiter_open_a
     pool.release(held)
     fresh = await waiter
     assert fresh is not held and not fresh.is_closed() and pool.size == 1
+
+
+async def test_a_connection_given_back_inside_a_transaction_is_closed_not_reused() -> None:
+    server = Server()
+    pool = Connections(server.connect, 1)
+    held = await pool.acquire(1)
+    held.in_transaction = True  # its COMMIT was cancelled before the server answered
+    pool.release(held)
+    assert held.is_closed() and pool.size == 0
+    assert await pool.acquire(1) is server.opened[1]
 
 
 async def test_an_idle_connection_the_server_closed_is_skipped() -> None:
