@@ -1,12 +1,12 @@
-"""PostgreSQL units of work on a plain asyncpg pool (see `adapters/storage/direct.py` for why).
+"""PostgreSQL units of work on plain asyncpg connections (see `adapters/storage/direct.py` for why).
 
 Connections are opened on first use (so a database that is down at start-up only makes units
 of work unavailable), with the JSON codecs SQLAlchemy would install, and pooled by `Connections`
 (not asyncpg's pool: see there); nothing is reset on release (a unit of work always ends its
-transaction itself, so a reset would only add a round trip). Opening a unit of work retries refused connections with bounded backoff, then
-raises `StorageUnavailable`; leaving it without `commit()` rolls back; a connection lost midway
-raises `StorageUnavailable`, is closed instead of pooled, and the database discards the
-half-done transaction.
+transaction itself, so a reset would only add a round trip). Opening a unit of work retries
+refused connections with bounded backoff, then raises `StorageUnavailable`; leaving it without
+`commit()` rolls back; a connection lost midway raises `StorageUnavailable`, is closed instead of
+pooled, and the database discards the half-done transaction.
 """
 
 from __future__ import annotations
@@ -395,12 +395,14 @@ class AsyncpgUnitOfWork(SqlRepositories):
         self._pool, self._cipher, self._retry = pool, cipher, retry or RetryPolicy()
         self._observe, self._single = observe, single_statement
         self._connection: asyncpg.Connection | None = None
+        self._connections: Connections | None = None  # where the connection goes back
         self._transaction: Any = None
         self._tx: AsyncpgTransaction | None = None
         self._done = False
 
     async def __aenter__(self) -> AsyncpgUnitOfWork:
-        self._connection, self._transaction = await self._open(self._pool.pool())
+        self._connections = self._pool.pool()
+        self._connection, self._transaction = await self._open(self._connections)
         self._done = False
         self._tx = AsyncpgTransaction(self._connection, self._pool.dialect, self._cipher, self._observe)
         self._bind(self._tx)
@@ -410,9 +412,9 @@ class AsyncpgUnitOfWork(SqlRepositories):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
+        pool = self._connections
+        if connection is None or pool is None:
             return
-        pool = self._pool.pool()
         clean = False
         try:
             if self._tx is not None and self._tx.lost:
