@@ -18,7 +18,7 @@ from typing import Protocol
 from application.replies import Reply
 from domain.customer import Customer
 from domain.money import Rupiah
-from domain.order import Order, OrderStatus
+from domain.order import Order, OrderKind, OrderStatus
 from domain.payment_rules import ProviderStatus
 from domain.product import Product
 from domain.wallet import LedgerEntry, Wallet
@@ -96,6 +96,19 @@ class WalletRepository(Protocol):
         (user_id, balance, ledger sum), by user id (consistency checks)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RecentOrder:
+    """What a purchase looks at in the customer's newest orders to tell a double tap: every
+    purchase reads these, so only these columns are read and no `Order` is built."""
+
+    id: str
+    kind: OrderKind
+    product_code: str | None
+    qty: int
+    status: OrderStatus
+    created_at: datetime
+
+
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:
         """Raises PendingOrderExists when the user has a PENDING order and this one is PENDING,
@@ -110,6 +123,10 @@ class OrderRepository(Protocol):
 
     async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
         """Newest first."""
+
+    async def recent_brief_of(self, user_id: str, limit: int) -> list[RecentOrder]:
+        """The same orders as `recent_of`, newest first, read only as far as `RecentOrder` goes.
+        A plain read: it locks nothing (a purchase has locked the wallet row before it)."""
 
     async def last_paid_purchase_of(self, user_id: str) -> Order | None: ...
 

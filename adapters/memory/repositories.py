@@ -9,7 +9,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.errors import DuplicateOrderId
-from application.ports import Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, StoredText
+from application.ports import (
+    Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, RecentOrder, StoredText,
+)
 from application.replies import Reply
 from domain.customer import Customer
 from domain.errors import (
@@ -183,6 +185,10 @@ class MemoryOrderRepository(_Repo):
 
     async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
         return self._of(user_id)[:limit]
+
+    async def recent_brief_of(self, user_id: str, limit: int) -> list[RecentOrder]:
+        newest = [o for o in self._newest() if o.user_id == user_id][:limit]
+        return [RecentOrder(o.id, o.kind, o.product_code, o.qty, o.status, o.created_at) for o in newest]
 
     async def last_paid_purchase_of(self, user_id: str) -> Order | None:
         paid = [o for o in self._of(user_id) if o.status is OrderStatus.PAID and o.kind is OrderKind.PURCHASE]

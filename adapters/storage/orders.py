@@ -14,6 +14,7 @@ from adapters.storage.session import Transaction, bound, bound_params
 from adapters.storage.cipher import StockCipher
 from adapters.storage.tables import WAITING_FOR_SELLER, transaksi
 from application.errors import DuplicateOrderId
+from application.ports import RecentOrder
 from domain.errors import PendingOrderExists
 from domain.money import Rupiah
 from domain.order import Order, OrderKind, OrderStatus, PaymentChannel, PaymentMethod
@@ -34,6 +35,12 @@ _GET = prebuilt(select(transaksi).where(transaksi.c.id == bindparam("order_id"))
 # A customer's newest orders: every purchase runs it (the double-tap check), so compiled once.
 _RECENT_OF = prebuilt(select(transaksi).where(transaksi.c.user_id == bindparam("user_id"))
                       .order_by(*_NEWEST_FIRST).limit(bindparam("limit", type_=Integer)))
+# Its brief form for the double-tap check: the columns `RecentOrder` has, no JSON or cipher.
+_RECENT_BRIEF_OF = prebuilt(
+    select(transaksi.c.id, transaksi.c.kind, transaksi.c.produk_id, transaksi.c.qty, transaksi.c.status,
+           transaksi.c.created_at)
+    .where(transaksi.c.user_id == bindparam("user_id"))
+    .order_by(*_NEWEST_FIRST).limit(bindparam("limit", type_=Integer)))
 _GET_FOR_UPDATE = prebuilt(_GET.with_for_update(key_share=True))  # NO KEY UPDATE: rows referencing it go on
 # PostgreSQL inside `UnitOfWork.batched`: `add`'s INSERT held as a CTE step (`Transaction.hold`),
 # a row back when it was inserted.
@@ -165,6 +172,11 @@ class SqlAlchemyOrderRepository:
     async def recent_of(self, user_id: str, limit: int = 10) -> list[Order]:
         rows = await self._tx.execute(_RECENT_OF, {"user_id": user_id, "limit": limit})
         return [_to_order(row, self._tx.cipher) for row in rows]
+
+    async def recent_brief_of(self, user_id: str, limit: int) -> list[RecentOrder]:
+        rows = await self._tx.execute(_RECENT_BRIEF_OF, {"user_id": user_id, "limit": limit})
+        return [RecentOrder(row.id, OrderKind(row.kind), row.produk_id, row.qty, OrderStatus(row.status), row.created_at)
+                for row in rows]
 
     async def last_paid_purchase_of(self, user_id: str) -> Order | None:
         return await self._one(

@@ -254,7 +254,7 @@ async def refuse_repeat(uow: UnitOfWork, user_id: str, code: str, qty: int, now:
     """A double tap: the same product and quantity bought (or its link given) in the last
     minute is not bought again without a yes. The wallet row is locked by then, so two taps
     at once are decided one after the other."""
-    for order in await uow.orders.recent_of(user_id, 3):
+    for order in await uow.orders.recent_brief_of(user_id, 3):
         if (order.kind is OrderKind.PURCHASE and order.product_code == code and order.qty == qty
                 and order.status in (OrderStatus.PAID, OrderStatus.PENDING) and now - order.created_at < REPEAT_WINDOW):
             raise RepeatPurchase(order_id=order.id, code=code, qty=qty)

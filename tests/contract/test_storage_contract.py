@@ -28,7 +28,8 @@ from adapters.storage import (
 from adapters.storage.tables import metadata, stock_items, users
 from application.errors import DuplicateOrderId
 from application.ports import (
-    MAX_TEXT_LENGTH, Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, UnitOfWork,
+    MAX_TEXT_LENGTH, Accepted, ClaimedMessage, DeadLetter, IncomingMessage, Outgoing, QueuedMessage, RecentOrder,
+    UnitOfWork,
 )
 from application.replies import Choice, LinkButton, QrImage, Reply
 from domain.customer import Customer
@@ -529,6 +530,31 @@ async def test_order_queries(new_uow: Factory) -> None:
         assert [o.id for o in await uow.orders.pending_expiring_before(at(36), limit=1)] == ["INV-4"]
         assert {o.id for o in await uow.orders.paid_between(at(10), at(30))} == {"INV-2"}
         assert {o.id for o in await uow.orders.paid_between(at(0), at(31))} == {"INV-1", "INV-2"}
+
+
+async def test_the_brief_of_recent_orders_is_recent_of_cut_down(new_uow: Factory) -> None:
+    # What the double-tap check reads: the same orders in the same order as `recent_of`, ties on
+    # `created_at` broken by id, another customer's left out, statuses as they are now.
+    async with new_uow() as uow:
+        early = link_order("INV-1", minutes=0)
+        early.move_to(OrderStatus.PAID, at(30))
+        await uow.orders.add(early)
+        await uow.orders.add(saldo_order("INV-2", minutes=10))
+        await uow.orders.add(Order.purchase("INV-2b", USER, "XYZ", "Other", 4, Rupiah(700), PaymentMethod.SALDO, at(10)))
+        await uow.orders.add(Order.topup("INV-3", USER, Rupiah(25000), at(20), at(35)))
+        await uow.orders.add(saldo_order("INV-4", user=OTHER, minutes=40))
+        await uow.commit()
+    async with new_uow() as uow:
+        brief = await uow.orders.recent_brief_of(USER, 10)
+        full = await uow.orders.recent_of(USER, 10)
+        assert [b.id for b in brief] == [o.id for o in full] == ["INV-3", "INV-2b", "INV-2", "INV-1"]
+        assert [(b.kind, b.product_code, b.qty, b.status, b.created_at) for b in brief] == [
+            (o.kind, o.product_code, o.qty, o.status, o.created_at) for o in full]
+        assert brief[0] == RecentOrder("INV-3", OrderKind.TOPUP, None, 1, OrderStatus.PENDING, at(20))
+        assert brief[1] == RecentOrder("INV-2b", OrderKind.PURCHASE, "XYZ", 4, OrderStatus.PAID, at(10))
+        assert brief[3] == RecentOrder("INV-1", OrderKind.PURCHASE, "ABC", 2, OrderStatus.PAID, at(0))
+        assert [b.id for b in await uow.orders.recent_brief_of(USER, 2)] == ["INV-3", "INV-2b"]
+        assert await uow.orders.recent_brief_of("6281100000009", 3) == []
 
 
 # --- settings, inbox, payment events ----------------------------------------------------------

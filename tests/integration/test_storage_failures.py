@@ -108,6 +108,15 @@ async def test_a_saturated_pool_is_unavailable_instead_of_hanging(pg_url: str, s
         await storage.aclose()
 
 
+async def test_a_unit_of_work_open_while_the_storage_closes_gives_its_connection_back_where_it_came_from(
+        pg_url: str, secret_key: str) -> None:
+    storage = SqlStorage.from_url(pg_url, secret_key)
+    async with storage.uow_factory() as uow:
+        await uow.settings.all()
+        await storage.aclose()
+    assert storage.postgres is not None and storage.postgres.usage() == (0, 0)  # no pool opened anew
+
+
 async def test_a_connection_killed_mid_transaction_writes_nothing(pg_storage: SqlStorage, pg_url: str) -> None:
     with pytest.raises(StorageUnavailable):
         async with pg_storage.uow_factory() as uow:
