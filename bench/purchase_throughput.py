@@ -78,14 +78,22 @@ async def seed_raw(dsn: str, users: list[str]) -> None:
 RAW_DEFAULT = "aiohttp+uvicorn"  # the reference's choices, by the figures in bench/README.md
 
 
+def raw_workers(spec: str) -> int:
+    """`workersN` in the spec: uvicorn's `--workers N` (a floor for Tokowa's `--workers N`)."""
+    return next((int(part[7:]) for part in spec.split("+") if part.startswith("workers") and part[7:].isdigit()), 1)
+
+
 def raw_command(spec: str, port: int) -> list[str]:
-    """The raw app under the server named in `spec` (`uvicorn` or `granian`), one worker."""
+    """The raw app under the server named in `spec` (`uvicorn` or `granian`), one worker unless
+    `workersN` (uvicorn only)."""
     here = str(Path(__file__).parent)
     if "granian" in spec.split("+"):
         return [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
                 "--loop", "uvloop", "--http", "1", "--no-ws", "--log-level", "warning", "--working-dir", here,
                 "raw_app:app"]
-    return [str(BIN / "uvicorn"), "raw_app:app", "--app-dir", here, "--port", str(port), "--log-level", "warning"]
+    workers = raw_workers(spec)
+    return [str(BIN / "uvicorn"), "raw_app:app", "--app-dir", here, "--port", str(port), "--log-level", "warning",
+            *(["--workers", str(workers)] if workers > 1 else [])]
 
 
 @contextlib.asynccontextmanager
@@ -100,7 +108,9 @@ async def raw_server(graph: FakeGraph, numbers: list[list[str]], spec: str = RAW
             env = {**os.environ, "RAW_DSN": db.dsn, "REDIS_URL": REDIS_URL, "RAW_REDIS_PREFIX": prefix,
                    "WHATSAPP_API_URL": graph.url, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
                    "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
-                   "RAW_HTTP": "httpx" if "httpx" in spec.split("+") else "aiohttp"}
+                   "RAW_HTTP": "httpx" if "httpx" in spec.split("+") else "aiohttp",
+                   # the 20 connections shared out between the workers, as `tokowa serve --workers N` does
+                   "RAW_POOL_SIZE": str(-(-20 // raw_workers(spec)))}
             log = Path(f"/tmp/{db.name}-raw.log").open("wb")
             process = subprocess.Popen(raw_command(spec, port), env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
@@ -215,7 +225,8 @@ if __name__ == "__main__":
     p.add_argument("--skip-tokowa", action="store_true", help="raw apps only (comparing their choices)")
     p.add_argument("--raw", action="append", default=[],
                    help=f"raw app variants, client+server (default {RAW_DEFAULT}); e.g. --raw httpx+uvicorn "
-                        "--raw aiohttp+granian: the first is the base of the ratios")
+                        "--raw aiohttp+granian: the first is the base of the ratios; +workers2 runs it under uvicorn "
+                        "--workers 2 with the 20 connections shared out (the floor for Tokowa's --workers 2)")
     p.add_argument("--products", type=int, default=1, help="buy one of N products at random (1: every purchase "
                    "locks the same stock row)")
     p.add_argument("--variant", action="append", default=[],

@@ -142,7 +142,9 @@ S = State()
 
 
 async def startup() -> None:
-    S.pool = await asyncpg.create_pool(os.environ["RAW_DSN"], min_size=10, max_size=20)
+    # RAW_POOL_SIZE: the most connections of this process (`uvicorn --workers N` shares 20 out, as Tokowa does).
+    size = int(os.environ.get("RAW_POOL_SIZE", "20"))
+    S.pool = await asyncpg.create_pool(os.environ["RAW_DSN"], min_size=max(1, size // 2), max_size=size)
     S.redis = aioredis.from_url(os.environ["REDIS_URL"], decode_responses=True)
     S.release = S.redis.register_script(RELEASE)
     url = f"{os.environ['WHATSAPP_API_URL']}/{os.environ['WHATSAPP_PHONE_NUMBER_ID']}/messages"
