@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,8 @@ class FakeGraph:
         self.by_recipient: dict[str, deque[float]] = defaultdict(deque)
         self.waiters: dict[str, deque[asyncio.Future[float]]] = defaultdict(deque)
         self.on_message: Callable[[str, float], None] | None = None
+        self.openings: Counter[str] = Counter()
+        """How many replies began with each text (first line, 40 characters): what they were."""
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -155,9 +157,12 @@ class FakeGraph:
     def _record(self, body: bytes, arrived: float) -> None:
         self.received += 1
         try:
-            to = str(json.loads(body).get("to", ""))
+            sent = json.loads(body)
         except ValueError:
             return
+        to = str(sent.get("to", ""))
+        content = sent.get("text") or (sent.get("interactive") or {}).get("body") or {}
+        self.openings[str(content.get("body", sent.get("type", "")))[:40].split("\n")[0]] += 1
         waiting = self.waiters.get(to)
         while waiting:
             future = waiting.popleft()
