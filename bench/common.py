@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -114,7 +115,9 @@ class FakeGraph:
         self.waiters: dict[str, deque[asyncio.Future[float]]] = defaultdict(deque)
         self.on_message: Callable[[str, float], None] | None = None
         self.openings: Counter[str] = Counter()
-        """How many replies began with each text (first line, 40 characters): what they were."""
+        """How many replies began with each text (to the first full stop or line end): what they were."""
+        self.repeated = 0
+        self._bodies: set[bytes] = set()
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -162,7 +165,12 @@ class FakeGraph:
             return
         to = str(sent.get("to", ""))
         content = sent.get("text") or (sent.get("interactive") or {}).get("body") or {}
-        self.openings[str(content.get("body", sent.get("type", "")))[:40].split("\n")[0]] += 1
+        text = str(content.get("body", sent.get("type", "")))
+        self.openings[re.split(r"[.!?\n]", text, maxsplit=1)[0][:40]] += 1
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        if digest in self._bodies:
+            self.repeated += 1  # the same message twice: a reply sent more than once
+        self._bodies.add(digest)
         waiting = self.waiters.get(to)
         while waiting:
             future = waiting.popleft()

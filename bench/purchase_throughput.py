@@ -173,7 +173,7 @@ async def main(args: argparse.Namespace) -> None:
                     # Each app its own quantity sequence per customer (1, 2, 3, 4, ...), so no app sees a
                     # customer repeat a quantity within its last three orders (a double-tap question).
                     load._buys = quantities.setdefault(name, collections.defaultdict(int))
-                    received, before = graph.received, graph.openings.copy()
+                    received, before, repeated = graph.received, graph.openings.copy(), graph.repeated
                     await meters[name].start()
                     part = await closed_loop(ports[name], graph, numbers, args.warmup, args.duration / args.rounds, buy)
                     await meters[name].stop()
@@ -182,6 +182,7 @@ async def main(args: argparse.Namespace) -> None:
                     merge(results[name], part)
                     counted[name] = counted.get(name, 0) + part_replies
                     openings[name].update(graph.openings - before)
+                    twice[name] = twice.get(name, 0) + graph.repeated - repeated
             for name in names:  # what the replies were: paid orders in each app's database
                 conn = await asyncpg.connect(f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{meters[name].database}")
                 try:
@@ -203,6 +204,8 @@ async def main(args: argparse.Namespace) -> None:
         out(line(f"{name}: paid orders / replies", f"{orders[name]} / {counted[name]}"))
         for text, times in openings[name].most_common()[1:4]:  # the first: the purchases' own reply
             out(line(f"{name}: also replied", f"{times} x {text!r}"))
+        if twice.get(name):
+            out(line(f"{name}: replies sent twice", str(twice[name])))
         if name in logs:  # Redis answering later than TOKOWA_REDIS_TIMEOUT: the app skipped it (fewer round trips)
             failed = sum("failing open" in entry for entry in logs[name].read_text(errors="replace").splitlines())
             out(line(f"{name}: Redis calls failed open", f"{failed}{'  (figures not comparable)' if failed else ''}"))
@@ -216,6 +219,7 @@ counted: dict[str, int] = {}
 logs: dict[str, Path] = {}
 quantities: dict[str, collections.defaultdict[str, int]] = {}
 orders: dict[str, int] = {}
+twice: dict[str, int] = {}
 openings: collections.defaultdict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 
 
