@@ -103,6 +103,9 @@ async def clean_redis(prefix: str) -> None:
 
 # --- the fake Graph API -------------------------------------------------------------------------
 
+_ORDER_ID = re.compile(r"\b(?:INV-\d{8}-[A-Z0-9]+|TRX[0-9A-F]+)\b")
+
+
 class FakeGraph:
     """`POST /{phone_number_id}/messages` answered 200 at once; each reply timestamped by recipient.
 
@@ -117,6 +120,8 @@ class FakeGraph:
         self.openings: Counter[str] = Counter()
         """How many replies began with each text (to the first full stop or line end): what they were."""
         self.repeated = 0
+        self.order_ids: Counter[str] = Counter()
+        """Order ids named in replies (Tokowa's INV-..., the raw app's TRX...), to match with paid orders."""
         self._bodies: set[bytes] = set()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -167,6 +172,9 @@ class FakeGraph:
         content = sent.get("text") or (sent.get("interactive") or {}).get("body") or {}
         text = str(content.get("body", sent.get("type", "")))
         self.openings[re.split(r"[.!?\n]", text, maxsplit=1)[0][:40]] += 1
+        named = _ORDER_ID.search(text)
+        if named is not None:
+            self.order_ids[named.group(0)] += 1
         digest = hashlib.blake2b(body, digest_size=16).digest()
         if digest in self._bodies:
             self.repeated += 1  # the same message twice: a reply sent more than once

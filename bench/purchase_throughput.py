@@ -174,6 +174,7 @@ async def main(args: argparse.Namespace) -> None:
                     # customer repeat a quantity within its last three orders (a double-tap question).
                     load._buys = quantities.setdefault(name, collections.defaultdict(int))
                     received, before, repeated = graph.received, graph.openings.copy(), graph.repeated
+                    named = graph.order_ids.copy()
                     await meters[name].start()
                     part = await closed_loop(ports[name], graph, numbers, args.warmup, args.duration / args.rounds, buy)
                     await meters[name].stop()
@@ -183,10 +184,21 @@ async def main(args: argparse.Namespace) -> None:
                     counted[name] = counted.get(name, 0) + part_replies
                     openings[name].update(graph.openings - before)
                     twice[name] = twice.get(name, 0) + graph.repeated - repeated
+                    replied_ids[name].update(graph.order_ids - named)
             for name in names:  # what the replies were: paid orders in each app's database
                 conn = await asyncpg.connect(f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{meters[name].database}")
                 try:
-                    orders[name] = await conn.fetchval("SELECT count(*) FROM transaksi WHERE status = 'PAID'")
+                    paid = {row[0] for row in await conn.fetch("SELECT id FROM transaksi WHERE status = 'PAID'")}
+                    orders[name] = len(paid)
+                    # A reply naming an order that is not paid, a paid order no reply named: what a gap is.
+                    unpaid = sorted(set(replied_ids[name]) - paid)
+                    unnamed = sorted(paid - set(replied_ids[name]))
+                    if unpaid or unnamed:
+                        rows = await conn.fetch("SELECT id, status, created_at FROM transaksi WHERE id = ANY($1::text[])",
+                                                (unpaid + unnamed)[:6])
+                        mismatched[name] = (f"{len(unpaid)} replied not paid {unpaid[:3]}, {len(unnamed)} paid not "
+                                            f"named in a reply {unnamed[:3]}; " + "; ".join(
+                                                f"{r['id']} {r['status']} {r['created_at']:%H:%M:%S}" for r in rows))
                 finally:
                     await conn.close()
     finally:
@@ -204,6 +216,8 @@ async def main(args: argparse.Namespace) -> None:
         out(line(f"{name}: paid orders / replies", f"{orders[name]} / {counted[name]}"))
         for text, times in openings[name].most_common()[1:4]:  # the first: the purchases' own reply
             out(line(f"{name}: also replied", f"{times} x {text!r}"))
+        if name in mismatched:
+            out(line(f"{name}: replies and orders differ", mismatched[name]))
         if twice.get(name):
             out(line(f"{name}: replies sent twice", str(twice[name])))
         if name in logs:  # Redis answering later than TOKOWA_REDIS_TIMEOUT: the app skipped it (fewer round trips)
@@ -220,6 +234,8 @@ logs: dict[str, Path] = {}
 quantities: dict[str, collections.defaultdict[str, int]] = {}
 orders: dict[str, int] = {}
 twice: dict[str, int] = {}
+mismatched: dict[str, str] = {}
+replied_ids: collections.defaultdict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 openings: collections.defaultdict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 
 
