@@ -52,7 +52,7 @@ class PostgresPool:
 
     def pool(self) -> Connections:
         if self._pool is None:
-            self._pool = Connections(self._connect, self._max)
+            self._pool = Connections(self._connect, self._max, keep=self.size)
         return self._pool
 
     async def _connect(self) -> asyncpg.Connection:
@@ -98,12 +98,21 @@ class Connections:
     object per acquire), against ~5 µs here, and a message opens several units of work.
     Every unit of work ends its transaction itself, so a connection comes back clean: nothing
     is reset on release (one that is not is closed). A connection found closed is dropped and
-    its place freed; idle ones stay open until `aclose` (as SQLAlchemy's pool kept them; asyncpg's
-    closed them after 5 idle minutes), at most `max_size`.
+    its place freed. Beyond `keep` (the configured pool size), connections opened for a burst (the
+    overflow) are closed once a whole `trim_every` has passed without needing them: the idle list
+    is used last-in first-out, so the ones at its bottom that no acquire reached in that time are
+    surplus. A quiet server then holds no more than its pool size open, and a busy one does not
+    reconnect at every dip in its load.
     """
 
-    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], max_size: int) -> None:
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], max_size: int,
+                 keep: int | None = None, trim_every: float = 60.0) -> None:
         self._connect, self._max = connect, max_size
+        self._keep = max_size if keep is None else keep
+        self._trim_every = trim_every
+        self._trim: asyncio.TimerHandle | None = None
+        self._low = 0  # the fewest idle connections since the last trim: none of those was needed
+        self._closing: set[asyncio.Task[None]] = set()
         self._idle: list[asyncpg.Connection] = []
         self._open = 0  # open or being opened, idle or in use
         # A waiter is handed a connection, or None: a place is free, open one.
@@ -126,6 +135,8 @@ class Connections:
                 raise asyncpg.InterfaceError("the connection pool is closed")
             while self._idle:
                 connection = self._idle.pop()
+                if len(self._idle) < self._low:
+                    self._low = len(self._idle)
                 if not connection.is_closed():
                     return connection
                 self._open -= 1  # the server closed it while it was idle
@@ -151,16 +162,40 @@ class Connections:
     async def aclose(self) -> None:
         """Close the idle connections now; those in use are closed when they come back."""
         self._closed = True
+        if self._trim is not None:
+            self._trim.cancel()
         idle, self._idle = self._idle, []
         self._open -= len(idle)
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(asyncpg.InterfaceError("the connection pool is closed"))
-        await asyncio.gather(*(connection.close() for connection in idle), return_exceptions=True)
+        await asyncio.gather(*(connection.close() for connection in idle), *self._closing, return_exceptions=True)
+
+    def _trim_surplus(self) -> None:
+        """Close the idle connections beyond `keep` that no acquire reached since the last trim
+        (politely, so the server logs no error); look again in `trim_every` while any remain."""
+        self._trim = None
+        surplus = min(self._low, len(self._idle), self._open - self._keep)
+        if surplus > 0 and not self._closed:
+            unused, self._idle = self._idle[:surplus], self._idle[surplus:]
+            self._open -= surplus
+            for connection in unused:
+                closing = asyncio.get_running_loop().create_task(_close_quietly(connection))
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+        self._low = len(self._idle)
+        self._arm_trim()
+
+    def _arm_trim(self) -> None:
+        if self._trim is None and self._open > self._keep and not self._closed:
+            self._trim = asyncio.get_running_loop().call_later(self._trim_every, self._trim_surplus)
 
     async def _open_one(self, deadline: float) -> asyncpg.Connection:
         self._open += 1
+        if self._open > self._keep and self._trim is None:
+            self._low = len(self._idle)
+            self._arm_trim()
         try:
             async with asyncio.timeout_at(deadline):
                 return await self._connect()
@@ -194,6 +229,13 @@ class Connections:
                 waiter.set_result(connection)
                 return True
         return False
+
+
+async def _close_quietly(connection: asyncpg.Connection) -> None:
+    try:
+        await connection.close(timeout=5)
+    except Exception:  # closing a connection the server dropped: nothing left to do
+        connection.terminate()
 
 
 async def _codecs(connection: asyncpg.Connection) -> None:

@@ -28,7 +28,7 @@ class FakeConnection:
     def terminate(self) -> None:
         self.closed = True
 
-    async def close(self) -> None:
+    async def close(self, timeout: float | None = None) -> None:
         self.closed = True
 
 
@@ -167,3 +167,33 @@ async def test_closing_closes_the_idle_ones_at_once_and_the_others_when_they_com
         await waiter
     with pytest.raises(asyncpg.InterfaceError):
         await pool.acquire(1)
+
+
+
+async def test_connections_opened_for_a_burst_are_closed_once_a_while_passes_without_them() -> None:
+    server = Server()
+    pool = Connections(server.connect, 4, keep=2, trim_every=0.05)
+    burst = [await pool.acquire(1) for _ in range(4)]  # two beyond the size: the overflow
+    for connection in burst:
+        pool.release(connection)
+    assert (pool.size, pool.idle) == (4, 4)  # right after the burst all stay: load may come back
+    for _ in range(3):  # one at a time for a while: only the last one given back is needed
+        connection = await pool.acquire(1)
+        pool.release(connection)
+        await asyncio.sleep(0.04)
+    await asyncio.sleep(0.1)
+    assert (pool.size, pool.idle) == (2, 2)
+    assert sorted(c.closed for c in burst) == [False, False, True, True]
+    assert len(server.opened) == 4 and not burst[3].closed  # the one in use kept
+
+
+async def test_a_busy_pool_keeps_its_overflow() -> None:
+    server = Server()
+    pool = Connections(server.connect, 4, keep=2, trim_every=0.03)
+    held = [await pool.acquire(1) for _ in range(4)]
+    for _ in range(4):  # every connection in use at some point of every period
+        for connection in held:
+            pool.release(connection)
+        held = [await pool.acquire(1) for _ in range(4)]
+        await asyncio.sleep(0.02)
+    assert pool.size == 4 and len(server.opened) == 4 and not any(c.closed for c in held)
