@@ -108,6 +108,7 @@ _ORDER_ID = re.compile(r"\b(?:INV-\d{8}-[A-Z0-9]+|TRX[0-9A-F]+)\b")
 
 class FakeGraph:
     """`POST /{phone_number_id}/messages` answered 200 at once; each reply timestamped by recipient.
+    Any other request (the app's transport check) is answered alike but not counted.
 
     `expect(to)` returns a future resolved with the arrival time of the next message to `to`;
     replies nobody waits for are only counted (and their times kept for open-loop matching)."""
@@ -121,6 +122,8 @@ class FakeGraph:
         """How many replies began with each text (to the first full stop or line end): what they were."""
         self.repeated = 0
         self.order_ids: Counter[str] = Counter()
+        self.twice_named: list[str] = []
+        """Replies naming an order an earlier reply named already (recipient and text)."""
         """Order ids named in replies (Tokowa's INV-..., the raw app's TRX...), to match with paid orders."""
         self._bodies: set[bytes] = set()
         self._server: asyncio.Server | None = None
@@ -154,7 +157,8 @@ class FakeGraph:
                         length = int(line[15:])
                 body = await reader.readexactly(length) if length else b""
                 arrived = time.perf_counter()
-                self._record(body, arrived)
+                if head.startswith(b"POST ") and head.split(b" ", 2)[1].endswith(b"/messages"):
+                    self._record(body, arrived)  # not the app's other calls (its transport check once a minute)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                              + str(len(GRAPH_OK)).encode() + b"\r\n\r\n" + GRAPH_OK)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -175,6 +179,8 @@ class FakeGraph:
         named = _ORDER_ID.search(text)
         if named is not None:
             self.order_ids[named.group(0)] += 1
+            if self.order_ids[named.group(0)] > 1:
+                self.twice_named.append(f"{to} {text!r}")
         digest = hashlib.blake2b(body, digest_size=16).digest()
         if digest in self._bodies:
             self.repeated += 1  # the same message twice: a reply sent more than once
