@@ -46,7 +46,9 @@ return 0
 
 # The Gatekeeper's step (the rate limiter uses its first part alone): [rate-limit hit: INCR and,
 # only when the key is new, EXPIRE, so the window is fixed at its first hit; a key left without a
-# TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed] [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek?
+# TTL would block forever, so it gets one too] [SET NX PX when the hit is allowed, after deleting the
+# lock if it still holds `stale`: this process's own token whose release never reached Redis]
+# [GET]. KEYS holds the keys asked for, in that order; ARGV: rate? window limit lock? token ttl peek? [stale]
 # Returns {hits (0: none counted), lock (1 taken, 0 not asked or refused by the limit, -1 held), value,
 # milliseconds left in a window that refused the hit (-1 otherwise)}.
 # One hit taken back: DECR keeps the window's TTL; a window already gone stays gone.
@@ -68,6 +70,7 @@ if ARGV[1] == '1' then
 end
 if ARGV[4] == '1' then
     if hits <= tonumber(ARGV[3]) then
+        if ARGV[8] and ARGV[8] ~= '' and redis.call('GET', KEYS[k]) == ARGV[8] then redis.call('DEL', KEYS[k]) end
         if redis.call('SET', KEYS[k], ARGV[5], 'NX', 'PX', ARGV[6]) then locked = 1 else locked = -1 end
     end
     k = k + 1
@@ -249,6 +252,9 @@ class RedisRateLimiter:
             pass
 
 
+_UNRELEASED_KEPT = 10_000
+
+
 class RedisGatekeeper:
     """Rate-limit hit, per-user lock and one cache read in one Lua call (one round trip)."""
 
@@ -258,6 +264,10 @@ class RedisGatekeeper:
         self._prefix = prefix
         self._script = PipedScript(_ADMIT_SCRIPT)
         self._finish_script = PipedScript(_FINISH_SCRIPT)
+        # Locks this process finished with but could not release (Redis did not answer the finish):
+        # key -> token. The next admit of the same key releases it first, so the customer is not
+        # told "busy" for the rest of its TTL by a lock nobody holds any more.
+        self._unreleased: dict[str, str] = {}
 
     async def finish(self, lock: Lock | None, forget: Sequence[str] = ()) -> bool:
         # A lock granted without Redis (failed open) has nothing to release there.
@@ -269,7 +279,10 @@ class RedisGatekeeper:
         try:
             released = await self._health.call("finish", lambda: self._finish_script(self._pipe, keys, [token]))
         except RedisUnavailable:
-            # A live lock is left to its TTL; the cached values run out with theirs.
+            # A live lock is left to its TTL (or to this key's next admit here); the cached values
+            # run out with theirs.
+            if live is not None:
+                self._remember_unreleased(live)
             return live is None and lock is not None
         return bool(released == 1) if live is not None else lock is not None
 
@@ -277,13 +290,18 @@ class RedisGatekeeper:
                     lock_ttl_ms: int, peek: str | None) -> Admission:
         asked = [(key, self._prefix + key) for key in (rate_key, lock_key, peek) if key is not None]
         token = lock_token()
+        stale = self._unreleased.pop(lock_key, "") if lock_key is not None and self._unreleased else ""
         flags = ["1" if rate_key is not None else "0", str(window_seconds), str(limit),
                  "1" if lock_key is not None else "0", token, str(lock_ttl_ms), "1" if peek is not None else "0"]
+        if stale:
+            flags.append(stale)
         stats = self._health.stats
         try:
             hits, locked, value, left = await self._health.call(
                 "admit", lambda: self._script(self._pipe, [name for _, name in asked], flags))
         except RedisUnavailable:
+            if stale and lock_key is not None:
+                self._remember_unreleased(Lock(lock_key, stale))
             if peek is not None:
                 stats.cache_misses += 1
             if lock_key is None:
@@ -305,3 +323,8 @@ class RedisGatekeeper:
             else:
                 stats.cache_hits += 1
         return Admission(rate, lock, None if value is None else str(value))
+
+    def _remember_unreleased(self, lock: Lock) -> None:
+        if len(self._unreleased) >= _UNRELEASED_KEPT:
+            del self._unreleased[next(iter(self._unreleased))]  # the oldest: its TTL frees it anyway
+        self._unreleased[lock.key] = lock.token

@@ -371,3 +371,39 @@ async def test_a_loop_busy_before_the_command_is_written_is_not_a_slow_redis(red
         await guarded(scenario)
     finally:
         await coordination.aclose()
+
+
+async def test_a_lock_whose_release_never_reached_redis_does_not_keep_its_customer_waiting(
+    redis_client: Redis, redis_prefix: str,
+) -> None:
+    # Redis drops out between a command's admit and its finish: the lock stays in Redis for its
+    # 30 s TTL. The customer's next message (here) must not be told "busy" by it.
+    proxy = TcpProxy()
+    await proxy.start()
+    coordination = build_coordination(f"redis://127.0.0.1:{proxy.port}/0", redis_prefix, timeout=1.0,
+                                      clock=FakeClock())
+    gate = coordination.gatekeeper
+
+    async def admit(user: str) -> Any:
+        return await gate.admit(rate_key=None, limit=3, window_seconds=60, lock_key=f"lock:buy:{user}",
+                                lock_ttl_ms=30_000, peek=None)
+
+    async def scenario() -> None:
+        first = await admit("62811")
+        other = await admit("62822")  # another customer's lock, held while Redis drops out
+        assert first.lock is not None and other.lock is not None
+        await proxy.stop()
+        assert await gate.finish(first.lock) is False  # not released: still in Redis
+        await proxy.start()
+        assert await redis_client.get(f"{redis_prefix}lock:buy:62811") == first.lock.token
+
+        again = await admit("62811")
+        assert again.lock is not None and again.lock.token != first.lock.token
+        assert (await admit("62822")).lock is None  # a lock still held stays held
+        assert await gate.finish(again.lock) is True and await gate.finish(other.lock) is True
+
+    try:
+        await guarded(scenario)
+    finally:
+        await coordination.aclose()
+        await proxy.stop()
